@@ -1,0 +1,63 @@
+/* check.h -- a minimal test harness: CHECK, CHECK_EQ, CHECK_CLOSE, RUN. */
+#ifndef UBA_CHECK_H
+#define UBA_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+
+static int check_failures = 0;
+static int check_count = 0;
+
+#define CHECK(cond)                                                       \
+    do {                                                                  \
+        check_count++;                                                    \
+        if (!(cond)) {                                                    \
+            check_failures++;                                             \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,        \
+                    __LINE__, #cond);                                     \
+        }                                                                 \
+    } while (0)
+
+/* Exact equality of doubles (bit-level intent; NaN never equal). */
+#define CHECK_EQ(actual, expected)                                        \
+    do {                                                                  \
+        double check_a_ = (actual), check_e_ = (expected);                \
+        check_count++;                                                    \
+        if (!(check_a_ == check_e_)) {                                    \
+            check_failures++;                                             \
+            fprintf(stderr, "%s:%d: %s == %.17g, expected %.17g\n",       \
+                    __FILE__, __LINE__, #actual, check_a_, check_e_);     \
+        }                                                                 \
+    } while (0)
+
+/* |actual - expected| <= rtol * |expected| (or <= rtol when expected 0). */
+#define CHECK_CLOSE(actual, expected, rtol)                               \
+    do {                                                                  \
+        long double check_a_ = (actual), check_e_ = (expected);           \
+        long double check_s_ = fabsl(check_e_) > 0 ? fabsl(check_e_) : 1; \
+        check_count++;                                                    \
+        if (!(fabsl(check_a_ - check_e_) <= (rtol) * check_s_)) {         \
+            check_failures++;                                             \
+            fprintf(stderr,                                               \
+                    "%s:%d: %s == %.17Lg, expected %.17Lg (rtol %g)\n",   \
+                    __FILE__, __LINE__, #actual, check_a_, check_e_,      \
+                    (double)(rtol));                                      \
+        }                                                                 \
+    } while (0)
+
+#define RUN(test)                                                         \
+    do {                                                                  \
+        int check_before_ = check_failures;                               \
+        test();                                                           \
+        printf("%s %s\n", check_failures == check_before_ ? "ok  " : "FAIL", \
+               #test);                                                    \
+    } while (0)
+
+static int
+check_summary(const char *suite)
+{
+    printf("%s: %d checks, %d failed\n", suite, check_count, check_failures);
+    return check_failures == 0 ? 0 : 1;
+}
+
+#endif /* UBA_CHECK_H */

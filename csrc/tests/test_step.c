@@ -1,0 +1,171 @@
+/* test_step.c -- C-only tests of uba_step_groups, the scheduler engine. */
+#include "../uba.h"
+#include "check.h"
+
+#include <string.h>
+
+#define N 3
+
+static const double BASE[N] = {0.05, 0.5, 1e-3};
+static const double FLOOR[N] = {0.0, 1e-10, 1e-4};
+
+static double
+closed(const uba_group_step *s, size_t i, double t)
+{
+    uba_params p;
+    double e = NAN;
+    CHECK(uba_params_init(&p, s->T, s->phi, BASE[i], FLOOR[i],
+                          s->warmup_steps,
+                          s->warmup_start_factor * BASE[i]) == UBA_OK);
+    CHECK(uba_eta(&p, t, &e) == UBA_OK);
+    return e;
+}
+
+/* Steps a scheduler alone for `steps` steps, as UBALR does: each step
+ * passes back what it wrote, so nothing counts as touched. */
+static void
+untouched_steps_write_the_closed_form_with_no_drift(void)
+{
+    const uba_group_step cases[] = {{100, 0.3, 0, 0}, {1000, 5, 0, 0},
+                                    {250, 1, 20, 0.1}, {10, 2, 3, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const uba_group_step *s = &cases[c];
+        double lr[N], written[N], ratio[N], next[N];
+        for (size_t i = 0; i < N; i++) {
+            lr[i] = BASE[i];
+            written[i] = NAN;  /* nothing written yet */
+            ratio[i] = 1;
+        }
+        for (int t = 0; t < 3 * (int)s->T; t++) {
+            CHECK(uba_step_groups(s, t - 1, t, N, BASE, FLOOR, lr, written,
+                                  ratio, next) == UBA_OK);
+            for (size_t i = 0; i < N; i++) {
+                CHECK_EQ(next[i], closed(s, i, t));
+                CHECK_EQ(ratio[i], 1.0);
+                lr[i] = written[i] = next[i];
+            }
+        }
+    }
+}
+
+static void
+a_touched_lr_composes_multiplicatively_and_then_stays_exact(void)
+{
+    const uba_group_step s = {20, 2, 0, 0};
+    double lr[N], written[N], ratio[N] = {1, 1, 1}, next[N];
+    for (size_t i = 0; i < N; i++) {
+        lr[i] = written[i] = closed(&s, i, 4);
+    }
+    lr[0] *= 0.1;  /* another scheduler decays group 0 */
+    CHECK(uba_step_groups(&s, 4, 5, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_OK);
+    CHECK_CLOSE(ratio[0], 0.1, 1e-15);
+    CHECK_CLOSE(next[0], 0.1 * closed(&s, 0, 5), 1e-15);
+    CHECK_EQ(ratio[1], 1.0);
+    CHECK_EQ(next[1], closed(&s, 1, 5));
+    /* untouched from here on: floor + r (e - floor), no compounding */
+    for (int t = 6; t < 20; t++) {
+        memcpy(lr, next, sizeof lr);
+        memcpy(written, next, sizeof written);
+        CHECK(uba_step_groups(&s, t - 1, t, N, BASE, FLOOR, lr, written,
+                              ratio, next) == UBA_OK);
+        CHECK_EQ(next[0], FLOOR[0] + ratio[0] * (closed(&s, 0, t) - FLOOR[0]));
+        CHECK_CLOSE(next[0], 0.1 * closed(&s, 0, t), 1e-14);
+    }
+}
+
+static void
+a_trough_adds_the_rise_as_cosine_annealing_does(void)
+{
+    const uba_group_step s = {10, 2, 0, 0};
+    double lr[N], written[N], ratio[N] = {0.5, 0.5, 0.5}, next[N];
+    for (size_t i = 0; i < N; i++) {
+        lr[i] = written[i] = FLOOR[i];  /* at t = T, untouched */
+    }
+    lr[2] = FLOOR[2] + 1e-5;             /* touched at the trough */
+    CHECK(uba_step_groups(&s, 10, 11, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_OK);
+    CHECK_EQ(next[0], closed(&s, 0, 11));
+    CHECK_EQ(ratio[0], 1.0);
+    CHECK_CLOSE(next[2], lr[2] + (closed(&s, 2, 11) - FLOOR[2]), 1e-15);
+}
+
+static void
+the_first_step_scales_from_the_base_value(void)
+{
+    /* t_prev < 0: the lr before the first step is worth base. */
+    const uba_group_step s = {100, 1, 10, 0.25};
+    double lr[N], written[N] = {NAN, NAN, NAN}, ratio[N] = {1, 1, 1}, next[N];
+    for (size_t i = 0; i < N; i++) {
+        lr[i] = BASE[i];
+    }
+    lr[1] = 0.4 * BASE[1];  /* e.g. LinearLR created first */
+    CHECK(uba_step_groups(&s, -1, 0, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_OK);
+    CHECK_EQ(next[0], 0.25 * BASE[0]);
+    CHECK_CLOSE(next[1], FLOOR[1] + (0.4 * BASE[1] - FLOOR[1])
+                / (BASE[1] - FLOOR[1]) * (0.25 * BASE[1] - FLOOR[1]), 1e-15);
+}
+
+static void
+bad_input_is_refused_and_leaves_state_alone(void)
+{
+    uba_group_step s = {100, 1, 0, 0};
+    double lr[N] = {1, 1, 1}, written[N] = {1, 1, 1}, ratio[N] = {1, 2, 3};
+    double next[N] = {7, 7, 7};
+    double bad_base[N] = {1, NAN, 1};
+    double bad_floor[N] = {1, 1, INFINITY};
+    CHECK(uba_step_groups(NULL, 0, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_NULL);
+    CHECK(uba_step_groups(&s, 0, 1, N, bad_base, FLOOR, lr, written, ratio,
+                          next) == UBA_E_ETA_MAX);
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, bad_floor, lr, written, ratio,
+                          next) == UBA_E_ETA_MIN);
+    CHECK(uba_step_groups(&s, 0, NAN, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_STEP);
+    CHECK(uba_step_groups(&s, 2, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_STEP);
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, NULL, written, ratio,
+                          next) == UBA_E_NULL);
+    lr[1] = INFINITY;
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_LR);
+    lr[1] = 1;
+    s.warmup_steps = 100;
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_WARMUP_STEPS);
+    s.warmup_steps = 0;
+    s.warmup_start_factor = NAN;
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_WARMUP_START);
+    s.warmup_start_factor = 0;
+    s.phi = 0;
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_PHI);
+    s.phi = 1;
+    s.T = 0;
+    CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next) == UBA_E_T);
+    /* a ratio that would overflow the lr: refused, ratio kept */
+    s.T = 100;
+    double huge_lr[N] = {1e308, 1, 1}, huge_base[N] = {1e-300, 1, 1};
+    double zero_floor[N] = {0, 0, 0};
+    CHECK(uba_step_groups(&s, 98, 99, N, huge_base, zero_floor, huge_lr,
+                          written, ratio, next) == UBA_E_LR);
+    CHECK_EQ(ratio[0], 1);
+    CHECK_EQ(ratio[1], 2);
+    CHECK_EQ(ratio[2], 3);
+    CHECK(uba_step_groups(&s, 0, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL)
+          == UBA_OK);
+}
+
+int
+main(void)
+{
+    RUN(untouched_steps_write_the_closed_form_with_no_drift);
+    RUN(a_touched_lr_composes_multiplicatively_and_then_stays_exact);
+    RUN(a_trough_adds_the_rise_as_cosine_annealing_does);
+    RUN(the_first_step_scales_from_the_base_value);
+    RUN(bad_input_is_refused_and_leaves_state_alone);
+    return check_summary("test_step");
+}

@@ -1,0 +1,17 @@
+"""Build of the C extension uba._core; all metadata lives in pyproject.toml."""
+
+import numpy
+from setuptools import Extension, setup
+
+CORE_SOURCES = ["csrc/schedule.c"]
+
+setup(
+    ext_modules=[
+        Extension(
+            "uba._core",
+            sources=["csrc/module.c", *CORE_SOURCES],
+            include_dirs=["csrc", numpy.get_include()],
+            extra_compile_args=["-std=c11", "-O2"],
+        )
+    ]
+)

@@ -1,0 +1,42 @@
+"""uba: the Unified Budget-Aware (UBA) learning-rate schedule.
+
+A C core that evaluates the schedule of Tang et al. (NeurIPS 2025,
+arXiv:2505.24452) exactly, a NumPy-friendly function to explore it, and
+:class:`UBALR`, a PyTorch scheduler that replaces ``CosineAnnealingLR`` by
+changing one name.
+
+``import uba`` never imports torch or matplotlib: :class:`UBALR` loads torch
+the first time it is touched.
+
+Example:
+    >>> import uba
+    >>> uba.schedule(0, 100), uba.schedule(100, 100)
+    (1.0, 0.0)
+    >>> round(uba.schedule(50, 100, phi=2.0), 12)  # phi = 2 is cosine
+    0.5
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from uba._schedule import schedule
+
+__version__ = "0.1.0"
+
+__all__ = ["UBALR", "__version__", "schedule"]
+
+if TYPE_CHECKING:
+    from uba.scheduler import UBALR
+
+
+def __getattr__(name: str) -> Any:
+    # UBALR subclasses torch's LRScheduler, so torch is imported only here,
+    # when the class is first asked for.
+    if name == "UBALR":
+        from uba.scheduler import UBALR
+
+        return UBALR
+    raise AttributeError(f"module 'uba' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"UBALR"})
