@@ -97,7 +97,7 @@ def schedule(
     Example:
         >>> import uba
         >>> uba.schedule([0, 250, 500, 750, 1000], 1000, phi=4.0).round(4)
-        array([1.    , 0.7454, 0.3333, 0.0893, 0.    ])
+        array([1.    , 0.7445, 0.3333, 0.079 , 0.    ])
         >>> uba.schedule(5, 100, eta_max=0.1, warmup_steps=10)
         0.05
     """

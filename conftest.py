@@ -1,0 +1,9 @@
+"""Doctest collection: skip modules whose optional dependency is absent."""
+
+import importlib.util
+
+collect_ignore = ["setup.py"]
+if importlib.util.find_spec("torch") is None:
+    collect_ignore.append("uba/scheduler.py")
+if importlib.util.find_spec("matplotlib") is None:
+    collect_ignore.append("uba/plotting.py")

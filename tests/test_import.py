@@ -1,0 +1,44 @@
+"""`import uba` is light: no torch, no matplotlib, until they are needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def run(code: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_import_uba_imports_neither_torch_nor_matplotlib() -> None:
+    out = run(
+        "import sys, uba\n"
+        "uba.schedule([0, 1, 2], 10)\n"
+        "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))"
+    )
+    assert out.strip() == "[]"
+
+
+def test_ubalr_brings_torch_in_on_first_use() -> None:
+    pytest.importorskip("torch")
+    out = run(
+        "import sys, uba\n"
+        "assert 'torch' not in sys.modules\n"
+        "cls = uba.UBALR\n"
+        "print('torch' in sys.modules, cls.__name__, cls.__module__)"
+    )
+    assert out.split() == ["True", "UBALR", "uba.scheduler"]
+
+
+def test_public_names() -> None:
+    import uba
+
+    assert uba.__version__ == "0.1.0"
+    assert set(uba.__all__) >= {"schedule", "UBALR", "__version__"}
+    assert "UBALR" in dir(uba)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        uba.nope  # noqa: B018

@@ -1,0 +1,623 @@
+"""UBALR(phi=2) honours the contract of torch.optim.lr_scheduler.CosineAnnealingLR.
+
+Every scenario runs twice: against torch's own CosineAnnealingLR (the control, which
+proves the expectations here are right) and against uba.UBALR(..., phi=2.0). The
+scenarios re-author PyTorch's CosineAnnealingLR tests (pinned against torch 2.13.0);
+targets come from closed forms written out here with math.cos, or, where only a
+simulation gives them (composition past the trough), from torch's CosineAnnealingLR
+run on an all-float "twin" optimizer.
+
+Standard fixture: SGD over the two layers of a tiny module, group 0 with lr=0.05 (a
+Python float), group 1 with lr=torch.tensor(0.5) (a 0-d float32 tensor, as in
+torch's own tests).
+
+Tolerances:
+  * float lr: within 1e-12 relative, or 1e-12 x base lr absolute.
+  * float32 tensor lr, when the value is a closed form: UBALR computes it in float64
+    and rounds once (<= 2**-24 ~ 6e-8 relative), so 2e-7 relative. Torch's control
+    runs its recursion in float32 arithmetic and drifts further (~2e-7 to 4e-7
+    measured here), so the control gets 2e-6.
+  * float32 tensor lr rewritten by several schedulers every step (compositions):
+    every write rounds to float32, whoever writes it, so both kinds get 2e-6 against
+    the float64 reference. (Comparing UBALR with torch's own float32 sequence would
+    punish UBALR for being closer to the exact value.)
+"""
+
+import dataclasses
+import functools
+import io
+import math
+import re
+import warnings
+from typing import Callable, Optional
+
+import pytest
+
+torch = pytest.importorskip("torch")
+lrs = torch.optim.lr_scheduler
+
+BASE_LRS = (0.05, 0.5)  # group 0: Python float; group 1: float32 0-d tensor
+T_MAX = 10
+
+FLOAT_REL = 1e-12
+FLOAT_ABS = 1e-12  # times the group's base lr
+F32_CLOSED_FORM_REL = 2e-7
+F32_CHAINED_REL = 2e-6
+
+KINDS = ("torch", "uba")
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def uba_scheduler_class():
+    """uba.UBALR, or skip the calling test while uba does not provide it yet."""
+    try:
+        import uba
+    except ImportError as exc:
+        pytest.skip(f"uba is not importable yet ({exc!r}); UBALR cases skipped")
+    try:
+        return uba.UBALR
+    except (AttributeError, ImportError) as exc:
+        pytest.skip(f"uba.UBALR is not available yet ({exc!r}); UBALR cases skipped")
+
+
+def make_sched(kind, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    """The scheduler under test, built positionally like CosineAnnealingLR."""
+    if kind == "torch":
+        return lrs.CosineAnnealingLR(optimizer, T_max, eta_min, last_epoch)
+    if kind == "uba":
+        return uba_scheduler_class()(optimizer, T_max, eta_min, last_epoch, phi=2.0)
+    raise ValueError(f"unknown scheduler kind {kind!r}")
+
+
+torch_cosine = functools.partial(make_sched, "torch")  # builds torch's reference sequences
+
+
+@pytest.fixture(params=KINDS)
+def kind(request):
+    if request.param == "uba":
+        uba_scheduler_class()  # skip before doing any work
+    return request.param
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class TinyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = torch.nn.Linear(2, 2)
+        self.second = torch.nn.Linear(2, 1)
+
+
+def build_optimizer(tensor_lr=True):
+    """The standard two-group SGD; tensor_lr=False gives the all-float reference twin."""
+    net = TinyNet()
+    second_lr = torch.tensor(BASE_LRS[1], dtype=torch.float32) if tensor_lr else BASE_LRS[1]
+    return torch.optim.SGD(
+        [
+            {"params": net.first.parameters()},
+            {"params": net.second.parameters(), "lr": second_lr},
+        ],
+        lr=BASE_LRS[0],
+    )
+
+
+def cosine_closed_form(base, t, T_max, eta_min):
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+def read_lrs(optimizer):
+    """Every group's lr as a float; a numpy scalar or other odd type is a failure."""
+    values = []
+    for i, group in enumerate(optimizer.param_groups):
+        lr = group["lr"]
+        assert type(lr) is float or isinstance(lr, torch.Tensor), (
+            f"param_groups[{i}]['lr'] is a {type(lr).__module__}.{type(lr).__qualname__}"
+        )
+        values.append(float(lr))
+    return values
+
+
+def step_all(optimizer, schedulers, metric=None):
+    """One training step: the optimizer first, then every scheduler in order."""
+    optimizer.step()
+    for scheduler in schedulers:
+        if isinstance(scheduler, lrs.ReduceLROnPlateau):
+            scheduler.step(metric)
+        else:
+            scheduler.step()
+
+
+def run_steps(optimizer, schedulers, epochs, metrics=None):
+    """The group lrs read before each of `epochs` steps (row t = lr after t steps)."""
+    rows = []
+    for t in range(epochs):
+        rows.append(read_lrs(optimizer))
+        step_all(optimizer, schedulers, None if metrics is None else metrics[t])
+    return rows
+
+
+def closed_form_rows(epochs, T_max, eta_min):
+    return [[cosine_closed_form(b, t, T_max, eta_min) for b in BASE_LRS] for t in range(epochs)]
+
+
+def assert_lrs_close(actual, expected, *, tensor_rel, context):
+    assert len(actual) == len(expected) == len(BASE_LRS)
+    for group, (got, want, base) in enumerate(zip(actual, expected, BASE_LRS)):
+        rel = FLOAT_REL if group == 0 else tensor_rel
+        assert math.isclose(got, want, rel_tol=rel, abs_tol=FLOAT_ABS * base), (
+            f"{context}, group {group}: got {got!r}, expected {want!r} (rel tol {rel:g})"
+        )
+
+
+def assert_rows_close(actual_rows, expected_rows, *, tensor_rel, what):
+    assert len(actual_rows) == len(expected_rows)
+    for t, (actual, expected) in enumerate(zip(actual_rows, expected_rows)):
+        assert_lrs_close(actual, expected, tensor_rel=tensor_rel, context=f"{what}, epoch {t}")
+
+
+def closed_form_tensor_rel(kind):
+    return F32_CLOSED_FORM_REL if kind == "uba" else F32_CHAINED_REL
+
+
+def round_trip(obj):
+    """torch.save then torch.load(weights_only=True), as HF Trainer restores scheduler.pt."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+PLAIN_TYPES = (int, float, bool, str, type(None))
+
+
+def assert_only_plain_types(obj, path="state_dict"):
+    """Exact types, so numpy scalars (np.float64 subclasses float) are caught."""
+    if isinstance(obj, torch.Tensor):
+        return
+    if type(obj) in (list, tuple):
+        for i, item in enumerate(obj):
+            assert_only_plain_types(item, f"{path}[{i}]")
+    elif type(obj) is dict:
+        for key, value in obj.items():
+            assert_only_plain_types(key, f"{path} key {key!r}")
+            assert_only_plain_types(value, f"{path}[{key!r}]")
+    else:
+        assert type(obj) in PLAIN_TYPES, (
+            f"{path} is a {type(obj).__module__}.{type(obj).__qualname__}: {obj!r}"
+        )
+
+
+def assert_same_state(a, b, path):
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor), path
+        assert a.dtype == b.dtype and torch.equal(a, b), f"{path}: {a!r} != {b!r}"
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), f"{path}: keys differ"
+        for key in a:
+            assert_same_state(a[key], b[key], f"{path}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), f"{path}: {a!r} != {b!r}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_state(x, y, f"{path}[{i}]")
+    else:
+        assert type(a) is type(b) and a == b, f"{path}: {a!r} != {b!r}"
+
+
+def scheduler_state(scheduler):
+    return {k: v for k, v in scheduler.__dict__.items() if k != "optimizer"}
+
+
+def _matches(pattern, warning):
+    return re.search(pattern, str(warning.message)) is not None
+
+
+def record_warnings(action):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = action()
+    return result, caught
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_values_follow_the_closed_form_and_are_periodic_past_T_max(kind):
+    eta_min = 1e-10
+    epochs = 3 * T_MAX
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_MAX, eta_min)
+
+    rows = []
+    for _ in range(epochs):
+        rows.append(read_lrs(optimizer))
+        step_all(optimizer, [scheduler])
+        last = scheduler.get_last_lr()
+        assert type(last[0]) is float and isinstance(last[1], torch.Tensor)
+        assert [float(x) for x in last] == read_lrs(optimizer)
+
+    assert_rows_close(
+        rows,
+        closed_form_rows(epochs, T_MAX, eta_min),
+        tensor_rel=closed_form_tensor_rel(kind),
+        what=f"{kind} cosine",
+    )
+
+
+def test_step_with_epoch_uses_the_closed_form_and_warns_once_per_call(kind):
+    T_max, eta_min = 5, 0.005
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_max, eta_min)
+
+    for epoch in list(range(4 * T_max)) + [17, 3, 12, 0]:
+        optimizer.step()
+        _, caught = record_warnings(lambda: scheduler.step(epoch))
+        assert [(w.category, str(w.message)) for w in caught] == [
+            (UserWarning, lrs.EPOCH_DEPRECATION_WARNING)
+        ]
+        assert scheduler.last_epoch == epoch
+        # Read the optimizer the scheduler drives (upstream's version of this test
+        # reads a fresh optimizer and so compares constants with themselves).
+        assert_lrs_close(
+            read_lrs(scheduler.optimizer),
+            [cosine_closed_form(b, epoch, T_max, eta_min) for b in BASE_LRS],
+            tensor_rel=closed_form_tensor_rel(kind),
+            context=f"{kind} step({epoch})",
+        )
+
+
+# --------------------------------------------------------------------------- composition
+
+
+def _plateau_metrics(epochs=3 * T_MAX, bad_epochs=(3, 6, 14, 20)):
+    """A falling metric that stalls (repeats) at `bad_epochs`."""
+    metrics, value = [], 100.0
+    for t in range(epochs):
+        if t not in bad_epochs:
+            value -= 1.0
+        metrics.append(value)
+    return metrics, bad_epochs
+
+
+PLATEAU_METRICS, PLATEAU_BAD_EPOCHS = _plateau_metrics()
+
+
+@dataclasses.dataclass(frozen=True)
+class Partner:
+    """A scheduler composed with the cosine on one optimizer, and its closed-form factor."""
+
+    build: Callable
+    factor: Callable[[int], float]  # multiplier applied to the lr read before epoch t
+    eta_min: float = 0.0
+    metrics: Optional[list] = None
+
+
+PARTNERS = {
+    "StepLR": Partner(
+        build=lambda opt: lrs.StepLR(opt, step_size=3, gamma=0.1),
+        factor=lambda t: 0.1 ** (t // 3),
+    ),
+    "MultiStepLR": Partner(
+        build=lambda opt: lrs.MultiStepLR(opt, milestones=[2, 5, 9], gamma=0.1),
+        factor=lambda t: 0.1 ** sum(t >= m for m in (2, 5, 9)),
+    ),
+    "ExponentialLR": Partner(
+        build=lambda opt: lrs.ExponentialLR(opt, gamma=0.9),
+        factor=lambda t: 0.9**t,
+    ),
+    "LinearLR": Partner(
+        build=lambda opt: lrs.LinearLR(opt, start_factor=0.4, total_iters=4),
+        factor=lambda t: 0.4 + 0.6 * min(t, 4) / 4,
+    ),
+    # eta_min != 0 here, so the product rule holds only up to eta_min (see below).
+    "ReduceLROnPlateau": Partner(
+        build=lambda opt: lrs.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=0),
+        factor=lambda t: 0.5 ** sum(b < t for b in PLATEAU_BAD_EPOCHS),
+        eta_min=1e-10,
+        metrics=PLATEAU_METRICS,
+    ),
+}
+
+STEP_ORDERS = pytest.mark.parametrize(
+    "cosine_steps_first", [False, True], ids=["partner-steps-first", "cosine-steps-first"]
+)
+
+
+def run_composition(partner_name, cosine_factory, optimizer, cosine_steps_first, epochs):
+    """The partner is created FIRST, then the cosine (positionally); both step each epoch."""
+    partner = PARTNERS[partner_name]
+    other = partner.build(optimizer)
+    cosine = cosine_factory(optimizer, T_MAX, partner.eta_min)
+    order = [cosine, other] if cosine_steps_first else [other, cosine]
+    return run_steps(optimizer, order, epochs, partner.metrics)
+
+
+@pytest.mark.parametrize("partner_name", sorted(PARTNERS))
+@STEP_ORDERS
+def test_composed_lr_is_the_cosine_closed_form_times_the_partners_factor(
+    kind, partner_name, cosine_steps_first
+):
+    partner = PARTNERS[partner_name]
+    epochs = T_MAX + 1  # up to the trough; past it torch's additive step breaks the product
+    rows = run_composition(
+        partner_name,
+        functools.partial(make_sched, kind),
+        build_optimizer(),
+        cosine_steps_first,
+        epochs,
+    )
+    for t, row in enumerate(rows):
+        for group, (got, base) in enumerate(zip(row, BASE_LRS)):
+            want = cosine_closed_form(base, t, T_MAX, partner.eta_min) * partner.factor(t)
+            rel = FLOAT_REL if group == 0 else F32_CHAINED_REL
+            # With eta_min != 0 the recursion is affine, not multiplicative: the
+            # product rule is off by at most eta_min.
+            abs_tol = FLOAT_ABS * base + partner.eta_min
+            assert math.isclose(got, want, rel_tol=rel, abs_tol=abs_tol), (
+                f"{kind} + {partner_name}, epoch {t}, group {group}: got {got!r}, expected {want!r}"
+            )
+
+
+@pytest.mark.parametrize("partner_name", sorted(PARTNERS))
+@STEP_ORDERS
+def test_composed_lr_matches_torch_including_past_the_trough(kind, partner_name, cosine_steps_first):
+    epochs = 2 * T_MAX + 5
+    reference = run_composition(
+        partner_name, torch_cosine, build_optimizer(tensor_lr=False), cosine_steps_first, epochs
+    )
+    rows = run_composition(
+        partner_name,
+        functools.partial(make_sched, kind),
+        build_optimizer(),
+        cosine_steps_first,
+        epochs,
+    )
+    assert_rows_close(rows, reference, tensor_rel=F32_CHAINED_REL, what=f"{kind} + {partner_name}")
+
+
+def build_sequential(optimizer, cosine_factory, eta_min):
+    warmup = lrs.LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    cosine = cosine_factory(optimizer, T_MAX, eta_min)
+    return lrs.SequentialLR(optimizer, [warmup, cosine], milestones=[5])
+
+
+def build_chained(optimizer, cosine_factory, eta_min):
+    cosine = cosine_factory(optimizer, T_MAX, eta_min)
+    decay = lrs.ExponentialLR(optimizer, gamma=0.9)
+    return lrs.ChainedScheduler([cosine, decay], optimizer=optimizer)
+
+
+WRAPPERS = {"SequentialLR": build_sequential, "ChainedScheduler": build_chained}
+
+
+@pytest.mark.parametrize("wrapper_name", sorted(WRAPPERS))
+def test_inside_sequential_and_chained_schedulers_matches_torch_without_warnings(kind, wrapper_name):
+    build, eta_min, epochs = WRAPPERS[wrapper_name], 1e-3, 3 * T_MAX
+    ref_optimizer = build_optimizer(tensor_lr=False)
+    reference = run_steps(ref_optimizer, [build(ref_optimizer, torch_cosine, eta_min)], epochs)
+
+    def run():
+        optimizer = build_optimizer()
+        wrapper = build(optimizer, functools.partial(make_sched, kind), eta_min)
+        return run_steps(optimizer, [wrapper], epochs)
+
+    rows, caught = record_warnings(run)
+    assert [str(w.message) for w in caught] == []
+    assert_rows_close(rows, reference, tensor_rel=F32_CHAINED_REL, what=f"{kind} in {wrapper_name}")
+
+
+def test_sequential_restarts_the_cosine_at_its_closed_form_after_the_milestone(kind):
+    eta_min, epochs, milestone = 1e-3, 3 * T_MAX, 5
+    optimizer = build_optimizer()
+    wrapper = build_sequential(optimizer, functools.partial(make_sched, kind), eta_min)
+    rows = run_steps(optimizer, [wrapper], epochs)
+    expected = [
+        [
+            b * (0.1 + 0.9 * t / milestone)
+            if t < milestone
+            else cosine_closed_form(b, t - milestone, T_MAX, eta_min)
+            for b in BASE_LRS
+        ]
+        for t in range(epochs)
+    ]
+    assert_rows_close(rows, expected, tensor_rel=F32_CHAINED_REL, what=f"{kind} in SequentialLR")
+
+
+# --------------------------------------------------------------------------- state
+
+
+def test_state_dict_round_trips_through_weights_only_load(kind):
+    T_max, eta_min = T_MAX, 0.01
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_max, eta_min)
+    run_steps(optimizer, [scheduler], 7)
+
+    state = scheduler.state_dict()
+    assert "optimizer" not in state
+    assert_only_plain_types(state)
+    loaded = round_trip(state)
+    assert_only_plain_types(loaded, "loaded state_dict")
+    assert_same_state(loaded, state, "loaded state_dict")
+
+    fresh_optimizer = build_optimizer()
+    fresh = make_sched(kind, fresh_optimizer, 2 * T_max + 3, 0.2)  # deliberately different
+    fresh_optimizer.load_state_dict(round_trip(optimizer.state_dict()))
+    fresh.load_state_dict(loaded)
+
+    assert_same_state(scheduler_state(fresh), scheduler_state(scheduler), "scheduler.__dict__")
+    assert [float(x) for x in fresh.get_last_lr()] == [float(x) for x in scheduler.get_last_lr()]
+    assert run_steps(fresh_optimizer, [fresh], 10) == run_steps(optimizer, [scheduler], 10)
+
+
+@pytest.mark.parametrize("resume_at", [1, 10, 11, 13])
+def test_rebuilding_with_last_epoch_k_minus_1_resumes_where_k_steps_left_off(kind, resume_at):
+    T_max, eta_min, epochs = T_MAX, 0.01, 3 * T_MAX
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_max, eta_min)
+    run_steps(optimizer, [scheduler], resume_at)
+    saved_optimizer = round_trip(optimizer.state_dict())  # a copy: the tensor lr moves on
+    saved_lrs = [float(x) for x in scheduler.get_last_lr()]
+    uninterrupted = run_steps(optimizer, [scheduler], epochs - resume_at)
+
+    resumed_optimizer = build_optimizer()
+    resumed_optimizer.load_state_dict(saved_optimizer)
+    resumed = make_sched(kind, resumed_optimizer, T_max, eta_min, resume_at - 1)
+
+    assert resumed.last_epoch == resume_at
+    # Construction must not move the lr (torch's _is_initial rule): exactly equal.
+    assert [float(x) for x in resumed.get_last_lr()] == saved_lrs
+    assert read_lrs(resumed_optimizer) == saved_lrs
+    assert_rows_close(
+        run_steps(resumed_optimizer, [resumed], epochs - resume_at),
+        uninterrupted,
+        tensor_rel=F32_CLOSED_FORM_REL,
+        what=f"{kind} resumed at {resume_at}",
+    )
+
+
+@pytest.mark.parametrize("last_epoch", [0, 7])
+def test_last_epoch_without_initial_lr_in_the_param_groups_raises_key_error(kind, last_epoch):
+    optimizer = build_optimizer()
+    with pytest.raises(KeyError, match="initial_lr"):
+        make_sched(kind, optimizer, T_MAX, 0.0, last_epoch)
+
+
+# --------------------------------------------------------------------------- tensor lr
+
+
+def test_tensor_lr_is_updated_in_place_and_keeps_its_identity(kind):
+    optimizer = build_optimizer()
+    lr_tensor = optimizer.param_groups[1]["lr"]
+    scheduler = make_sched(kind, optimizer, T_MAX, 0.0)
+    assert optimizer.param_groups[1]["lr"] is lr_tensor
+
+    values = set()
+    for _ in range(3):
+        step_all(optimizer, [scheduler])
+        assert optimizer.param_groups[1]["lr"] is lr_tensor
+        values.add(float(lr_tensor))
+    optimizer.step()
+    record_warnings(lambda: scheduler.step(4))  # the deprecated closed-form path too
+    assert optimizer.param_groups[1]["lr"] is lr_tensor
+    values.add(float(lr_tensor))
+
+    assert lr_tensor.dtype == torch.float32 and lr_tensor.dim() == 0
+    assert len(values) == 4, "the lr tensor was not actually updated"
+
+
+def test_tensor_initial_lr_and_base_lrs_are_copies_of_the_lr(kind):
+    optimizer = build_optimizer()
+    group = optimizer.param_groups[1]
+    scheduler = make_sched(kind, optimizer, T_MAX, 0.0)
+
+    assert group["initial_lr"] is not group["lr"]
+    assert scheduler.base_lrs[1] is not group["initial_lr"]
+    assert scheduler.base_lrs[1] is not group["lr"]
+
+    group["lr"].mul_(0.1)  # the user mutates the lr after construction
+    assert float(group["initial_lr"]) == BASE_LRS[1]
+    assert float(scheduler.base_lrs[1]) == BASE_LRS[1]
+
+
+def test_get_last_lr_returns_copies_that_never_alias_the_tensor_lr(kind):
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_MAX, 0.0)
+    step_all(optimizer, [scheduler])
+    last = scheduler.get_last_lr()
+    before = float(last[1])
+    assert last[1] is not optimizer.param_groups[1]["lr"]
+
+    optimizer.param_groups[1]["lr"].mul_(0.1)
+    assert float(last[1]) == before
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def test_constructing_emits_no_warning(kind):
+    _, caught = record_warnings(lambda: make_sched(kind, build_optimizer(), T_MAX, 0.0))
+    assert [str(w.message) for w in caught] == []
+
+
+def test_stepping_after_the_optimizer_emits_no_warning(kind):
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_MAX, 1e-3)
+    _, caught = record_warnings(lambda: run_steps(optimizer, [scheduler], 3 * T_MAX))
+    assert [str(w.message) for w in caught] == []
+
+
+def test_stepping_the_scheduler_before_the_optimizer_warns_once(kind):
+    scheduler = make_sched(kind, build_optimizer(), T_MAX, 0.0)
+    _, caught = record_warnings(scheduler.step)
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert _matches(r"`lr_scheduler\.step\(\)` before `optimizer\.step\(\)`", caught[0])
+    assert _matches(r"how-to-adjust-learning-rate", caught[0])
+
+
+def test_overriding_optimizer_step_after_construction_warns_once(kind):
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_MAX, 0.0)
+    wrapped_step = optimizer.step
+
+    def user_step(*args, **kwargs):
+        return wrapped_step(*args, **kwargs)
+
+    optimizer.step = user_step
+    _, caught = record_warnings(lambda: step_all(optimizer, [scheduler]))
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert _matches(r"`optimizer\.step\(\)` has been overridden", caught[0])
+
+
+def test_get_lr_outside_step_warns_to_use_get_last_lr_and_changes_nothing(kind):
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_MAX, 0.0)
+    step_all(optimizer, [scheduler])
+    before = read_lrs(optimizer)
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+        scheduler.get_lr()
+    assert read_lrs(optimizer) == before
+
+
+@pytest.mark.parametrize("call", ["step()", "step(epoch)"])
+def test_step_warnings_point_at_the_callers_line(kind, call):
+    scheduler = make_sched(kind, build_optimizer(), T_MAX, 0.0)
+    action = scheduler.step if call == "step()" else (lambda: scheduler.step(3))
+    _, caught = record_warnings(action)
+    assert caught and {w.filename for w in caught} == {__file__}
+
+
+# --------------------------------------------------------------------------- interop
+
+
+def test_is_a_torch_lr_scheduler(kind):
+    scheduler = make_sched(kind, build_optimizer(), T_MAX, 0.0)
+    assert isinstance(scheduler, lrs.LRScheduler)
+
+
+def test_cosine_then_cyclic_follows_the_closed_form_then_stays_within_cyclic_bounds(kind):
+    # Regression scenario of pytorch/pytorch#21965: both schedulers are created up
+    # front, the cosine is stepped 21 times (through its trough and one step past it),
+    # then only CyclicLR steps. Note: CyclicLR built after another scheduler leaves the
+    # lr at the existing initial_lr (its initial step reads base_lrs from initial_lr,
+    # and only afterwards swaps in base_lr), so the cosine starts from 0.05 / 0.5.
+    T_max, eta_min, base_lr, max_lr = 20, 0.1, 0.01, 0.1
+    optimizer = build_optimizer()
+    cosine = make_sched(kind, optimizer, T_max, eta_min)
+    cyclic = lrs.CyclicLR(optimizer, base_lr=base_lr, max_lr=max_lr, step_size_up=1, step_size_down=3)
+
+    cosine_rows = run_steps(optimizer, [cosine], T_max + 1) + [read_lrs(optimizer)]
+    assert_rows_close(
+        cosine_rows,
+        closed_form_rows(T_max + 2, T_max, eta_min),
+        tensor_rel=closed_form_tensor_rel(kind),
+        what=f"{kind} before CyclicLR",
+    )
+
+    slack = 1 + F32_CLOSED_FORM_REL  # the tensor group holds max_lr rounded to float32
+    cyclic_rows = run_steps(optimizer, [cyclic], 20)[1:] + [read_lrs(optimizer)]
+    for t, row in enumerate(cyclic_rows, start=1):
+        for group, lr in enumerate(row):
+            assert base_lr / slack <= lr <= max_lr * slack, f"CyclicLR step {t}, group {group}: {lr!r}"
+    assert max(read_lrs(optimizer)) <= max_lr * slack
