@@ -36,6 +36,8 @@ import pytest
 torch = pytest.importorskip("torch")
 lrs = torch.optim.lr_scheduler
 
+import uba  # noqa: E402  (after the torch skip: a broken uba must fail, not skip)
+
 BASE_LRS = (0.05, 0.5)  # group 0: Python float; group 1: float32 0-d tensor
 T_MAX = 10
 
@@ -50,24 +52,12 @@ KINDS = ("torch", "uba")
 # --------------------------------------------------------------------------- factory
 
 
-def uba_scheduler_class():
-    """uba.UBALR, or skip the calling test while uba does not provide it yet."""
-    try:
-        import uba
-    except ImportError as exc:
-        pytest.skip(f"uba is not importable yet ({exc!r}); UBALR cases skipped")
-    try:
-        return uba.UBALR
-    except (AttributeError, ImportError) as exc:
-        pytest.skip(f"uba.UBALR is not available yet ({exc!r}); UBALR cases skipped")
-
-
 def make_sched(kind, optimizer, T_max, eta_min=0.0, last_epoch=-1):
     """The scheduler under test, built positionally like CosineAnnealingLR."""
     if kind == "torch":
         return lrs.CosineAnnealingLR(optimizer, T_max, eta_min, last_epoch)
     if kind == "uba":
-        return uba_scheduler_class()(optimizer, T_max, eta_min, last_epoch, phi=2.0)
+        return uba.UBALR(optimizer, T_max, eta_min, last_epoch, phi=2.0)
     raise ValueError(f"unknown scheduler kind {kind!r}")
 
 
@@ -76,8 +66,6 @@ torch_cosine = functools.partial(make_sched, "torch")  # builds torch's referenc
 
 @pytest.fixture(params=KINDS)
 def kind(request):
-    if request.param == "uba":
-        uba_scheduler_class()  # skip before doing any work
     return request.param
 
 
