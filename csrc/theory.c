@@ -354,20 +354,14 @@ scaled_sums(const double *lrs, size_t n, double largest)
 }
 
 /*
- * (a) Non-convex, L-smooth, unbiased gradients with variance <= sigma2,
- * 0 <= eta_t <= 1/L (standard; e.g. Ghadimi & Lan 2013).  The descent
- * lemma gives E f(x_{t+1}) <= E f(x_t) - eta_t (1 - L eta_t/2) E||g_t||^2
- * + L eta_t^2 sigma2 / 2, and 1 - L eta_t/2 >= 1/2; summing over t,
- *
- *     min_t E||grad f(x_t)||^2 <= (2 (f(x_0) - f_inf) + L sigma2 S2) / S1.
- *
- * Evaluated as 2 f_gap / S1 + sigma2 (L 2^p) (s2/s1), each factor
- * finite (L 2^p <= 2 since 2^p < 2 max eta <= 2/L).  The condition is checked against the double 1/L, so a step
- * written as 1/L passes.
+ * The checks bounds (a) and (b) share, in their order of report: L, sigma2,
+ * the gap (f_gap or dist2, whose status is gap_status), a non-empty lrs
+ * with 0 <= lrs[i] <= step_limit / L, not all zero.  Then the sums.
  */
-uba_status
-uba_bound_nonconvex(const double *lrs, size_t n, double L, double sigma2,
-                    double f_gap, double *bound, size_t *bad_index)
+static uba_status
+averaged_bound_sums(const double *lrs, size_t n, double L, double sigma2,
+                    double gap, uba_status gap_status, double step_limit,
+                    const double *bound, step_sums *sums, size_t *bad_index)
 {
     if (!(isfinite(L) && L > 0.0)) {
         return UBA_E_L;
@@ -375,8 +369,8 @@ uba_bound_nonconvex(const double *lrs, size_t n, double L, double sigma2,
     if (!is_nonnegative(sigma2)) {
         return UBA_E_SIGMA2;
     }
-    if (!is_nonnegative(f_gap)) {
-        return UBA_E_F_GAP;
+    if (!is_nonnegative(gap)) {
+        return gap_status;
     }
     if (n == 0) {
         return UBA_E_LRS_EMPTY;
@@ -385,14 +379,41 @@ uba_bound_nonconvex(const double *lrs, size_t n, double L, double sigma2,
         return UBA_E_NULL;
     }
     double largest;
-    const uba_status s = scan_steps(lrs, n, 1.0 / L, &largest, bad_index);
+    const uba_status s = scan_steps(lrs, n, step_limit / L, &largest,
+                                    bad_index);
     if (s != UBA_OK) {
         return s;
     }
     if (largest == 0.0) {
         return UBA_E_LRS_ZERO;
     }
-    const step_sums r = scaled_sums(lrs, n, largest);
+    *sums = scaled_sums(lrs, n, largest);
+    return UBA_OK;
+}
+
+/*
+ * (a) Non-convex, L-smooth, unbiased gradients with variance <= sigma2,
+ * 0 <= eta_t <= 1/L (standard; e.g. Ghadimi & Lan 2013).  The descent
+ * lemma gives E f(x_{t+1}) <= E f(x_t) - eta_t (1 - L eta_t/2) E||g_t||^2
+ * + L eta_t^2 sigma2 / 2, and 1 - L eta_t/2 >= 1/2; summing over t,
+ *
+ *     min_t E||grad f(x_t)||^2 <= (2 (f(x_0) - f_inf) + L sigma2 S2) / S1.
+ *
+ * Evaluated as 2 f_gap / S1 + sigma2 (L 2^p) (s2/s1), each factor finite
+ * (L 2^p <= 2 since 2^p < 2 max eta <= 2/L).  The condition is checked
+ * against the double 1/L, so a step written as 1/L passes.
+ */
+uba_status
+uba_bound_nonconvex(const double *lrs, size_t n, double L, double sigma2,
+                    double f_gap, double *bound, size_t *bad_index)
+{
+    step_sums r;
+    const uba_status s = averaged_bound_sums(lrs, n, L, sigma2, f_gap,
+                                             UBA_E_F_GAP, 1.0, bound, &r,
+                                             bad_index);
+    if (s != UBA_OK) {
+        return s;
+    }
     const double bias = ldexp(f_gap / r.s1, 1 - r.p);
     const double noise = sigma2 == 0.0 ? 0.0
         : sigma2 * ldexp(L, r.p) * (r.s2 / r.s1);
@@ -414,30 +435,13 @@ uba_status
 uba_bound_convex(const double *lrs, size_t n, double L, double sigma2,
                  double dist2, double *bound, size_t *bad_index)
 {
-    if (!(isfinite(L) && L > 0.0)) {
-        return UBA_E_L;
-    }
-    if (!is_nonnegative(sigma2)) {
-        return UBA_E_SIGMA2;
-    }
-    if (!is_nonnegative(dist2)) {
-        return UBA_E_DIST2;
-    }
-    if (n == 0) {
-        return UBA_E_LRS_EMPTY;
-    }
-    if (lrs == NULL || bound == NULL) {
-        return UBA_E_NULL;
-    }
-    double largest;
-    const uba_status s = scan_steps(lrs, n, 0.5 / L, &largest, bad_index);
+    step_sums r;
+    const uba_status s = averaged_bound_sums(lrs, n, L, sigma2, dist2,
+                                             UBA_E_DIST2, 0.5, bound, &r,
+                                             bad_index);
     if (s != UBA_OK) {
         return s;
     }
-    if (largest == 0.0) {
-        return UBA_E_LRS_ZERO;
-    }
-    const step_sums r = scaled_sums(lrs, n, largest);
     const double bias = ldexp(dist2 / r.s1, -r.p);
     const double noise = sigma2 == 0.0 ? 0.0
         : sigma2 * ldexp(r.s2 / r.s1, r.p);
