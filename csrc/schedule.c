@@ -79,6 +79,15 @@ is_warmup(double W, double T)
     return W >= 0.0 && W < T && floor(W) == W;
 }
 
+/* Small functions on the hot paths, inlined wherever the compiler allows:
+ * uba_step_groups then evaluates the schedule at t_prev and t as two
+ * independent chains of operations that overlap. */
+#if defined(__GNUC__)
+#define UBA_INLINE static inline __attribute__((always_inline))
+#else
+#define UBA_INLINE static inline
+#endif
+
 /* ---- sin and cos on [0, pi/4] ------------------------------------------ */
 
 /*
@@ -170,7 +179,7 @@ select_double(int cond, double a, double b)
     return out;
 }
 
-static inline shape_weights
+UBA_INLINE shape_weights
 shape_in_period(double t, double T, double half_phi)
 {
     const int reflect = t > 0.5 * T;
@@ -202,7 +211,7 @@ reduce_step(double t, double T)
     return r > T ? period - r : r;
 }
 
-static shape_weights
+UBA_INLINE shape_weights
 shape_weights_at(double t, double T, double half_phi)
 {
     return shape_in_period(reduce_step(t, T), T, half_phi);
@@ -277,7 +286,7 @@ typedef struct position {
     double w_lo;  /* weight of the lower value: 1-x, or gc */
 } position;
 
-static position
+UBA_INLINE position
 position_at(double t, double T, double half_phi, double W)
 {
     position pos;
