@@ -640,7 +640,9 @@ fast_buffers(fast_state *st)
         st->base = st->stack_d;
         st->lr_obj = st->stack_o;
         st->is_tensor = st->stack_i;
-        memset(st->stack_o, 0, sizeof st->stack_o);
+        for (Py_ssize_t i = 0; i < 3 * n; i++) {
+            st->stack_o[i] = NULL;  /* only what is used: no rep stos */
+        }
     }
     else {
         st->heap = PyMem_Calloc((size_t)n, 6 * sizeof(double)
