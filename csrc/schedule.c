@@ -88,27 +88,26 @@ is_warmup(double W, double T)
 #define UBA_INLINE static inline
 #endif
 
-/* ---- sin and cos on [0, pi/4] ------------------------------------------ */
+/* ---- sin on [0, pi/4] ------------------------------------------------ */
 
 /*
- * Minimax polynomials for sin and cos on the reduced range [0, pi/4]:
+ * A minimax polynomial for sin on the reduced range [0, pi/4]:
  *
- *     sin x = x + x^3 (S1 + S2 z + ... + S6 z^5),             z = x^2
- *     cos x = 1 - z/2 + z^2 (C1 + C2 z + ... + C6 z^5)
+ *     sin x = x + x^3 (S1 + S2 z + ... + S6 z^5),      z = x^2
  *
  * Provenance: csrc/tools/fit_sincos.py derives the coefficients by the
  * Remez exchange in 80-digit arithmetic (mpmath) for the relative error on
- * [0, pi/4] and rounds them to double.  Approximation error: 2^-57.9 (sin)
- * and 2^-64 (cos) relative, far below half an ulp.  Evaluated as below,
- * each function is within 0.71 ulp of the true value on the whole range
- * (measured by the same script, which replays these operations in double);
- * csrc/tests/test_kernel.c checks the resulting g end to end.  cos forms
- * 1 - z/2 as w plus the exact rounding error of w (the arrangement of
- * fdlibm's k_cos.c), so that the large term loses nothing.
+ * [0, pi/4] and rounds them to double.  Approximation error 2^-57.9
+ * relative, far below half an ulp; evaluated as below, within 0.71 ulp of
+ * sin on the whole range (measured by the same script, which replays these
+ * operations in double).  The shape needs cos only squared, and on this
+ * range cos^2 = 1 - sin^2 >= 1/2 loses nothing to cancellation, so no cos
+ * polynomial is evaluated.  csrc/tests/test_kernel.c checks the resulting
+ * g end to end.
  *
  * Plain arithmetic, no libm call, no branch: the compiler vectorizes loops
- * that use these, and every path (scalar, vector, every CPU clone) gives
- * the same bits because C forbids reassociation and the build does not
+ * that use it, and every path (scalar, vector, every CPU clone) gives the
+ * same bits because C forbids reassociation and the build does not
  * contract into fused multiply-adds (-std=c11, -ffp-contract=off).
  */
 static const double S1 = -0.1666666666666663;
@@ -118,27 +117,11 @@ static const double S4 = 2.7557313621387726e-06;
 static const double S5 = -2.5050747763152984e-08;
 static const double S6 = 1.5896230173932965e-10;
 
-static const double C1 = 0.041666666666666595;
-static const double C2 = -0.0013888888888873056;
-static const double C3 = 2.480158728885172e-05;
-static const double C4 = -2.755731417930169e-07;
-static const double C5 = 2.0875700842636475e-09;
-static const double C6 = -1.1358536555101926e-11;
-
 static inline double
 sin_reduced(double x, double z)
 {
     const double p = S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * S6))));
     return x + (x * z) * p;
-}
-
-static inline double
-cos_reduced(double z)
-{
-    const double q = C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6))));
-    const double hz = 0.5 * z;
-    const double w = 1.0 - hz;
-    return w + (((1.0 - w) - hz) + (z * z) * q);
 }
 
 /* ---- the shape -------------------------------------------------------- */
@@ -152,12 +135,13 @@ cos_reduced(double z)
  * SPEC's 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 c^2, but
  * never forms 1 + cos(pi t/T), which cancels near t = T.  Past t = T/2 the
  * angle is reflected, c = sin b, s = cos b with b = pi (T - t) / (2T), so
- * the argument of sin and cos stays in [0, pi/4] and c keeps full relative
- * accuracy down to t = T - 1 at T = 2^53 (T - t is exact there, Sterbenz).
- * Both weights come out with a few ulp of relative error, g(0) = 1 and
- * g(T) = 0 exactly, and gc is computed without the cancellation of 1 - g.
- * The reflection is a pair of selects, not a branch, so that a loop over
- * this function vectorizes.
+ * the angle x stays in [0, pi/4] and c keeps full relative accuracy down
+ * to t = T - 1 at T = 2^53 (T - t is exact there, Sterbenz).  Only sin^2 x
+ * is computed; the other square is 1 - sin^2 x, which is at least 1/2 on
+ * [0, pi/4], so neither square suffers cancellation.  Both weights come
+ * out with a few ulp of relative error, g(0) = 1 and g(T) = 0 exactly, and
+ * gc is computed without the cancellation of 1 - g.  The reflection is a
+ * pair of selects, not a branch, so that a loop over this vectorizes.
  */
 typedef struct shape_weights {
     double g;   /* weight of eta_max */
@@ -187,11 +171,10 @@ shape_in_period(double t, double T, double half_phi)
     const double a = d * (HALF_PI / T);
     const double z = a * a;
     const double sin_a = sin_reduced(a, z);
-    const double cos_a = cos_reduced(z);
-    const double c = select_double(reflect, sin_a, cos_a);
-    const double s = select_double(reflect, cos_a, sin_a);
-    const double c2 = c * c;
-    const double hs2 = half_phi * (s * s);
+    const double sin2 = sin_a * sin_a;  /* <= 1/2 */
+    const double cos2 = 1.0 - sin2;     /* >= 1/2: no cancellation */
+    const double c2 = select_double(reflect, sin2, cos2);
+    const double hs2 = half_phi * select_double(reflect, cos2, sin2);
     const double den = c2 + hs2;
     shape_weights w = {c2 / den, hs2 / den};
     return w;

@@ -1,33 +1,35 @@
-"""Derive the sin/cos polynomial coefficients used by csrc/schedule.c.
+"""Derive the sin polynomial coefficients used by csrc/schedule.c.
 
-Run: python csrc/tools/fit_sincos.py   (needs mpmath; about 30 s)
+Run: python csrc/tools/fit_sincos.py   (needs mpmath; about 10 s)
 
-The schedule needs sin(x) and cos(x) only on the reduced range
-x in [0, pi/4] (schedule.c reflects the angle past T/2).  On that range
+The schedule needs sin(x) only on the reduced range x in [0, pi/4]
+(schedule.c reflects the angle past T/2, and takes cos^2 = 1 - sin^2,
+which is >= 1/2 there).  On that range
 
     sin x = x + x^3 P(x^2),        P(z) = S1 + S2 z + ... + S6 z^5
-    cos x = 1 - x^2/2 + x^4 Q(x^2), Q(z) = C1 + C2 z + ... + C6 z^5
 
-and P, Q are the minimax (Remez) polynomials of degree 5 for the
-*relative* error of sin and cos, computed here in 80-digit arithmetic and
-rounded to double.  The approximation errors printed below are about
-2^-58 (sin) and 2^-64 (cos), far under half an ulp, so the error of the
-evaluated functions is dominated by the rounding of the evaluation itself.
-The script then evaluates the rounded coefficients exactly as schedule.c
-does (Python floats are IEEE doubles, operation for operation) at 20000
-points of [0, pi/4] and prints the worst error: 0.72 ulp for both.  Degree 4 would leave 2^-47.5 (sin) and
-2^-53.3 (cos): not enough.  Taylor coefficients of the same degree are
-worse (sin 2^-47 at pi/4); Taylor needs two more terms per function.
+and P is the minimax (Remez) polynomial of degree 5 for the *relative*
+error of sin, computed here in 80-digit arithmetic and rounded to double.
+Its approximation error, printed below, is 2^-57.9: far under half an
+ulp, so the error of the evaluated function is the rounding of the
+evaluation itself.  The script then evaluates the rounded coefficients
+exactly as schedule.c does (Python floats are IEEE doubles, operation for
+operation) at 20000 points of [0, pi/4] and prints the worst error: 0.71
+ulp.  Degree 4 would leave 2^-47.5: not enough.  Taylor coefficients of
+degree 5 leave 2^-47 at pi/4; Taylor needs two more terms.
 
-The same construction (odd/even polynomials in x^2 on [-pi/4, pi/4]) is
-the one of Sun's fdlibm k_sin.c/k_cos.c; the coefficients here are
-derived independently by this script, not copied.
+With --cos the script also fits cos x = 1 - x^2/2 + x^4 Q(x^2) the same
+way (2^-64; 0.71 ulp evaluated as fdlibm's k_cos.c arranges it), which an
+earlier version of the kernel used.  The construction (odd/even
+polynomials in x^2 on [-pi/4, pi/4]) is that of Sun's fdlibm
+k_sin.c/k_cos.c; the coefficients are derived independently here.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import sys
 
 import mpmath as mp
 
@@ -141,7 +143,10 @@ def worst_ulps(fn, ref, points) -> float:
 
 def main() -> None:
     found = {}
-    for name, f, w, prefix in [("sin", f_sin, w_sin, "S"), ("cos", f_cos, w_cos, "C")]:
+    fits = [("sin", f_sin, w_sin, "S")]
+    if "--cos" in sys.argv[1:]:
+        fits.append(("cos", f_cos, w_cos, "C"))
+    for name, f, w, prefix in fits:
         coeffs, worst = remez(f, w, 6)
         found[name] = [float(c) for c in coeffs]
         print(f"/* {name}: max relative approximation error {mp.nstr(worst, 3)}"
@@ -154,8 +159,10 @@ def main() -> None:
     points += [quarter * (1 - k * 1e-3) for k in range(100)] + [quarter, 1e-8, 1e-3]
     mp.mp.dps = 40
     s_err = worst_ulps(lambda x: sin_reduced(x, found["sin"]), mp.sin, points)
-    c_err = worst_ulps(lambda x: cos_reduced(x, found["cos"]), mp.cos, points)
-    print(f"/* evaluated in double: sin within {s_err:.2f} ulp, cos within {c_err:.2f} ulp */")
+    print(f"/* evaluated in double: sin within {s_err:.2f} ulp */")
+    if "cos" in found:
+        c_err = worst_ulps(lambda x: cos_reduced(x, found["cos"]), mp.cos, points)
+        print(f"/* evaluated in double: cos within {c_err:.2f} ulp */")
 
 
 if __name__ == "__main__":
