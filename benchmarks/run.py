@@ -39,6 +39,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# Measure the checkout this file is in when its extension is built in place
+# (python setup.py build_ext --inplace); otherwise the installed uba.
+if any(p.suffix in (".so", ".pyd") for p in (HERE.parent / "uba").glob("_core*")):
+    sys.path.insert(0, str(HERE.parent))
 
 import uba  # noqa: E402
 from peers import numpy_log_worst_case_residual, numpy_schedule  # noqa: E402
@@ -57,9 +61,13 @@ class Row:
     ratio: float  # median over rounds of uba_time / peer_time
     unit: str = "per call"
     target: str = ""
-    met: bool | None = None
+    met: str | None = None  # "yes", "no", or a mixed verdict
     note: str = ""
     extra: dict = field(default_factory=dict)
+
+
+def yes_no(ok: bool) -> str:
+    return "yes" if ok else "no"
 
 
 def fmt_time(seconds: float) -> str:
@@ -172,9 +180,9 @@ def bench_step(quick: bool) -> list[Row]:
         _, py_t, py_ratio = compare(cos.step, py.step, number, max(3, rounds // 3))
         target, met = "", None
         if (groups, tensor) == (1, False):
-            target, met = "<= 0.10", ratio <= 0.10
+            target, met = "<= 0.10", yes_no(ratio <= 0.10)
         elif (groups, tensor) == (8, True):
-            target, met = "<= 0.25", ratio <= 0.25
+            target, met = "<= 0.25", yes_no(ratio <= 0.25)
         rows.append(
             Row(
                 "1. scheduler step",
@@ -230,9 +238,23 @@ def bench_schedule(quick: bool) -> list[Row]:
             note=f"{per_step * 1e9:.2f} ns/step",
         )
         if n == 10**7:
-            row.target = ">= 20x faster and <= 3 ns/step"
-            row.met = 1 / ratio >= 20 and per_step <= 3e-9
-        row.extra["ns per step"] = per_step * 1e9
+            row.target = ">= 20x faster; <= 3 ns/step"
+            row.met = (
+                f"{yes_no(1 / ratio >= 20)} ({1 / ratio:.1f}x); "
+                f"{yes_no(per_step <= 3e-9)} ({per_step * 1e9:.2f} ns)"
+            )
+        # What bounds the ratio: NumPy's cos alone, and one streaming pass
+        # into a fresh array (what any function returning a new array pays).
+        cos_t = min(timeit.repeat(lambda: np.cos(t), number=number, repeat=5, timer=CLOCK))
+        copy_t = min(
+            timeit.repeat(lambda: np.multiply(t, 1.0), number=number, repeat=5, timer=CLOCK)
+        )
+        row.extra["cos"] = cos_t / number / n
+        row.extra["copy"] = copy_t / number / n
+        row.note += (
+            f"; NumPy's cos alone {cos_t / number / n * 1e9:.2f} ns/step, one NumPy pass "
+            f"into a fresh array (t * 1.0) {copy_t / number / n * 1e9:.2f} ns/step"
+        )
         rows.append(row)
         print(
             f"2. schedule {n:.0e} steps  NumPy {fmt_time(numpy_t):>9s}  uba {fmt_time(uba_t):>9s}"
@@ -306,7 +328,7 @@ def bench_residual(quick: bool) -> list[Row]:
                 f"NumPy grid did not reach 1e-9 (still {err:.1e} at {grid} points, "
                 f"{spent:.0f} s of doubling): uba is at least {1 / ratio:.0f}x faster"
             )
-        met = 1 / ratio >= 20
+        met = yes_no(1 / ratio >= 20)
         rows.append(
             Row(
                 "3. worst_case_residual",
@@ -359,7 +381,7 @@ def bench_import(quick: bool) -> list[Row]:
         beyond,
         beyond / statistics.median(numpy_t),
         target="<= 30 ms beyond numpy",
-        met=beyond <= 0.030,
+        met=yes_no(beyond <= 0.030),
         note=f"{beyond * 1e3:.1f} ms beyond numpy",
     )
     print(
@@ -394,7 +416,7 @@ def results_markdown(info: dict[str, str], rows: list[Row], elapsed: float, skip
         "|---|---|---|---:|---:|---:|---|---|",
     ]
     for r in rows:
-        met = "" if r.met is None else ("yes" if r.met else "**no**")
+        met = "" if r.met is None else r.met.replace("no", "**no**")
         lines.append(
             f"| {r.section} | {r.case} | {r.peer} | {fmt_time(r.peer_time)} | "
             f"{fmt_time(r.uba_time)} | {r.ratio:.3f} | {r.target} | {met} |"
@@ -455,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for r in rows:
         if r.met is not None:
-            print(f"target {r.section} {r.case} {r.target}: {'met' if r.met else 'NOT met'}")
+            print(f"target {r.section} {r.case} {r.target}: {r.met}")
     print(f"total {elapsed:.0f} s")
     if not args.no_write:
         args.output.write_text(results_markdown(info, rows, elapsed, skipped))
