@@ -605,12 +605,14 @@ typedef struct {
     PyObject **items;         /* the entries of a list being made (strong) */
     PyObject **ratio_items;   /* the entries of _ratios (strong)           */
     int *is_tensor;
-    Py_ssize_t n_lr;          /* strong refs held in lr_obj                */
+    PyObject **group_obj;     /* each group dict (strong refs): torch may  */
+                              /* release the GIL and others edit the list  */
+    Py_ssize_t n_lr;          /* strong refs held in lr_obj and group_obj  */
     int called_out;           /* a torch method ran: Python code may have  */
                               /* changed any dict since it was read        */
     void *heap;
     double stack_d[6 * STACK_GROUPS];
-    PyObject *stack_o[3 * STACK_GROUPS];
+    PyObject *stack_o[4 * STACK_GROUPS];
     int stack_i[STACK_GROUPS];
 } fast_state;
 
@@ -619,6 +621,7 @@ fast_release(fast_state *st)
 {
     for (Py_ssize_t i = 0; i < st->n_lr; i++) {
         Py_DECREF(st->lr_obj[i]);
+        Py_DECREF(st->group_obj[i]);
     }
     for (Py_ssize_t i = 0; st->items != NULL && i < st->n; i++) {
         Py_XDECREF(st->items[i]);
@@ -646,17 +649,18 @@ fast_buffers(fast_state *st)
     }
     else {
         st->heap = PyMem_Calloc((size_t)n, 6 * sizeof(double)
-                                           + 3 * sizeof(PyObject *)
+                                           + 4 * sizeof(PyObject *)
                                            + sizeof(int));
         if (st->heap == NULL) {
             return -1;
         }
         st->base = (double *)st->heap;
         st->lr_obj = (PyObject **)(st->base + 6 * n);
-        st->is_tensor = (int *)(st->lr_obj + 3 * n);
+        st->is_tensor = (int *)(st->lr_obj + 4 * n);
     }
     st->items = st->lr_obj + n;
     st->ratio_items = st->lr_obj + 2 * n;
+    st->group_obj = st->lr_obj + 3 * n;
     st->eta_min = st->base + n;
     st->lr_now = st->base + 2 * n;
     st->written = st->base + 3 * n;
@@ -751,6 +755,7 @@ fast_read(StepMethod *m, PyObject *self, fast_state *st)
             goto not_taken;
         }
         st->lr_obj[i] = lr;
+        st->group_obj[i] = Py_NewRef(group);
         st->n_lr = i + 1;
         PyObject *base = Py_NewRef(PyList_GET_ITEM(base_lrs, i));
         int base_is_tensor;
@@ -818,7 +823,7 @@ group_lr(StepMethod *m, fast_state *st, Py_ssize_t i, PyObject *known)
     if (!st->called_out) {
         return Py_NewRef(known);
     }
-    PyObject *lr = dict_get(PyList_GET_ITEM(st->groups, i), m->keys[K_LR]);
+    PyObject *lr = dict_get(st->group_obj[i], m->keys[K_LR]);
     if (lr == NULL && !PyErr_Occurred()) {
         PyErr_SetObject(PyExc_KeyError, m->keys[K_LR]);
     }
@@ -880,7 +885,7 @@ fast_write(StepMethod *m, fast_state *st)
             }
         }
         else if (is_tensor == 0
-                 && PyDict_SetItem(PyList_GET_ITEM(st->groups, i), k[K_LR],
+                 && PyDict_SetItem(st->group_obj[i], k[K_LR],
                                    value) == 0) {
             stored = Py_NewRef(value);
         }
