@@ -526,6 +526,14 @@ lr_value(StepMethod *m, PyObject *v, double *out, int *is_tensor,
     return ok;
 }
 
+/* list[i] (borrowed), or NULL if the list is now shorter: item() may
+ * release the GIL, and another thread may change a list meanwhile. */
+static PyObject *
+list_item(PyObject *list, Py_ssize_t i)
+{
+    return i < PyList_GET_SIZE(list) ? PyList_GET_ITEM(list, i) : NULL;
+}
+
 /* Reads a 64-bit int attribute value (exact int only): 1 ok, 0 not. */
 static int
 plain_int64(PyObject *v, long long *out)
@@ -746,8 +754,9 @@ fast_read(StepMethod *m, PyObject *self, fast_state *st)
     const int same_written = PyList_GET_SIZE(written) == n;
     const int same_ratios = PyList_GET_SIZE(ratios) == n;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *group = PyList_GET_ITEM(st->groups, i);
-        if (!PyDict_CheckExact(group)) {
+        PyObject *group = list_item(st->groups, i);
+        PyObject *base = list_item(base_lrs, i);
+        if (group == NULL || base == NULL || !PyDict_CheckExact(group)) {
             goto not_taken;
         }
         PyObject *lr = dict_get(group, k[K_LR]);
@@ -757,7 +766,7 @@ fast_read(StepMethod *m, PyObject *self, fast_state *st)
         st->lr_obj[i] = lr;
         st->group_obj[i] = Py_NewRef(group);
         st->n_lr = i + 1;
-        PyObject *base = Py_NewRef(PyList_GET_ITEM(base_lrs, i));
+        Py_INCREF(base);
         int base_is_tensor;
         const int base_ok = lr_value(m, base, &st->base[i], &base_is_tensor,
                                      &st->called_out);
@@ -768,21 +777,24 @@ fast_read(StepMethod *m, PyObject *self, fast_state *st)
             goto not_taken;
         }
         st->eta_min[i] = floor_all;
-        if (floors && !plain_real(PyList_GET_ITEM(eta_min, i),
-                                  &st->eta_min[i])) {
+        PyObject *floor_i = floors ? list_item(eta_min, i) : NULL;
+        if (floors && (floor_i == NULL || !plain_real(floor_i,
+                                                      &st->eta_min[i]))) {
             goto not_taken;
         }
         st->written[i] = NAN;
         if (same_written) {
-            PyObject *w = PyList_GET_ITEM(written, i);
-            if (w != Py_None && !plain_real(w, &st->written[i])) {
+            PyObject *w = list_item(written, i);
+            if (w == NULL || (w != Py_None && !plain_real(w, &st->written[i]))) {
                 goto not_taken;
             }
         }
         st->ratio[i] = 1.0;
-        if (same_ratios && !plain_real(PyList_GET_ITEM(ratios, i),
-                                       &st->ratio[i])) {
-            goto not_taken;
+        if (same_ratios) {
+            PyObject *r = list_item(ratios, i);
+            if (r == NULL || !plain_real(r, &st->ratio[i])) {
+                goto not_taken;
+            }
         }
     }
     /* Bookkeeping to update in place if it is not shared (commit_list). */
