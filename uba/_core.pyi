@@ -1,6 +1,6 @@
 """Type stubs for the C extension uba._core (positional-only entry points)."""
 
-from typing import overload
+from typing import Any, Callable, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -81,3 +81,12 @@ def optimal_phi_strongly_convex(
     phi_hi: float,
     /,
 ) -> tuple[float, float]: ...
+
+class StepMethod:
+    """UBALR.step: a method descriptor running the scheduler step in C for
+    exact instances of ``cls`` and ``fallback`` (LRScheduler.step) otherwise."""
+
+    __wrapped__: Callable[..., None]
+    def __init__(self, cls: type, fallback: Callable[..., None], tensor_type: type, /) -> None: ...
+    def __call__(self, scheduler: Any, epoch: int | None = ..., /) -> None: ...
+    def __get__(self, obj: Any, objtype: type | None = ..., /) -> Any: ...
