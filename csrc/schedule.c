@@ -73,16 +73,28 @@ is_warmup(double W, double T)
 /*
  * The weights of eta_max and eta_min at step t, for t in [0, T]:
  *
- *     g  = c^2 / (c^2 + h s^2),   gc = 1 - g = h s^2 / (c^2 + h s^2)
+ *     g  = 1 / (1 + h tan^2 a),   gc = 1 - g = 1 / (1 + 1 / (h tan^2 a))
  *
- * with h = phi/2, c = cos a, s = sin a, a = pi t / (2T).  This equals
- * SPEC's 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 c^2, but
+ * with h = phi/2 and a = pi t / (2T).  This equals SPEC's
+ * 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 cos^2 a, but
  * never forms 1 + cos(pi t/T), which cancels near t = T.  Past t = T/2 the
- * angle is reflected, c = sin b, s = cos b with b = pi (T - t) / (2T), so
- * the argument of sin and cos stays in [0, pi/4] and c keeps full relative
+ * angle is reflected, b = pi (T - t) / (2T), y = tan^2 b = 1 / tan^2 a:
+ *
+ *     g  = 1 / (1 + h / y),       gc = 1 / (1 + y / h)
+ *
+ * so the argument of tan stays in [0, pi/4] and keeps full relative
  * accuracy down to t = T - 1 at T = 2^53 (T - t is exact there, Sterbenz).
  * Both weights come out with a few ulp of relative error, g(0) = 1 and
  * g(T) = 0 exactly, and gc is computed without the cancellation of 1 - g.
+ *
+ * Every operation on the way from t to g (and to gc) is monotone in its
+ * operand and rounding is monotone, so g is non-increasing and gc
+ * non-decreasing on [0, T] bit for bit, also where a step changes g by
+ * less than an ulp (huge T, tiny phi); across t = T/2, tan of the largest
+ * angle either side is <= 1, which puts g(left) >= 1/(1+h) >= g(right).
+ * (A c^2 / (c^2 + h s^2) form rises by an ulp there: its numerator and
+ * denominator move in different directions.)  h = phi/2 is 0 only for the
+ * smallest subnormal phi; the divisions below never divide by zero.
  */
 typedef struct shape_weights {
     double g;   /* weight of eta_max */
@@ -92,21 +104,20 @@ typedef struct shape_weights {
 static shape_weights
 shape_in_period(double t, double T, double half_phi)
 {
-    double c, s;
+    shape_weights w;
     if (t <= 0.5 * T) {
-        const double a = HALF_PI * (t / T);
-        c = cos(a);
-        s = sin(a);
+        const double r = tan(HALF_PI * (t / T));
+        const double x = half_phi * (r * r);     /* h tan^2 a, >= 0 */
+        w.g = 1.0 / (1.0 + x);
+        w.gc = x > 0.0 ? 1.0 / (1.0 + 1.0 / x) : 0.0;
     }
     else {
-        const double b = HALF_PI * ((T - t) / T);
-        c = sin(b);
-        s = cos(b);
+        const double r = tan(HALF_PI * ((T - t) / T));
+        const double y = r * r;                  /* tan^2 b, in [0, 1] */
+        w.g = y > 0.0 ? 1.0 / (1.0 + half_phi / y) : 0.0;
+        w.gc = y > 0.0 ? (half_phi > 0.0 ? 1.0 / (1.0 + y / half_phi) : 0.0)
+                       : 1.0;
     }
-    const double c2 = c * c;
-    const double hs2 = half_phi * (s * s);
-    const double den = c2 + hs2;
-    shape_weights w = {c2 / den, hs2 / den};
     return w;
 }
 
@@ -214,11 +225,9 @@ uba_params_init(uba_params *p, double T, double phi, double eta_max,
 
 /*
  * The position of step t in the schedule, shared by every group that has
- * the same T, phi and W: either a fraction x of the warmup (value
- * start (1 - x) + peak x, with 1 - x = (W - t)/W formed without
+ * the same T, phi and W: either a fraction x of the warmup (weights x of
+ * the peak and 1 - x = (W - t)/W of the start, formed without
  * cancellation) or the two weights of the decay over t - W in [0, T - W].
- * Writing each value as a weighted sum makes it exact at both ends:
- * eta(W) = eta_max and eta(T) = eta_min, bit for bit.
  */
 typedef struct position {
     int in_warmup;
@@ -244,14 +253,55 @@ position_at(double t, double T, double half_phi, double W)
     return pos;
 }
 
+/*
+ * hi w_hi + lo w_lo for weights w_hi + w_lo = 1 (each with a few ulp of
+ * relative error), written so that the value
+ *   - is hi exactly when w_lo = 0 and lo exactly when w_hi = 0
+ *     (eta(W) = eta_max and eta(T) = eta_min, bit for bit);
+ *   - lies in [min(hi, lo), max(hi, lo)] (a clamp absorbs the rounding of
+ *     the weights, which can sum to 1 + ulp: hi = lo used to come out an
+ *     ulp off, and DBL_MAX overflowed to inf);
+ *   - is monotone in the weights (non-decreasing in w_hi as w_lo falls),
+ *     so monotone weights give a monotone schedule bit for bit;
+ *   - never overflows and keeps a few ulp of relative accuracy: for ends
+ *     of one sign it adds a same-signed multiple of the difference to the
+ *     end of smaller magnitude (the difference cannot overflow there, and
+ *     nothing cancels); for ends of opposite signs, where the difference
+ *     could overflow, the two products have the same sign and move the
+ *     same way.
+ */
+static double
+blend(double hi, double lo, double w_hi, double w_lo)
+{
+    if (w_lo == 0.0) {
+        return hi;
+    }
+    if (w_hi == 0.0) {
+        return lo;
+    }
+    double v;
+    if ((hi >= 0.0) != (lo >= 0.0)) {
+        v = hi * w_hi + lo * w_lo;
+    }
+    else if (fabs(hi) >= fabs(lo)) {
+        v = lo + (hi - lo) * w_hi;
+    }
+    else {
+        v = hi + (lo - hi) * w_lo;
+    }
+    const double mn = hi < lo ? hi : lo;
+    const double mx = hi < lo ? lo : hi;
+    return v < mn ? mn : (v > mx ? mx : v);
+}
+
 static double
 value_at(const position *pos, double peak, double floor_value,
          double warmup_start)
 {
     if (pos->in_warmup) {
-        return warmup_start * pos->w_lo + peak * pos->w_hi;
+        return blend(peak, warmup_start, pos->w_hi, pos->w_lo);
     }
-    return peak * pos->w_hi + floor_value * pos->w_lo;
+    return blend(peak, floor_value, pos->w_hi, pos->w_lo);
 }
 
 uba_status
@@ -385,7 +435,8 @@ uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
     const position prev =
         from_base ? next : position_at(t_prev, s->T, half_phi, W);
 
-    /* Two passes, so that ratio[] is left as it was if any lr overflows. */
+    /* Two passes, so that neither lr_next[] nor ratio[] is written if any
+     * lr overflows (uba.h: nothing is written on failure). */
     for (size_t i = 0; i < n; i++) {
         const double e_next = value_at(&next, base[i], eta_min[i], f * base[i]);
         const double e_prev =
@@ -396,15 +447,16 @@ uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
         if (!isfinite(u.lr) || !isfinite(u.ratio)) {
             return UBA_E_LR;
         }
-        lr_next[i] = u.lr;
     }
     for (size_t i = 0; i < n; i++) {
         const double e_next = value_at(&next, base[i], eta_min[i], f * base[i]);
         const double e_prev =
             from_base ? base[i] : value_at(&prev, base[i], eta_min[i],
                                            f * base[i]);
-        ratio[i] = update_group(e_prev, e_next, eta_min[i], lr_now[i],
-                                written[i], ratio[i]).ratio;
+        const group_update u = update_group(e_prev, e_next, eta_min[i],
+                                            lr_now[i], written[i], ratio[i]);
+        lr_next[i] = u.lr;
+        ratio[i] = u.ratio;
     }
     return UBA_OK;
 }
