@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import sys
+import time
 
 import torch
 import torch.distributed as dist
@@ -120,6 +121,15 @@ def main(rank: int, world: int, port: int, workdir: str) -> None:
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    # Stay until every rank has torn its process group down: a rank that
+    # exits closes its sockets, and gloo may abort a peer still tearing
+    # down ("terminate called without an active exception").
+    open(os.path.join(workdir, f"down{rank}"), "w").close()
+    deadline = time.monotonic() + 60
+    while not all(os.path.exists(os.path.join(workdir, f"down{r}")) for r in range(world)):
+        if time.monotonic() > deadline:
+            raise TimeoutError("another rank did not shut down")
+        time.sleep(0.01)
 
 
 if __name__ == "__main__":

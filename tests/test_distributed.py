@@ -70,8 +70,11 @@ def test_ranks_agree_at_every_step_and_rank_zeros_checkpoint_restores_both(tmp_p
             if w.poll() is None:
                 w.kill()
                 w.communicate()
-    for rank, (w, (_, err)) in enumerate(zip(workers, outputs)):
-        assert w.returncode == 0, f"rank {rank} failed ({w.returncode}):\n{err.decode()[-4000:]}"
+    report = "\n".join(
+        f"rank {rank} exited with {w.returncode}:\n{err.decode()[-3000:]}"
+        for rank, (w, (_, err)) in enumerate(zip(workers, outputs))
+    )
+    assert all(w.returncode == 0 for w in workers), report
 
     results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(WORLD)]
     zero, one = results
