@@ -205,11 +205,14 @@ def test_continuous_at_the_end_of_the_warmup(T, data, phi, hi, lo, start) -> Non
     slack = 4 * 2 * ULP1 * scale  # a few ulp of the values involved
     horizon = T - W
     for k in range(0, 60, 3):
-        d = W * 2.0**-k
-        left = call(W - d, s)
+        # the offsets as the steps W - d and W + d round to (Sterbenz: exact)
+        tl = W - W * 2.0**-k
+        d = W - tl
+        left = call(tl, s)
         assert abs(left - hi) <= abs(hi - start) * (d / W) * (1 + 1e-12) + slack
-        dr = min(d, horizon)
-        right = call(W + dr, s)
+        tr = W + min(W * 2.0**-k, horizon)
+        dr = tr - W
+        right = call(tr, s)
         with mpmath.workdps(30):
             x = phi / 2 * mpmath.tan(mpmath.pi * dr / (2 * horizon)) ** 2
             fall = float(x / (1 + x))  # 1 - g at dr
