@@ -58,10 +58,15 @@ moderate = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
 @st.composite
-def schedules(draw, warmup: bool = True):
-    """(T, phi, eta_max, eta_min, W, warmup_start) over the valid domain."""
-    T = draw(budgets)
-    W = draw(st.one_of(st.just(0), st.integers(0, T - 1))) if warmup and T > 1 else 0
+def schedules(draw, warmup: str = "maybe"):
+    """(T, phi, eta_max, eta_min, W, warmup_start) over the valid domain;
+    warmup "maybe", "none" or "always" (W >= 1)."""
+    if warmup == "always":
+        T = draw(st.one_of(st.integers(2, 1000), st.integers(2, 2**53)))
+        W = draw(st.integers(1, T - 1))
+    else:
+        T = draw(budgets)
+        W = draw(st.one_of(st.just(0), st.integers(0, T - 1))) if warmup == "maybe" else 0
     return T, draw(phis), draw(finite), draw(finite), W, draw(finite)
 
 
@@ -112,40 +117,39 @@ def test_a_constant_schedule_is_that_constant(T, phi, x) -> None:
 
 
 @SETTINGS
-@given(s=schedules(warmup=False), data=st.data())
+@given(s=schedules(warmup="none"), data=st.data())
 def test_monotone_on_zero_to_T_bit_for_bit(s, data) -> None:
     T, phi, hi, lo, _, _ = s
     t = np.unique(steps_in(data.draw, T, 40))
     eta = call(t, s)
-    steps = np.diff(eta)
-    if hi >= lo:
-        assert (steps <= 0).all(), t[1:][steps > 0][:5]
-    else:
-        assert (steps >= 0).all(), t[1:][steps < 0][:5]
+    # neighbours compared, not subtracted: eta - eta can overflow
+    rises = eta[1:] > eta[:-1] if hi >= lo else eta[1:] < eta[:-1]
+    assert not rises.any(), t[1:][rises][:5]
     g = uba.schedule(t, T, phi)
-    assert (np.diff(g) <= 0).all() and g.min() >= 0.0 and g.max() <= 1.0
+    assert (g[1:] <= g[:-1]).all() and g.min() >= 0.0 and g.max() <= 1.0
 
 
 @SETTINGS
-@given(s=schedules(), data=st.data())
+@given(s=schedules(warmup="always"), data=st.data())
 def test_warmup_ramp_is_monotone_towards_eta_max(s, data) -> None:
     T, phi, hi, lo, W, start = s
-    assume(W > 0)
     t = np.unique(
         data.draw(st.lists(st.floats(min_value=0.0, max_value=float(W)), min_size=2, max_size=30))
         + [float(max(0, W - k)) for k in range(5)]
     )
     eta = call(t, s)
-    steps = np.diff(eta)
-    assert (steps >= 0).all() if start <= hi else (steps <= 0).all()
+    assert (eta[1:] >= eta[:-1]).all() if start <= hi else (eta[1:] <= eta[:-1]).all()
 
 
 # --------------------------------------------------------------------------- phi = 2
 
 
 def cosine_reference(t: float, T: int) -> mpmath.mpf:
-    with mpmath.workdps(40):
-        return (1 + mpmath.cos(mpmath.pi * mpmath.mpf(t) / T)) / 2
+    """(1 + cos(pi t/T)) / 2, as sin^2(pi (T - t) / 2T): no cancellation
+    near T (where 1 + cos would leave 50 digits with too few), and exactly
+    0 at t = T (T - t is exact in mpmath)."""
+    with mpmath.workdps(50):
+        return mpmath.sin(mpmath.pi * (T - mpmath.mpf(t)) / (2 * T)) ** 2
 
 
 @SETTINGS
@@ -160,7 +164,7 @@ def test_phi_two_is_cosine_annealing(T, data, hi, lo) -> None:
     ref = cosine_reference(t, T)
     assert abs(mpmath.mpf(g) - ref) <= 1e-14 * ref
     eta = uba.schedule(t, T, 2.0, hi, lo)
-    with mpmath.workdps(40):
+    with mpmath.workdps(50):
         exact = lo + (mpmath.mpf(hi) - lo) * ref
         assert abs(mpmath.mpf(eta) - exact) <= 1e-14 * max(abs(hi), abs(lo), 1e-300)
 

@@ -394,6 +394,7 @@ fuzz_params_and_eta(input *in)
     }
     REQUIRE(s == UBA_OK);
     REQUIRE(uba_eta(NULL, 0.0, NULL) == UBA_E_NULL);
+    REQUIRE(uba_eta(&p, 0.0, NULL) == UBA_E_NULL);
     /* A few steps: some arbitrary, some relative to T and W. */
     for (int k = 0; k < 4; k++) {
         double t = take_double(in);
@@ -446,11 +447,17 @@ fuzz_eta_fill(input *in)
     }
     memcpy(copy, t, n * sizeof *t);
     const int alias = flags & 1;
+    const int null_t = (flags & 0x0e) == 0x02;
+    const int null_out = (flags & 0x0e) == 0x04;
+    const int null_bad = (flags & 0x10) != 0;
     double *dst = alias ? t : out;
     size_t bad = (size_t)-1;
-    CONTEXT("uba_eta_fill(n=%zu) with T=%a, phi=%a, eta_max=%a, eta_min=%a, "
-            "W=%a, start=%a", n, v[0], v[1], v[2], v[3], v[4], v[5]);
-    const uba_status s = uba_eta_fill(&p, t, n, dst, &bad);
+    CONTEXT("uba_eta_fill(n=%zu, flags=%u) with T=%a, phi=%a, eta_max=%a, "
+            "eta_min=%a, W=%a, start=%a", n, (unsigned)flags, v[0], v[1],
+            v[2], v[3], v[4], v[5]);
+    const uba_status s = uba_eta_fill(&p, null_t ? NULL : t, n,
+                                      null_out ? NULL : dst,
+                                      null_bad ? NULL : &bad);
     size_t first_bad = n;
     for (size_t i = 0; i < n; i++) {
         if (!valid_step(copy[i])) {
@@ -458,8 +465,11 @@ fuzz_eta_fill(input *in)
             break;
         }
     }
-    if (first_bad < n) {
-        REQUIRE(s == UBA_E_STEP && bad == first_bad);
+    if (n > 0 && (null_t || null_out)) {
+        REQUIRE(s == UBA_E_NULL);
+    }
+    else if (first_bad < n) {
+        REQUIRE(s == UBA_E_STEP && (null_bad || bad == first_bad));
     }
     else {
         REQUIRE(s == UBA_OK);
@@ -569,13 +579,19 @@ fuzz_step_groups(input *in)
     memcpy(ratio_copy, ratio, n * sizeof *ratio);
     memcpy(next_copy, lr_next, n * sizeof *lr_next);
     const int null_s = (flags & 7) == 1;
+    /* (flags & 7) == 2: one of the six arrays is NULL, picked by bits 3-4
+     * and 6-7 (bit 5 zeroes the floors) */
     const int null_arr = (flags & 7) == 2;
+    const int which = null_arr ? ((flags >> 3) & 3) + 4 * ((flags >> 6) & 1)
+                               : -1;
     CONTEXT("uba_step_groups(T=%a, phi=%a, W=%a, f=%a, t_prev=%a, t=%a, "
             "n=%zu, flags=%u)", s.T, s.phi, s.warmup_steps,
             s.warmup_start_factor, t_prev, t, n, (unsigned)flags);
     const uba_status st = uba_step_groups(
-        null_s ? NULL : &s, t_prev, t, n, null_arr ? NULL : base, eta_min,
-        lr_now, written, ratio, lr_next);
+        null_s ? NULL : &s, t_prev, t, n, which == 0 ? NULL : base,
+        which == 1 ? NULL : eta_min, which == 2 ? NULL : lr_now,
+        which == 3 ? NULL : written, which == 4 ? NULL : ratio,
+        which >= 5 ? NULL : lr_next);
 
     /* The documented order of checks. */
     int all_finite = 1;
