@@ -49,11 +49,31 @@ set_status_error(uba_status status, PyObject *value)
     return NULL;
 }
 
+/* *out = -inf or +inf by the sign of obj, a real too large for a double. */
+static int
+as_infinity(PyObject *obj, double *out)
+{
+    PyObject *zero = PyLong_FromLong(0);
+    if (zero == NULL) {
+        return -1;
+    }
+    const int negative = PyObject_RichCompareBool(obj, zero, Py_LT);
+    Py_DECREF(zero);
+    if (negative < 0) {
+        return -1;
+    }
+    *out = negative ? -INFINITY : INFINITY;
+    return 0;
+}
+
 /*
  * Reads a real number.  Python ints and floats, numpy scalars and anything
  * with __float__ or __index__ are accepted; str, bytes, complex and other
- * objects raise TypeError naming the argument.  An int too large for a
- * double becomes +-inf, which the core then refuses with its range.
+ * objects raise TypeError naming the argument, as does a TypeError or
+ * ValueError from the object's own __float__; any other exception from it
+ * (KeyboardInterrupt, MemoryError) propagates unchanged.  An int, or any
+ * real, too large for a double becomes +-inf, which the core then refuses
+ * with its range.
  */
 static int
 as_real(PyObject *obj, const char *name, double *out)
@@ -69,16 +89,7 @@ as_real(PyObject *obj, const char *name, double *out)
                 return -1;
             }
             PyErr_Clear();
-            PyObject *zero = PyLong_FromLong(0);
-            if (zero == NULL) {
-                return -1;
-            }
-            const int negative = PyObject_RichCompareBool(obj, zero, Py_LT);
-            Py_DECREF(zero);
-            if (negative < 0) {
-                return -1;
-            }
-            v = negative ? -INFINITY : INFINITY;
+            return as_infinity(obj, out);
         }
         *out = v;
         return 0;
@@ -91,6 +102,18 @@ as_real(PyObject *obj, const char *name, double *out)
     }
     double v = PyFloat_AsDouble(obj);
     if (v == -1.0 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            /* A real too large for a double (a huge Fraction): +-inf, as
+             * for a huge int, so the core refuses it with its range. */
+            PyErr_Clear();
+            return as_infinity(obj, out);
+        }
+        if (!PyErr_ExceptionMatches(PyExc_TypeError)
+            && !PyErr_ExceptionMatches(PyExc_ValueError)) {
+            /* The caller's own __float__ failed (KeyboardInterrupt,
+             * MemoryError, a bug of theirs): never swallow that. */
+            return -1;
+        }
         PyErr_Format(PyExc_TypeError, "%s must be a real number, got %.200s",
                      name, Py_TYPE(obj)->tp_name);
         return -1;

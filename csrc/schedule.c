@@ -152,19 +152,31 @@ sin_reduced(double x, double z)
 /*
  * The weights of eta_max and eta_min at step t, for t in [0, T]:
  *
- *     g  = c^2 / (c^2 + h s^2),   gc = 1 - g = h s^2 / (c^2 + h s^2)
+ *     g  = 1 / (1 + x),   gc = 1 - g = 1 / (1 + 1/x),   x = h tan^2 a
  *
- * with h = phi/2, c = cos a, s = sin a, a = pi t / (2T).  This equals
- * SPEC's 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 c^2, but
+ * with h = phi/2 and a = pi t / (2T).  This equals SPEC's
+ * 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 cos^2 a, but
  * never forms 1 + cos(pi t/T), which cancels near t = T.  Past t = T/2 the
- * angle is reflected, c = sin b, s = cos b with b = pi (T - t) / (2T), so
- * the angle x stays in [0, pi/4] and c keeps full relative accuracy down
- * to t = T - 1 at T = 2^53 (T - t is exact there, Sterbenz).  Only sin^2 x
- * is computed; the other square is 1 - sin^2 x, which is at least 1/2 on
- * [0, pi/4], so neither square suffers cancellation.  Both weights come
- * out with a few ulp of relative error, g(0) = 1 and g(T) = 0 exactly, and
- * gc is computed without the cancellation of 1 - g.  The reflection is a
- * pair of selects, not a branch, so that a loop over this vectorizes.
+ * angle is reflected, b = pi (T - t) / (2T) and x = h / tan^2 b, so the
+ * angle stays in [0, pi/4], where tan^2 = sin^2 / (1 - sin^2) needs only
+ * the sine polynomial above and nothing cancels (1 - sin^2 >= 1/2); the
+ * reduced angle keeps full relative accuracy down to t = T - 1 at
+ * T = 2^53 (T - t is exact there, Sterbenz).  Both weights come out with a
+ * few ulp of relative error, g(0) = 1 and g(T) = 0 exactly, and gc is
+ * computed without the cancellation of 1 - g.
+ *
+ * Every operation from t to x is monotone in its operand (the polynomial
+ * too: on [0, pi/4] its cubic term moves by at most 0.31 ulp of x per ulp
+ * of x) and rounding is monotone, so g is non-increasing and gc
+ * non-decreasing on [0, T] bit for bit, also where a step changes g by
+ * less than an ulp (huge T, tiny phi); across t = T/2, x <= h on the left
+ * and x >= h on the right.  (A c^2 / (c^2 + h s^2) form rises by an ulp
+ * there: its numerator and denominator move in different directions.)
+ *
+ * No division by zero and no NaN: h = phi/2 is 0 only for the smallest
+ * subnormal phi, tan^2 b is 0 only at t = T, and both are taken by
+ * selects.  The reflection is a select too, not a branch, so that a loop
+ * over this function vectorizes.
  */
 typedef struct shape_weights {
     double g;   /* weight of eta_max */
@@ -192,14 +204,19 @@ shape_in_period(double t, double T, double half_phi)
     const int reflect = t > 0.5 * T;
     const double d = select_double(reflect, T - t, t);
     const double a = d * (HALF_PI / T);
-    const double z = a * a;
-    const double sin_a = sin_reduced(a, z);
-    const double sin2 = sin_a * sin_a;  /* <= 1/2 */
-    const double cos2 = 1.0 - sin2;     /* >= 1/2: no cancellation */
-    const double c2 = select_double(reflect, sin2, cos2);
-    const double hs2 = half_phi * select_double(reflect, cos2, sin2);
-    const double den = c2 + hs2;
-    shape_weights w = {c2 / den, hs2 / den};
+    const double sin_a = sin_reduced(a, a * a);
+    const double sin2 = sin_a * sin_a;       /* <= 1/2 */
+    const double tan2 = sin2 / (1.0 - sin2); /* in [0, 1] */
+    const int zero_angle = tan2 == 0.0;
+    const int trough = reflect & zero_angle;                 /* t = T */
+    const double x = select_double(
+        reflect, half_phi / select_double(zero_angle, 1.0, tan2),
+        half_phi * tan2);                                    /* h tan^2 a */
+    const int positive = x > 0.0;
+    const double gc = 1.0 / (1.0 + 1.0 / select_double(positive, x, 1.0));
+    shape_weights w;
+    w.g = select_double(trough, 0.0, 1.0 / (1.0 + x));
+    w.gc = select_double(trough, 1.0, select_double(positive, gc, 0.0));
     return w;
 }
 
@@ -280,11 +297,9 @@ uba_params_init(uba_params *p, double T, double phi, double eta_max,
 
 /*
  * The position of step t in the schedule, shared by every group that has
- * the same T, phi and W: either a fraction x of the warmup (value
- * start (1 - x) + peak x, with 1 - x = (W - t)/W formed without
+ * the same T, phi and W: either a fraction x of the warmup (weights x of
+ * the peak and 1 - x = (W - t)/W of the start, formed without
  * cancellation) or the two weights of the decay over t - W in [0, T - W].
- * Writing each value as a weighted sum makes it exact at both ends:
- * eta(W) = eta_max and eta(T) = eta_min, bit for bit.
  */
 typedef struct position {
     int in_warmup;
@@ -310,14 +325,49 @@ position_at(double t, double T, double half_phi, double W)
     return pos;
 }
 
-static double
+/*
+ * hi w_hi + lo w_lo for weights w_hi + w_lo = 1 (each with a few ulp of
+ * relative error), written so that the value
+ *   - is hi exactly when w_lo = 0 and lo exactly when w_hi = 0
+ *     (eta(W) = eta_max and eta(T) = eta_min, bit for bit);
+ *   - lies in [min(hi, lo), max(hi, lo)] (a clamp absorbs the rounding of
+ *     the weights, which can sum to 1 + ulp: hi = lo would come out an ulp
+ *     off, and DBL_MAX would overflow to inf);
+ *   - is monotone in the weights (non-decreasing in w_hi as w_lo falls),
+ *     so monotone weights give a monotone schedule bit for bit;
+ *   - never overflows and keeps a few ulp of relative accuracy: for ends
+ *     of one sign it adds a same-signed multiple of the difference to the
+ *     end of smaller magnitude (the difference cannot overflow there, and
+ *     nothing cancels); for ends of opposite signs, where the difference
+ *     could overflow, the two products have the same sign and move the
+ *     same way.
+ * All three forms are computed and one is selected, without branches, so
+ * the vectorized kernel and the scalar path share this code (and bits).
+ */
+UBA_INLINE double
+blend(double hi, double lo, double w_hi, double w_lo)
+{
+    const int same_sign = (hi >= 0.0) == (lo >= 0.0);
+    const int hi_larger = fabs(hi) >= fabs(lo);
+    const double mixed = hi * w_hi + lo * w_lo;
+    const double from_lo = lo + (hi - lo) * w_hi;
+    const double from_hi = hi + (lo - hi) * w_lo;
+    double v = select_double(same_sign,
+                             select_double(hi_larger, from_lo, from_hi),
+                             mixed);
+    const double mn = select_double(hi < lo, hi, lo);
+    const double mx = select_double(hi < lo, lo, hi);
+    v = select_double(v < mn, mn, select_double(v > mx, mx, v));
+    v = select_double(w_hi == 0.0, lo, v);
+    return select_double(w_lo == 0.0, hi, v);
+}
+
+UBA_INLINE double
 value_at(const position *pos, double peak, double floor_value,
          double warmup_start)
 {
-    if (pos->in_warmup) {
-        return warmup_start * pos->w_lo + peak * pos->w_hi;
-    }
-    return peak * pos->w_hi + floor_value * pos->w_lo;
+    return blend(peak, pos->in_warmup ? warmup_start : floor_value,
+                 pos->w_hi, pos->w_lo);
 }
 
 uba_status
@@ -403,7 +453,7 @@ decay_block(const double *restrict t, double *restrict out,
     const double peak = p->peak, floor_value = p->floor_value;
     for (size_t i = 0; i < FILL_BLOCK; i++) {
         const shape_weights w = shape_in_period(t[i] - W, Tp, half_phi);
-        out[i] = peak * w.g + floor_value * w.gc;
+        out[i] = blend(peak, floor_value, w.g, w.gc);
     }
 }
 
@@ -570,7 +620,8 @@ uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
     const position prev =
         from_base ? next : position_at(t_prev, s->T, half_phi, W);
 
-    /* Two passes, so that ratio[] is left as it was if any lr overflows. */
+    /* Two passes, so that neither lr_next[] nor ratio[] is written if any
+     * lr overflows (uba.h: nothing is written on failure). */
     for (size_t i = 0; i < n; i++) {
         const double e_next = value_at(&next, base[i], eta_min[i], f * base[i]);
         const double e_prev =
@@ -581,15 +632,16 @@ uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
         if (!isfinite(u.lr) || !isfinite(u.ratio)) {
             return UBA_E_LR;
         }
-        lr_next[i] = u.lr;
     }
     for (size_t i = 0; i < n; i++) {
         const double e_next = value_at(&next, base[i], eta_min[i], f * base[i]);
         const double e_prev =
             from_base ? base[i] : value_at(&prev, base[i], eta_min[i],
                                            f * base[i]);
-        ratio[i] = update_group(e_prev, e_next, eta_min[i], lr_now[i],
-                                written[i], ratio[i]).ratio;
+        const group_update u = update_group(e_prev, e_next, eta_min[i],
+                                            lr_now[i], written[i], ratio[i]);
+        lr_next[i] = u.lr;
+        ratio[i] = u.ratio;
     }
     return UBA_OK;
 }

@@ -1,12 +1,11 @@
-"""The C binding uba._core: no leaked memory or references on any path,
-valid or invalid, and a clean multi-phase import."""
+"""The C binding uba._core: no leaked references on any path, valid or
+invalid, and a clean multi-phase import.  (Memory over 10**6 calls of each
+entry point: test_leaks.py.)"""
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -50,48 +49,6 @@ CALLS = [
     (lambda: _core.step_groups(10, 0.0, 0, 0.0, 2, 3, [0.1], [0.0],
                                [0.1], [0.1], [1.0]), ValueError),
 ]
-
-
-def call(fn, error) -> None:
-    if error is None:
-        fn()
-    else:
-        with pytest.raises(error):
-            fn()
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_1e5_calls_of_every_entry_point_leave_memory_flat() -> None:
-    calls = 100_000
-    for fn, error in CALLS:  # warm caches and free lists
-        for _ in range(200):
-            call(fn, error)
-    gc.collect()
-    tracemalloc.start()
-    before_traced = tracemalloc.get_traced_memory()[0]
-    before_rss = rss_bytes()
-    for fn, error in CALLS:
-        if error is None:
-            for _ in range(calls):
-                fn()
-        else:
-            for _ in range(calls):
-                try:
-                    fn()
-                except error:
-                    pass
-    gc.collect()
-    grown_traced = tracemalloc.get_traced_memory()[0] - before_traced
-    tracemalloc.stop()
-    grown_rss = rss_bytes() - before_rss
-    # One leaked 8-byte object per call would be > 2 MB here.
-    assert grown_traced < 64 * 1024, grown_traced
-    assert grown_rss < 1024 * 1024, grown_rss
 
 
 def test_reference_counts_of_arguments_are_unchanged() -> None:

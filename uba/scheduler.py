@@ -27,16 +27,23 @@ def _as_float(value: float | torch.Tensor) -> float:
 
 
 def _check_finite(name: str, value: Any, allowed: str = "a finite number") -> float:
+    number = value
     if isinstance(value, (str, bytes)) or not isinstance(value, (int, float)):
         try:
-            value = float(value)
+            number = float(value)
+        except OverflowError:  # a real too large for a double
+            number = math.inf
         except (TypeError, ValueError):
             raise TypeError(
                 f"{name} must be a real number, got {type(value).__name__}"
             ) from None
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(number)
+    except OverflowError:  # an int too large for a double
+        finite = False
+    if not finite:
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return float(value)
+    return float(number)
 
 
 class UBALR(LRScheduler):
