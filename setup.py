@@ -3,7 +3,7 @@
 import numpy
 from setuptools import Extension, setup
 
-CORE_SOURCES = ["csrc/schedule.c"]
+CORE_SOURCES = ["csrc/schedule.c", "csrc/theory.c"]
 
 setup(
     ext_modules=[

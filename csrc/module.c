@@ -396,6 +396,648 @@ exit:
     return result;
 }
 
+/* ---- theory (SPEC sections 2-4) ------------------------------------------- */
+
+/*
+ * A budget that sizes a buffer: an integer in [1, 2**53] (UBA_E_T names
+ * the argument otherwise), small enough to allocate (MemoryError).
+ */
+static int
+as_budget(PyObject *obj, size_t *out)
+{
+    double T;
+    if (as_count(obj, "T", &T) < 0) {
+        return -1;
+    }
+    if (!(T >= 1.0 && T <= UBA_MAX_BUDGET && floor(T) == T)) {
+        set_status_error(UBA_E_T, obj);
+        return -1;
+    }
+    if (T > (double)(PY_SSIZE_T_MAX / (Py_ssize_t)(16 * sizeof(double)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *out = (size_t)T;
+    return 0;
+}
+
+/* Raises ValueError for a status whose argument is a pair, e.g.
+ * UBA_E_CURVATURE with (lam_min, lam_max). */
+static PyObject *
+set_pair_error(uba_status status, PyObject *first, PyObject *second)
+{
+    PyObject *pair = PyTuple_Pack(2, first, second);
+    if (pair == NULL) {
+        return NULL;
+    }
+    set_status_error(status, pair);
+    Py_DECREF(pair);
+    return NULL;
+}
+
+/* Prefixes the pending ValueError/TypeError (numpy's, for input it cannot
+ * turn into an array) with what `lrs` must be. */
+static void
+name_lrs_in_error(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_ValueError)
+        && !PyErr_ExceptionMatches(PyExc_TypeError)) {
+        return;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+    PyErr_Format((PyObject *)Py_TYPE(exc),
+                 "lrs must be a 1-D sequence of real numbers (%S)", exc);
+    PyObject *renamed = PyErr_GetRaisedException();
+    PyException_SetCause(renamed, exc);
+    PyErr_SetRaisedException(renamed);
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyErr_Format(type, "lrs must be a 1-D sequence of real numbers (%S)",
+                 value);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+#endif
+}
+
+/*
+ * Converts any 1-D array-like of step sizes to a C-contiguous float64
+ * array (a new reference).  TypeError for a non-real dtype, ValueError
+ * for another number of dimensions or no element; each names `lrs`.
+ */
+static PyArrayObject *
+lrs_as_array(PyObject *obj)
+{
+    PyArrayObject *any = (PyArrayObject *)PyArray_FROM_O(obj);
+    if (any == NULL) {
+        name_lrs_in_error();
+        return NULL;
+    }
+    const char kind = PyArray_DESCR(any)->kind;
+    if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f') {
+        PyErr_Format(PyExc_TypeError,
+                     "lrs must be a 1-D sequence of real numbers, got an "
+                     "array of dtype %S", (PyObject *)PyArray_DESCR(any));
+        Py_DECREF(any);
+        return NULL;
+    }
+    if (PyArray_NDIM(any) != 1) {
+        PyObject *shape = PyObject_GetAttrString((PyObject *)any, "shape");
+        if (shape != NULL) {
+            PyErr_Format(PyExc_ValueError,
+                         "lrs must be a 1-D sequence of step sizes, got an "
+                         "array of shape %S", shape);
+            Py_DECREF(shape);
+        }
+        Py_DECREF(any);
+        return NULL;
+    }
+    if (PyArray_SIZE(any) == 0) {
+        PyErr_Format(PyExc_ValueError, "%s, got an empty sequence",
+                     uba_strerror(UBA_E_LRS_EMPTY));
+        Py_DECREF(any);
+        return NULL;
+    }
+    PyArrayObject *lrs = (PyArrayObject *)PyArray_FROM_OTF(
+        (PyObject *)any, NPY_DOUBLE, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+    Py_DECREF(any);
+    return lrs;
+}
+
+/*
+ * Raises ValueError for a status about one entry of lrs, naming its index
+ * and value: "lrs[17] = 0.6 breaks bound (a)'s step-size condition
+ * 0 <= eta_t <= 1/L = 0.5".  `condition` and `limit` describe the step-size
+ * condition of the function that failed (NULL where it has none).
+ */
+static PyObject *
+lrs_error(uba_status status, const double *lrs, size_t bad,
+          const char *condition, double limit)
+{
+    if (status == UBA_E_LRS_ZERO || status == UBA_E_LRS_EMPTY) {
+        PyErr_Format(PyExc_ValueError, "%s, got %s", uba_strerror(status),
+                     status == UBA_E_LRS_ZERO ? "only zeros" : "none");
+        return NULL;
+    }
+    PyObject *value = PyFloat_FromDouble(lrs[bad]);
+    PyObject *lim = PyFloat_FromDouble(limit);
+    if (value != NULL && lim != NULL) {
+        if (status == UBA_E_STEP_CONDITION && condition != NULL) {
+            PyErr_Format(PyExc_ValueError, "lrs[%zd] = %R breaks %s = %R",
+                         (Py_ssize_t)bad, value, condition, lim);
+        }
+        else {
+            PyErr_Format(PyExc_ValueError, "%s, got lrs[%zd] = %R",
+                         uba_strerror(status), (Py_ssize_t)bad, value);
+        }
+    }
+    Py_XDECREF(value);
+    Py_XDECREF(lim);
+    return NULL;
+}
+
+static int
+is_lrs_status(uba_status s)
+{
+    return s == UBA_E_LRS || s == UBA_E_LRS_RANGE || s == UBA_E_LRS_ZERO
+        || s == UBA_E_STEP_CONDITION || s == UBA_E_LRS_EMPTY;
+}
+
+/* A workspace of n doubles (PyMem: freed with PyMem_Free). */
+static double *
+new_workspace(size_t n)
+{
+    if (n == SIZE_MAX || n > (size_t)PY_SSIZE_T_MAX / sizeof(double)) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    double *w = PyMem_New(double, n);
+    if (w == NULL) {
+        PyErr_NoMemory();
+    }
+    return w;
+}
+
+static PyObject *
+pair_of_floats(double a, double b)
+{
+    return Py_BuildValue("(dd)", a, b);
+}
+
+PyDoc_STRVAR(chebyshev_step_sizes_doc,
+"chebyshev_step_sizes($module, T, lam_min, lam_max, /)\n"
+"--\n\n"
+"The T Chebyshev min-max step sizes for [lam_min, lam_max], descending,\n"
+"as a float64 array.  See uba.theory.chebyshev_step_sizes.");
+
+static PyObject *
+chebyshev_step_sizes(PyObject *Py_UNUSED(module), PyObject *const *args,
+                     Py_ssize_t nargs)
+{
+    if (check_nargs("chebyshev_step_sizes", nargs, 3) < 0) {
+        return NULL;
+    }
+    size_t T;
+    double lam_min, lam_max;
+    if (as_budget(args[0], &T) < 0
+        || as_real(args[1], "lam_min", &lam_min) < 0
+        || as_real(args[2], "lam_max", &lam_max) < 0) {
+        return NULL;
+    }
+    double eta_max, eta_min, phi;  /* checks the range before allocating */
+    uba_status s = uba_curvature_params(lam_min, lam_max, &eta_max, &eta_min,
+                                        &phi);
+    if (s == UBA_E_CURVATURE) {
+        return set_pair_error(s, args[1], args[2]);
+    }
+    if (s != UBA_OK) {
+        return set_status_error(s, args[s == UBA_E_LAM_MIN ? 1 : 2]);
+    }
+    npy_intp dim = (npy_intp)T;
+    PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(1, &dim,
+                                                            NPY_DOUBLE);
+    if (out == NULL) {
+        return NULL;
+    }
+    double *op = (double *)PyArray_DATA(out);
+    if (T >= GIL_RELEASE_MIN) {
+        Py_BEGIN_ALLOW_THREADS
+        s = uba_chebyshev_steps(T, lam_min, lam_max, op);
+        Py_END_ALLOW_THREADS
+    }
+    else {
+        s = uba_chebyshev_steps(T, lam_min, lam_max, op);
+    }
+    if (s != UBA_OK) {
+        Py_DECREF(out);
+        return set_status_error(s, NULL);
+    }
+    return (PyObject *)out;
+}
+
+PyDoc_STRVAR(chebyshev_log_residual_doc,
+"chebyshev_log_residual($module, T, lam_min, lam_max, /)\n"
+"--\n\n"
+"log(1/T_T((kappa+1)/(kappa-1))), the log of the optimal worst-case\n"
+"residual.  See uba.theory.chebyshev_residual.");
+
+static PyObject *
+chebyshev_log_residual(PyObject *Py_UNUSED(module), PyObject *const *args,
+                       Py_ssize_t nargs)
+{
+    if (check_nargs("chebyshev_log_residual", nargs, 3) < 0) {
+        return NULL;
+    }
+    size_t T;
+    double lam_min, lam_max, lr;
+    if (as_budget(args[0], &T) < 0
+        || as_real(args[1], "lam_min", &lam_min) < 0
+        || as_real(args[2], "lam_max", &lam_max) < 0) {
+        return NULL;
+    }
+    const uba_status s = uba_chebyshev_log_residual(T, lam_min, lam_max, &lr);
+    if (s == UBA_E_CURVATURE) {
+        return set_pair_error(s, args[1], args[2]);
+    }
+    if (s != UBA_OK) {
+        return set_status_error(s, args[s == UBA_E_LAM_MIN ? 1 : 2]);
+    }
+    return PyFloat_FromDouble(lr);
+}
+
+PyDoc_STRVAR(phi_from_condition_number_doc,
+"phi_from_condition_number($module, kappa, /)\n"
+"--\n\n"
+"phi = 2 * kappa.  See uba.theory.phi_from_condition_number.");
+
+static PyObject *
+phi_from_condition_number(PyObject *Py_UNUSED(module), PyObject *const *args,
+                          Py_ssize_t nargs)
+{
+    double kappa, phi;
+    if (check_nargs("phi_from_condition_number", nargs, 1) < 0
+        || as_real(args[0], "kappa", &kappa) < 0) {
+        return NULL;
+    }
+    const uba_status s = uba_phi_from_kappa(kappa, &phi);
+    if (s != UBA_OK) {
+        return set_status_error(s, args[0]);
+    }
+    return PyFloat_FromDouble(phi);
+}
+
+PyDoc_STRVAR(condition_number_from_phi_doc,
+"condition_number_from_phi($module, phi, /)\n"
+"--\n\n"
+"kappa = phi / 2.  See uba.theory.condition_number_from_phi.");
+
+static PyObject *
+condition_number_from_phi(PyObject *Py_UNUSED(module), PyObject *const *args,
+                          Py_ssize_t nargs)
+{
+    double phi, kappa;
+    if (check_nargs("condition_number_from_phi", nargs, 1) < 0
+        || as_real(args[0], "phi", &phi) < 0) {
+        return NULL;
+    }
+    const uba_status s = uba_kappa_from_phi(phi, &kappa);
+    if (s != UBA_OK) {
+        return set_status_error(s, args[0]);
+    }
+    return PyFloat_FromDouble(kappa);
+}
+
+PyDoc_STRVAR(curvature_params_doc,
+"curvature_params($module, lam_min, lam_max, /)\n"
+"--\n\n"
+"(eta_max, eta_min, phi) = (1/lam_min, 1/lam_max, 2 lam_max/lam_min).\n"
+"See uba.theory.uba_params_from_curvature.");
+
+static PyObject *
+curvature_params(PyObject *Py_UNUSED(module), PyObject *const *args,
+                 Py_ssize_t nargs)
+{
+    double lam_min, lam_max, eta_max, eta_min, phi;
+    if (check_nargs("curvature_params", nargs, 2) < 0
+        || as_real(args[0], "lam_min", &lam_min) < 0
+        || as_real(args[1], "lam_max", &lam_max) < 0) {
+        return NULL;
+    }
+    const uba_status s = uba_curvature_params(lam_min, lam_max, &eta_max,
+                                              &eta_min, &phi);
+    if (s == UBA_E_CURVATURE) {
+        return set_pair_error(s, args[0], args[1]);
+    }
+    if (s != UBA_OK) {
+        return set_status_error(s, args[s == UBA_E_LAM_MIN ? 0 : 1]);
+    }
+    return Py_BuildValue("(ddd)", eta_max, eta_min, phi);
+}
+
+/*
+ * The residual entry points share one body: args are (lrs, lam_min,
+ * lam_max[, sigma2]); returns (log value, maximiser).
+ */
+static PyObject *
+residual_common(PyObject *const *args, int noisy)
+{
+    double lam_min, lam_max, sigma2 = 0.0;
+    if (as_real(args[1], "lam_min", &lam_min) < 0
+        || as_real(args[2], "lam_max", &lam_max) < 0
+        || (noisy && as_real(args[3], "sigma2", &sigma2) < 0)) {
+        return NULL;
+    }
+    PyArrayObject *lrs = lrs_as_array(args[0]);
+    if (lrs == NULL) {
+        return NULL;
+    }
+    const size_t n = (size_t)PyArray_SIZE(lrs);
+    const double *lp = (const double *)PyArray_DATA(lrs);
+    double *work = new_workspace(uba_worst_case_work_size(n));
+    if (work == NULL) {
+        Py_DECREF(lrs);
+        return NULL;
+    }
+    const size_t wn = uba_worst_case_work_size(n);
+    double lg = 0.0, at = 0.0;
+    size_t bad = 0;
+    uba_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = noisy ? uba_worst_case_noisy_error(lp, n, lam_min, lam_max, sigma2,
+                                           work, wn, &lg, &at, &bad)
+              : uba_worst_case_residual(lp, n, lam_min, lam_max, work, wn,
+                                        &lg, &at, &bad);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(work);
+    PyObject *result = NULL;
+    if (s == UBA_OK) {
+        result = pair_of_floats(lg, at);
+    }
+    else if (is_lrs_status(s)) {
+        lrs_error(s, lp, bad, NULL, 0.0);
+    }
+    else if (s == UBA_E_CURVATURE) {
+        set_pair_error(s, args[1], args[2]);
+    }
+    else {
+        set_status_error(s, s == UBA_E_LAM_MIN ? args[1]
+                            : s == UBA_E_LAM_MAX ? args[2]
+                            : s == UBA_E_SIGMA2 ? args[3] : NULL);
+    }
+    Py_DECREF(lrs);
+    return result;
+}
+
+PyDoc_STRVAR(worst_case_residual_doc,
+"worst_case_residual($module, lrs, lam_min, lam_max, /)\n"
+"--\n\n"
+"(log max_lam |prod (1 - eta lam)|, a maximiser lam).  See\n"
+"uba.theory.worst_case_residual.");
+
+static PyObject *
+worst_case_residual(PyObject *Py_UNUSED(module), PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+    if (check_nargs("worst_case_residual", nargs, 3) < 0) {
+        return NULL;
+    }
+    return residual_common(args, 0);
+}
+
+PyDoc_STRVAR(worst_case_noisy_error_doc,
+"worst_case_noisy_error($module, lrs, lam_min, lam_max, sigma2, /)\n"
+"--\n\n"
+"(log max_lam E x_T^2 of the noisy quadratic, a maximiser lam).  See\n"
+"uba.theory.worst_case_noisy_error.");
+
+static PyObject *
+worst_case_noisy_error(PyObject *Py_UNUSED(module), PyObject *const *args,
+                       Py_ssize_t nargs)
+{
+    if (check_nargs("worst_case_noisy_error", nargs, 4) < 0) {
+        return NULL;
+    }
+    return residual_common(args, 1);
+}
+
+/* Which bound: the order of its scalar arguments after lrs. */
+enum { BOUND_NONCONVEX, BOUND_CONVEX, BOUND_STRONGLY_CONVEX };
+
+/*
+ * The bound entry points: (lrs, L, sigma2, f_gap), (lrs, L, sigma2, dist2)
+ * and (lrs, mu, L, sigma2, f_gap).
+ */
+static PyObject *
+bound_common(PyObject *const *args, int which)
+{
+    static const char *const names[3][4] = {
+        {"L", "sigma2", "f_gap", NULL},
+        {"L", "sigma2", "dist2", NULL},
+        {"mu", "L", "sigma2", "f_gap"},
+    };
+    static const char *const conditions[3] = {
+        "bound (a)'s step-size condition 0 <= eta_t <= 1/L",
+        "bound (b)'s step-size condition 0 <= eta_t <= 1/(2L)",
+        "bound (c)'s step-size condition 0 <= eta_t <= 1/L",
+    };
+    const int count = which == BOUND_STRONGLY_CONVEX ? 4 : 3;
+    double v[4] = {0.0, 0.0, 0.0, 0.0};
+    for (int i = 0; i < count; i++) {
+        if (as_real(args[i + 1], names[which][i], &v[i]) < 0) {
+            return NULL;
+        }
+    }
+    PyArrayObject *lrs = lrs_as_array(args[0]);
+    if (lrs == NULL) {
+        return NULL;
+    }
+    const size_t n = (size_t)PyArray_SIZE(lrs);
+    const double *lp = (const double *)PyArray_DATA(lrs);
+    double bound = 0.0;
+    size_t bad = 0;
+    uba_status s = UBA_OK;
+    Py_BEGIN_ALLOW_THREADS
+    switch (which) {
+    case BOUND_NONCONVEX:
+        s = uba_bound_nonconvex(lp, n, v[0], v[1], v[2], &bound, &bad);
+        break;
+    case BOUND_CONVEX:
+        s = uba_bound_convex(lp, n, v[0], v[1], v[2], &bound, &bad);
+        break;
+    default:
+        s = uba_bound_strongly_convex(lp, n, v[0], v[1], v[2], v[3], &bound,
+                                      &bad);
+        break;
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    if (s == UBA_OK) {
+        result = PyFloat_FromDouble(bound);
+    }
+    else if (is_lrs_status(s)) {
+        const double L = which == BOUND_STRONGLY_CONVEX ? v[1] : v[0];
+        const double limit = which == BOUND_CONVEX ? 0.5 / L : 1.0 / L;
+        lrs_error(s, lp, bad, conditions[which], limit);
+    }
+    else {
+        PyObject *arg = NULL;
+        const char *want = s == UBA_E_L ? "L" : s == UBA_E_MU ? "mu"
+            : s == UBA_E_SIGMA2 ? "sigma2" : s == UBA_E_F_GAP ? "f_gap"
+            : s == UBA_E_DIST2 ? "dist2" : "";
+        for (int i = 0; i < count; i++) {
+            if (strcmp(names[which][i], want) == 0) {
+                arg = args[i + 1];
+            }
+        }
+        set_status_error(s, arg);
+    }
+    Py_DECREF(lrs);
+    return result;
+}
+
+PyDoc_STRVAR(bound_nonconvex_doc,
+"bound_nonconvex($module, lrs, L, sigma2, f_gap, /)\n"
+"--\n\n"
+"Bound (a) of SPEC section 3.  See uba.theory.bound_nonconvex.");
+
+static PyObject *
+bound_nonconvex(PyObject *Py_UNUSED(module), PyObject *const *args,
+                Py_ssize_t nargs)
+{
+    if (check_nargs("bound_nonconvex", nargs, 4) < 0) {
+        return NULL;
+    }
+    return bound_common(args, BOUND_NONCONVEX);
+}
+
+PyDoc_STRVAR(bound_convex_doc,
+"bound_convex($module, lrs, L, sigma2, dist2, /)\n"
+"--\n\n"
+"Bound (b) of SPEC section 3.  See uba.theory.bound_convex.");
+
+static PyObject *
+bound_convex(PyObject *Py_UNUSED(module), PyObject *const *args,
+             Py_ssize_t nargs)
+{
+    if (check_nargs("bound_convex", nargs, 4) < 0) {
+        return NULL;
+    }
+    return bound_common(args, BOUND_CONVEX);
+}
+
+PyDoc_STRVAR(bound_strongly_convex_doc,
+"bound_strongly_convex($module, lrs, mu, L, sigma2, f_gap, /)\n"
+"--\n\n"
+"Bound (c) of SPEC section 3.  See uba.theory.bound_strongly_convex.");
+
+static PyObject *
+bound_strongly_convex(PyObject *Py_UNUSED(module), PyObject *const *args,
+                      Py_ssize_t nargs)
+{
+    if (check_nargs("bound_strongly_convex", nargs, 5) < 0) {
+        return NULL;
+    }
+    return bound_common(args, BOUND_STRONGLY_CONVEX);
+}
+
+PyDoc_STRVAR(optimal_phi_doc,
+"optimal_phi($module, T, lam_min, lam_max, sigma2, eta_max, eta_min,\n"
+"            phi_lo, phi_hi, /)\n"
+"--\n\n"
+"(phi*, log of the worst-case noisy-quadratic error at phi*).  See\n"
+"uba.theory.optimal_phi.");
+
+enum { O_T, O_LAM_MIN, O_LAM_MAX, O_SIGMA2, O_ETA_MAX, O_ETA_MIN, O_PHI_LO,
+       O_PHI_HI, OPTIMAL_PHI_NARGS };
+
+static PyObject *
+optimal_phi(PyObject *Py_UNUSED(module), PyObject *const *args,
+            Py_ssize_t nargs)
+{
+    if (check_nargs("optimal_phi", nargs, OPTIMAL_PHI_NARGS) < 0) {
+        return NULL;
+    }
+    size_t T;
+    double lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi;
+    if (as_budget(args[O_T], &T) < 0
+        || as_real(args[O_LAM_MIN], "lam_min", &lam_min) < 0
+        || as_real(args[O_LAM_MAX], "lam_max", &lam_max) < 0
+        || as_real(args[O_SIGMA2], "sigma2", &sigma2) < 0
+        || as_real(args[O_ETA_MAX], "eta_max", &eta_max) < 0
+        || as_real(args[O_ETA_MIN], "eta_min", &eta_min) < 0
+        || as_real(args[O_PHI_LO], "phi_range", &phi_lo) < 0
+        || as_real(args[O_PHI_HI], "phi_range", &phi_hi) < 0) {
+        return NULL;
+    }
+    /* validate first (a NULL workspace fails last), then allocate */
+    double phi = 0.0, obj = 0.0;
+    uba_status s = uba_optimal_phi(T, lam_min, lam_max, sigma2, eta_max,
+                                   eta_min, phi_lo, phi_hi, NULL, 0, &phi,
+                                   &obj);
+    if (s == UBA_E_NULL) {
+        const size_t wn = uba_optimal_phi_work_size(T);
+        double *work = new_workspace(wn);
+        if (work == NULL) {
+            return NULL;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        s = uba_optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min,
+                            phi_lo, phi_hi, work, wn, &phi, &obj);
+        Py_END_ALLOW_THREADS
+        PyMem_Free(work);
+    }
+    switch (s) {
+    case UBA_OK:
+        return pair_of_floats(phi, obj);
+    case UBA_E_CURVATURE:
+        return set_pair_error(s, args[O_LAM_MIN], args[O_LAM_MAX]);
+    case UBA_E_ETA_RANGE:
+        return set_pair_error(s, args[O_ETA_MAX], args[O_ETA_MIN]);
+    case UBA_E_PHI_RANGE:
+        return set_pair_error(s, args[O_PHI_LO], args[O_PHI_HI]);
+    default: {
+        static const int arg_of[UBA_STATUS_COUNT] = {
+            [UBA_E_T] = O_T, [UBA_E_LAM_MIN] = O_LAM_MIN,
+            [UBA_E_LAM_MAX] = O_LAM_MAX, [UBA_E_SIGMA2] = O_SIGMA2,
+            [UBA_E_ETA_MAX] = O_ETA_MAX, [UBA_E_ETA_MIN] = O_ETA_MIN,
+        };
+        return set_status_error(s, args[arg_of[s]]);
+    }
+    }
+}
+
+PyDoc_STRVAR(optimal_phi_strongly_convex_doc,
+"optimal_phi_strongly_convex($module, T, mu, L, sigma2, f_gap, eta_max,\n"
+"                            phi_lo, phi_hi, /)\n"
+"--\n\n"
+"(phi*, bound (c) at phi*).  See uba.theory.optimal_phi_strongly_convex.");
+
+enum { C_T, C_MU, C_L, C_SIGMA2, C_F_GAP, C_ETA_MAX, C_PHI_LO, C_PHI_HI,
+       OPTIMAL_SC_NARGS };
+
+static PyObject *
+optimal_phi_strongly_convex(PyObject *Py_UNUSED(module),
+                            PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs("optimal_phi_strongly_convex", nargs, OPTIMAL_SC_NARGS)
+        < 0) {
+        return NULL;
+    }
+    size_t T;
+    double mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi;
+    if (as_budget(args[C_T], &T) < 0
+        || as_real(args[C_MU], "mu", &mu) < 0
+        || as_real(args[C_L], "L", &L) < 0
+        || as_real(args[C_SIGMA2], "sigma2", &sigma2) < 0
+        || as_real(args[C_F_GAP], "f_gap", &f_gap) < 0
+        || as_real(args[C_ETA_MAX], "eta_max", &eta_max) < 0
+        || as_real(args[C_PHI_LO], "phi_range", &phi_lo) < 0
+        || as_real(args[C_PHI_HI], "phi_range", &phi_hi) < 0) {
+        return NULL;
+    }
+    double phi = 0.0, bound = 0.0;
+    uba_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = uba_optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max,
+                                        phi_lo, phi_hi, &phi, &bound);
+    Py_END_ALLOW_THREADS
+    if (s == UBA_OK) {
+        return pair_of_floats(phi, bound);
+    }
+    if (s == UBA_E_PHI_RANGE) {
+        return set_pair_error(s, args[C_PHI_LO], args[C_PHI_HI]);
+    }
+    static const int arg_of[UBA_STATUS_COUNT] = {
+        [UBA_E_T] = C_T, [UBA_E_MU] = C_MU, [UBA_E_L] = C_L,
+        [UBA_E_SIGMA2] = C_SIGMA2, [UBA_E_F_GAP] = C_F_GAP,
+        [UBA_E_ETA_MAX_L] = C_ETA_MAX,
+    };
+    return set_status_error(s, args[arg_of[s]]);
+}
+
 /* ---- module --------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -403,6 +1045,36 @@ static PyMethodDef core_methods[] = {
      schedule_doc},
     {"step_groups", (PyCFunction)(void (*)(void))step_groups, METH_FASTCALL,
      step_groups_doc},
+    {"chebyshev_step_sizes", (PyCFunction)(void (*)(void))chebyshev_step_sizes,
+     METH_FASTCALL, chebyshev_step_sizes_doc},
+    {"chebyshev_log_residual",
+     (PyCFunction)(void (*)(void))chebyshev_log_residual, METH_FASTCALL,
+     chebyshev_log_residual_doc},
+    {"phi_from_condition_number",
+     (PyCFunction)(void (*)(void))phi_from_condition_number, METH_FASTCALL,
+     phi_from_condition_number_doc},
+    {"condition_number_from_phi",
+     (PyCFunction)(void (*)(void))condition_number_from_phi, METH_FASTCALL,
+     condition_number_from_phi_doc},
+    {"curvature_params", (PyCFunction)(void (*)(void))curvature_params,
+     METH_FASTCALL, curvature_params_doc},
+    {"worst_case_residual", (PyCFunction)(void (*)(void))worst_case_residual,
+     METH_FASTCALL, worst_case_residual_doc},
+    {"worst_case_noisy_error",
+     (PyCFunction)(void (*)(void))worst_case_noisy_error, METH_FASTCALL,
+     worst_case_noisy_error_doc},
+    {"bound_nonconvex", (PyCFunction)(void (*)(void))bound_nonconvex,
+     METH_FASTCALL, bound_nonconvex_doc},
+    {"bound_convex", (PyCFunction)(void (*)(void))bound_convex, METH_FASTCALL,
+     bound_convex_doc},
+    {"bound_strongly_convex",
+     (PyCFunction)(void (*)(void))bound_strongly_convex, METH_FASTCALL,
+     bound_strongly_convex_doc},
+    {"optimal_phi", (PyCFunction)(void (*)(void))optimal_phi, METH_FASTCALL,
+     optimal_phi_doc},
+    {"optimal_phi_strongly_convex",
+     (PyCFunction)(void (*)(void))optimal_phi_strongly_convex, METH_FASTCALL,
+     optimal_phi_strongly_convex_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,6 +21,29 @@ static const char *const STATUS_TEXT[UBA_STATUS_COUNT] = {
     [UBA_E_WARMUP_START] = "warmup_start must be a finite number",
     [UBA_E_STEP] = "t must be a finite number >= 0",
     [UBA_E_LR] = "learning rates must be finite numbers",
+    [UBA_E_LAM_MIN] = "lam_min must be a finite number > 0",
+    [UBA_E_LAM_MAX] = "lam_max must be a finite number >= lam_min",
+    [UBA_E_CURVATURE] = "1/lam_min and 2*lam_max/lam_min must be finite",
+    [UBA_E_KAPPA] = "kappa must be a finite number >= 1 (with 2*kappa finite)",
+    [UBA_E_PHI_KAPPA] = "phi must be a finite number >= 2 to be 2*kappa "
+                        "with kappa >= 1",
+    [UBA_E_LRS_EMPTY] = "lrs must hold at least one step size",
+    [UBA_E_LRS] = "lrs must hold finite numbers",
+    [UBA_E_LRS_RANGE] = "each |lrs[i]| * lam_max must be at most 1e100",
+    [UBA_E_LRS_ZERO] = "lrs must hold at least one step size > 0",
+    [UBA_E_STEP_CONDITION] = "a step size breaks the bound's step-size "
+                             "condition",
+    [UBA_E_L] = "L must be a finite number > 0",
+    [UBA_E_MU] = "mu must be a finite number in (0, L]",
+    [UBA_E_SIGMA2] = "sigma2 must be a finite number >= 0",
+    [UBA_E_F_GAP] = "f_gap must be a finite number >= 0",
+    [UBA_E_DIST2] = "dist2 must be a finite number >= 0",
+    [UBA_E_ETA_RANGE] = "|eta_max| * lam_max and |eta_min| * lam_max must "
+                        "be at most 1e100",
+    [UBA_E_ETA_MAX_L] = "eta_max must be a finite number in (0, 1/L]",
+    [UBA_E_PHI_RANGE] = "phi_range must be (phi_lo, phi_hi) with "
+                        "0 < phi_lo < phi_hi, both finite",
+    [UBA_E_WORKSPACE] = "the workspace is shorter than its documented size",
 };
 
 const char *

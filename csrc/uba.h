@@ -53,6 +53,26 @@ typedef enum uba_status {
     UBA_E_WARMUP_START,   /* warmup_start: finite                          */
     UBA_E_STEP,           /* t: finite, >= 0                               */
     UBA_E_LR,             /* a learning rate (scheduler state): finite     */
+    /* theory (section "Theory" below) */
+    UBA_E_LAM_MIN,        /* lam_min: finite, > 0                          */
+    UBA_E_LAM_MAX,        /* lam_max: finite, >= lam_min                   */
+    UBA_E_CURVATURE,      /* 1/lam_min and 2*lam_max/lam_min: finite       */
+    UBA_E_KAPPA,          /* kappa: finite, >= 1, 2*kappa finite           */
+    UBA_E_PHI_KAPPA,      /* phi as 2*kappa: finite, >= 2                  */
+    UBA_E_LRS_EMPTY,      /* lrs: at least one step size                   */
+    UBA_E_LRS,            /* an entry of lrs: finite                       */
+    UBA_E_LRS_RANGE,      /* an entry of lrs: |lrs[i]| * lam_max <= 1e100  */
+    UBA_E_LRS_ZERO,       /* lrs: at least one step size > 0               */
+    UBA_E_STEP_CONDITION, /* an entry of lrs breaks a bound's condition    */
+    UBA_E_L,              /* L: finite, > 0                                */
+    UBA_E_MU,             /* mu: finite, in (0, L]                         */
+    UBA_E_SIGMA2,         /* sigma2: finite, >= 0                          */
+    UBA_E_F_GAP,          /* f_gap: finite, >= 0                           */
+    UBA_E_DIST2,          /* dist2: finite, >= 0                           */
+    UBA_E_ETA_RANGE,      /* |eta_max|, |eta_min| times lam_max <= 1e100   */
+    UBA_E_ETA_MAX_L,      /* eta_max: finite, in (0, 1/L]                  */
+    UBA_E_PHI_RANGE,      /* phi search range: 0 < phi_lo < phi_hi, finite */
+    UBA_E_WORKSPACE,      /* a workspace shorter than its documented size  */
     UBA_STATUS_COUNT
 } uba_status;
 
@@ -144,6 +164,153 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
                                    const double *lr_now,
                                    const double *written, double *ratio,
                                    double *lr_next);
+
+/* ---- Theory: SPEC sections 2-4 (derived in this project) ------------- */
+
+/*
+ * The paper gives only the schedule; everything below is derived for this
+ * project (section 2) or is a standard bound instantiated for any step
+ * sequence (section 3).  A curvature range is [lam_min, lam_max] with
+ * 0 < lam_min <= lam_max, both finite; functions that form 1/lam_min or
+ * phi = 2*lam_max/lam_min also need those finite (UBA_E_CURVATURE).
+ * kappa = lam_max/lam_min.  `lrs` is any sequence of n step sizes
+ * eta_0..eta_{n-1}; on a failure that points at one entry, *bad_index
+ * (if not NULL) is the first offending index.  Statuses are checked in
+ * the order listed.
+ */
+
+/* The largest |lrs[i]| * lam_max the residual functions accept.  A step
+ * with eta*lam > 2 already makes |1 - eta*lam| > 1; the cap keeps every
+ * factor and its derivative inside double range. */
+#define UBA_MAX_ETA_LAM 1e100
+
+/* The default phi search range of the phi minimisers. */
+#define UBA_PHI_SEARCH_MIN 1e-6
+#define UBA_PHI_SEARCH_MAX 1e8
+
+/* Writes the T Chebyshev min-max step sizes for the spectrum
+ * [lam_min, lam_max], 2/(lam_max + lam_min - (lam_max - lam_min)
+ * cos((2k-1) pi/(2T))), k = 1..T, to out[0..T-1] (descending).  Fails with
+ * UBA_E_T (T == 0 or T > 2^53), UBA_E_LAM_MIN, UBA_E_LAM_MAX,
+ * UBA_E_CURVATURE or UBA_E_NULL. */
+UBA_API uba_status uba_chebyshev_steps(size_t T, double lam_min,
+                                       double lam_max, double *out);
+
+/* Writes log(1/T_T((kappa+1)/(kappa-1))), the log of the optimal min-max
+ * residual, to *log_residual (-inf when lam_min == lam_max).  Fails as
+ * uba_chebyshev_steps. */
+UBA_API uba_status uba_chebyshev_log_residual(size_t T, double lam_min,
+                                              double lam_max,
+                                              double *log_residual);
+
+/* Writes phi = 2*kappa to *phi.  Fails with UBA_E_KAPPA or UBA_E_NULL. */
+UBA_API uba_status uba_phi_from_kappa(double kappa, double *phi);
+
+/* Writes kappa = phi/2 to *kappa.  Fails with UBA_E_PHI_KAPPA (phi < 2
+ * is no condition number) or UBA_E_NULL. */
+UBA_API uba_status uba_kappa_from_phi(double phi, double *kappa);
+
+/* Writes the UBA parameters whose midpoint samples are the Chebyshev
+ * steps: eta_max = 1/lam_min, eta_min = 1/lam_max, phi = 2*kappa.  Fails
+ * with UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE or UBA_E_NULL; nothing
+ * is written on failure. */
+UBA_API uba_status uba_curvature_params(double lam_min, double lam_max,
+                                        double *eta_max, double *eta_min,
+                                        double *phi);
+
+/* Returns the number of doubles of workspace that uba_worst_case_residual
+ * and uba_worst_case_noisy_error need for n step sizes: between about 5n
+ * and 11n, at least 4n and 85 (SIZE_MAX if that overflows). */
+UBA_API size_t uba_worst_case_work_size(size_t n);
+
+/* Writes log max over lam in [lam_min, lam_max] of |prod_t (1 - lrs[t]
+ * lam)| to *log_residual (-inf only for an exact zero) and a maximiser to
+ * *lam_at (if not NULL).  The true maximum, certified bracket by bracket
+ * (see theory.c), to about 1e-12 in the log.  work: caller-owned,
+ * work_len >= uba_worst_case_work_size(n) doubles.  Fails with
+ * UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_LRS_EMPTY,
+ * UBA_E_NULL, UBA_E_WORKSPACE, UBA_E_LRS or UBA_E_LRS_RANGE. */
+UBA_API uba_status uba_worst_case_residual(const double *lrs, size_t n,
+                                           double lam_min, double lam_max,
+                                           double *work, size_t work_len,
+                                           double *log_residual,
+                                           double *lam_at,
+                                           size_t *bad_index);
+
+/* Writes log max over lam in [lam_min, lam_max] of the noisy-quadratic
+ * error E x_n^2 = prod_t (1 - eta_t lam)^2 + sigma2 sum_t eta_t^2
+ * prod_{s>t} (1 - eta_s lam)^2 (x_0^2 = 1) to *log_error and a maximiser
+ * to *lam_at (if not NULL).  Exact (2 * the log residual) for sigma2 = 0;
+ * for sigma2 > 0 a sampled search of every interval between roots, refined
+ * by Brent's method (see theory.c).  Workspace as uba_worst_case_residual.
+ * Fails as uba_worst_case_residual, and with UBA_E_SIGMA2. */
+UBA_API uba_status uba_worst_case_noisy_error(const double *lrs, size_t n,
+                                              double lam_min, double lam_max,
+                                              double sigma2, double *work,
+                                              size_t work_len,
+                                              double *log_error,
+                                              double *lam_at,
+                                              size_t *bad_index);
+
+/* Bound (a), non-convex: writes (2 f_gap + L sigma2 S2) / S1 to *bound,
+ * S1 = sum lrs, S2 = sum lrs^2.  Needs 0 <= lrs[t] <= 1/L.  Fails with
+ * UBA_E_L, UBA_E_SIGMA2, UBA_E_F_GAP, UBA_E_LRS_EMPTY, UBA_E_NULL, UBA_E_LRS,
+ * UBA_E_STEP_CONDITION or UBA_E_LRS_ZERO. */
+UBA_API uba_status uba_bound_nonconvex(const double *lrs, size_t n, double L,
+                                       double sigma2, double f_gap,
+                                       double *bound, size_t *bad_index);
+
+/* Bound (b), convex: writes (dist2 + sigma2 S2) / S1 to *bound.  Needs
+ * 0 <= lrs[t] <= 1/(2L).  Fails as uba_bound_nonconvex, with UBA_E_DIST2
+ * in place of UBA_E_F_GAP. */
+UBA_API uba_status uba_bound_convex(const double *lrs, size_t n, double L,
+                                    double sigma2, double dist2,
+                                    double *bound, size_t *bad_index);
+
+/* Bound (c), mu-strongly convex: writes prod_t (1 - mu lrs[t]) f_gap +
+ * (L sigma2 / 2) sum_t lrs[t]^2 prod_{s>t} (1 - mu lrs[s]) to *bound.
+ * Needs 0 <= lrs[t] <= 1/L.  Fails with UBA_E_L, UBA_E_MU, UBA_E_SIGMA2,
+ * UBA_E_F_GAP, UBA_E_LRS_EMPTY, UBA_E_NULL, UBA_E_LRS or
+ * UBA_E_STEP_CONDITION. */
+UBA_API uba_status uba_bound_strongly_convex(const double *lrs, size_t n,
+                                             double mu, double L,
+                                             double sigma2, double f_gap,
+                                             double *bound,
+                                             size_t *bad_index);
+
+/* Returns the doubles of workspace uba_optimal_phi needs for budget T
+ * (SIZE_MAX if that overflows). */
+UBA_API size_t uba_optimal_phi_work_size(size_t T);
+
+/* Writes to *phi the phi in [phi_lo, phi_hi] minimising the worst case
+ * over lam in [lam_min, lam_max] of the noisy-quadratic error (as
+ * uba_worst_case_noisy_error) of UBA(T, phi, eta_max, eta_min) sampled at
+ * t = k - 1/2, k = 1..T, and the log of that error to *log_objective.  A
+ * log-spaced scan then Brent's method on log phi.  With eta_max == eta_min
+ * the schedule ignores phi and 2*lam_max/lam_min is returned.  Fails with
+ * UBA_E_T, UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_SIGMA2,
+ * UBA_E_ETA_MAX, UBA_E_ETA_MIN, UBA_E_ETA_RANGE, UBA_E_PHI_RANGE,
+ * UBA_E_NULL or UBA_E_WORKSPACE. */
+UBA_API uba_status uba_optimal_phi(size_t T, double lam_min, double lam_max,
+                                   double sigma2, double eta_max,
+                                   double eta_min, double phi_lo,
+                                   double phi_hi, double *work,
+                                   size_t work_len, double *phi,
+                                   double *log_objective);
+
+/* Writes to *phi the phi in [phi_lo, phi_hi] minimising bound (c) for UBA
+ * with eta_min = 0 at t = 0..T-1, and that bound to *bound (O(1) memory,
+ * O(T) per trial).  f_gap = sigma2 = 0 makes every bound 0: phi_lo is
+ * returned.  Fails with UBA_E_T, UBA_E_L, UBA_E_MU, UBA_E_SIGMA2,
+ * UBA_E_F_GAP, UBA_E_ETA_MAX_L, UBA_E_PHI_RANGE or UBA_E_NULL. */
+UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
+                                                   double L, double sigma2,
+                                                   double f_gap,
+                                                   double eta_max,
+                                                   double phi_lo,
+                                                   double phi_hi,
+                                                   double *phi,
+                                                   double *bound);
 
 #ifdef __cplusplus
 }

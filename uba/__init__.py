@@ -18,11 +18,12 @@ Example:
 
 from typing import TYPE_CHECKING, Any
 
+from uba import theory
 from uba._schedule import schedule
 
 __version__ = "0.1.0"
 
-__all__ = ["UBALR", "__version__", "schedule"]
+__all__ = ["UBALR", "__version__", "schedule", "theory"]
 
 if TYPE_CHECKING:
     from uba.scheduler import UBALR

@@ -1,0 +1,702 @@
+/* test_theory.c -- C-only tests of the theory functions (theory.c). */
+#include "../uba.h"
+#include "check.h"
+
+#include <float.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const long double PI_L = 3.141592653589793238462643383279502884L;
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const double KAPPAS[] = {1.5, 10, 100, 1e4};
+static const size_t BUDGETS[] = {1, 4, 16, 256};
+
+/* A small deterministic generator (xorshift64*), uniform in [0, 1). */
+static double
+uniform(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    const uint64_t r = *state * 2685821657736338717ULL;
+    return (double)(r >> 11) * 0x1p-53;
+}
+
+static double *
+doubles(size_t n)
+{
+    double *p = malloc((n ? n : 1) * sizeof(double));
+    if (p == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* log|prod (1 - eta_t x)| in extended precision, term by term. */
+static long double
+ref_log_residual_at(const double *eta, size_t n, long double x)
+{
+    long double s = 0;
+    for (size_t t = 0; t < n; t++) {
+        s += logl(fabsl(1.0L - (long double)eta[t] * x));
+    }
+    return s;
+}
+
+static int
+cmp_ld(const void *a, const void *b)
+{
+    const long double x = *(const long double *)a, y = *(const long double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Reference maximum of log|p| on [a, b], independent of theory.c: the
+ * sorted roots inside (a, b) cut it into brackets, each searched by golden
+ * section in long double, plus a dense log-spaced scan over [a, b].
+ */
+static long double
+ref_worst_case(const double *eta, size_t n, double a, double b)
+{
+    long double *pts = malloc((n + 2) * sizeof(long double));
+    size_t m = 0;
+    pts[m++] = a;
+    for (size_t t = 0; t < n; t++) {
+        if (eta[t] > 0) {
+            const long double r = 1.0L / eta[t];
+            if (r > a && r < b) {
+                pts[m++] = r;
+            }
+        }
+    }
+    pts[m++] = b;
+    qsort(pts, m, sizeof(long double), cmp_ld);
+    long double best = fmaxl(ref_log_residual_at(eta, n, a),
+                             ref_log_residual_at(eta, n, b));
+    const long double g = 0.381966011250105151795L;
+    for (size_t i = 0; i + 1 < m; i++) {
+        long double lo = pts[i], hi = pts[i + 1];
+        if (!(lo < hi)) {
+            continue;
+        }
+        for (int it = 0; it < 120; it++) {
+            const long double x1 = lo + g * (hi - lo), x2 = hi - g * (hi - lo);
+            if (ref_log_residual_at(eta, n, x1)
+                < ref_log_residual_at(eta, n, x2)) {
+                lo = x1;
+            }
+            else {
+                hi = x2;
+            }
+        }
+        best = fmaxl(best, ref_log_residual_at(eta, n, 0.5L * (lo + hi)));
+    }
+    for (int j = 0; j <= 4000; j++) {
+        const long double x = a * powl((long double)b / a, j / 4000.0L);
+        best = fmaxl(best, ref_log_residual_at(eta, n, x));
+    }
+    free(pts);
+    return best;
+}
+
+static double
+worst_case(const double *eta, size_t n, double a, double b, double *at)
+{
+    const size_t w = uba_worst_case_work_size(n);
+    double *work = doubles(w);
+    double lr = NAN, x = NAN;
+    CHECK(uba_worst_case_residual(eta, n, a, b, work, w, &lr, &x, NULL)
+          == UBA_OK);
+    free(work);
+    if (at != NULL) {
+        *at = x;
+    }
+    return lr;
+}
+
+/* ---- section 2 -------------------------------------------------------- */
+
+static void
+chebyshev_steps_equal_uba_at_midpoints(void)
+{
+    for (size_t i = 0; i < COUNT(KAPPAS); i++) {
+        for (size_t j = 0; j < COUNT(BUDGETS); j++) {
+            const size_t T = BUDGETS[j];
+            const double kappa = KAPPAS[i];
+            double *eta = doubles(T);
+            CHECK(uba_chebyshev_steps(T, 1.0, kappa, eta) == UBA_OK);
+            double eta_max, eta_min, phi;
+            CHECK(uba_curvature_params(1.0, kappa, &eta_max, &eta_min, &phi)
+                  == UBA_OK);
+            CHECK_EQ(phi, 2 * kappa);
+            uba_params p;
+            CHECK(uba_params_init(&p, (double)T, phi, eta_max, eta_min, 0, 0)
+                  == UBA_OK);
+            for (size_t k = 0; k < T; k++) {
+                double u = NAN;
+                CHECK(uba_eta(&p, (double)k + 0.5, &u) == UBA_OK);
+                CHECK_CLOSE(eta[k], u, 1e-13);
+                /* SPEC's formula, in extended precision */
+                long double c = cosl((2.0L * (long double)(k + 1) - 1) * PI_L
+                                     / (2.0L * (long double)T));
+                long double ref = 2.0L / (kappa + 1.0L - (kappa - 1.0L) * c);
+                CHECK_CLOSE(eta[k], ref, 1e-13);
+                if (k > 0) {
+                    CHECK(eta[k] <= eta[k - 1]);
+                }
+            }
+            free(eta);
+        }
+    }
+}
+
+static void
+chebyshev_log_residual_matches_cosh_and_spec(void)
+{
+    for (size_t i = 0; i < COUNT(KAPPAS); i++) {
+        for (size_t j = 0; j < COUNT(BUDGETS); j++) {
+            const long double x = (KAPPAS[i] + 1.0L) / (KAPPAS[i] - 1.0L);
+            const long double ref = -logl(coshl((long double)BUDGETS[j]
+                                                * acoshl(x)));
+            double lr = NAN;
+            CHECK(uba_chebyshev_log_residual(BUDGETS[j], 1, KAPPAS[i], &lr)
+                  == UBA_OK);
+            CHECK_CLOSE(lr, ref, 1e-12);
+        }
+    }
+    double lr = NAN;
+    CHECK(uba_chebyshev_log_residual(16, 1, 100, &lr) == UBA_OK);
+    CHECK(fabs(exp(lr) - 0.0805233) < 5e-8);  /* SPEC section 2 */
+    CHECK(uba_chebyshev_log_residual(16, 3, 3, &lr) == UBA_OK);
+    CHECK(isinf(lr) && lr < 0);
+    /* a huge budget: e^-65489 is no double, its log is */
+    CHECK(uba_chebyshev_log_residual(100000, 1, 10, &lr) == UBA_OK);
+    CHECK(isfinite(lr) && lr < -65000);
+}
+
+static void
+phi_kappa_and_curvature_conversions(void)
+{
+    double v = 7;
+    CHECK(uba_phi_from_kappa(12.5, &v) == UBA_OK);
+    CHECK_EQ(v, 25);
+    CHECK(uba_kappa_from_phi(25, &v) == UBA_OK);
+    CHECK_EQ(v, 12.5);
+    CHECK(uba_phi_from_kappa(0.5, &v) == UBA_E_KAPPA);
+    CHECK(uba_phi_from_kappa(NAN, &v) == UBA_E_KAPPA);
+    CHECK(uba_phi_from_kappa(DBL_MAX, &v) == UBA_E_KAPPA);
+    CHECK(uba_kappa_from_phi(1.9, &v) == UBA_E_PHI_KAPPA);
+    CHECK(uba_kappa_from_phi(INFINITY, &v) == UBA_E_PHI_KAPPA);
+    CHECK(uba_phi_from_kappa(1, NULL) == UBA_E_NULL);
+    CHECK(uba_kappa_from_phi(2, NULL) == UBA_E_NULL);
+    CHECK_EQ(v, 12.5);  /* untouched on failure */
+    double a = 1, b = 2, c = 3;
+    CHECK(uba_curvature_params(0.5, 4, &a, &b, &c) == UBA_OK);
+    CHECK_EQ(a, 2);
+    CHECK_EQ(b, 0.25);
+    CHECK_EQ(c, 16);
+    CHECK(uba_curvature_params(0, 4, &a, &b, &c) == UBA_E_LAM_MIN);
+    CHECK(uba_curvature_params(-1, 4, &a, &b, &c) == UBA_E_LAM_MIN);
+    CHECK(uba_curvature_params(NAN, 4, &a, &b, &c) == UBA_E_LAM_MIN);
+    CHECK(uba_curvature_params(INFINITY, 4, &a, &b, &c) == UBA_E_LAM_MIN);
+    CHECK(uba_curvature_params(1, 0.5, &a, &b, &c) == UBA_E_LAM_MAX);
+    CHECK(uba_curvature_params(1, NAN, &a, &b, &c) == UBA_E_LAM_MAX);
+    CHECK(uba_curvature_params(1, INFINITY, &a, &b, &c) == UBA_E_LAM_MAX);
+    CHECK(uba_curvature_params(1e-320, 1, &a, &b, &c) == UBA_E_CURVATURE);
+    CHECK(uba_curvature_params(1e-300, 1e300, &a, &b, &c)
+          == UBA_E_CURVATURE);
+    CHECK(uba_curvature_params(1, 2, &a, NULL, &c) == UBA_E_NULL);
+    CHECK_EQ(a, 2);
+    double out[4];
+    CHECK(uba_chebyshev_steps(0, 1, 2, out) == UBA_E_T);
+    CHECK(uba_chebyshev_steps(4, 0, 2, out) == UBA_E_LAM_MIN);
+    CHECK(uba_chebyshev_steps(4, 3, 2, out) == UBA_E_LAM_MAX);
+    CHECK(uba_chebyshev_steps(4, 1, 2, NULL) == UBA_E_NULL);
+    CHECK(uba_chebyshev_log_residual(0, 1, 2, &v) == UBA_E_T);
+    CHECK(uba_chebyshev_log_residual(3, 1, 2, NULL) == UBA_E_NULL);
+    /* kappa = 1: every step is 1/lam */
+    CHECK(uba_chebyshev_steps(4, 4, 4, out) == UBA_OK);
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ(out[k], 0.25);
+    }
+}
+
+/* ---- the worst-case residual ---------------------------------------------- */
+
+static void
+worst_case_of_chebyshev_steps_is_the_closed_form(void)
+{
+    for (size_t i = 0; i < COUNT(KAPPAS); i++) {
+        for (size_t j = 0; j < COUNT(BUDGETS); j++) {
+            const size_t T = BUDGETS[j];
+            double *eta = doubles(T);
+            CHECK(uba_chebyshev_steps(T, 1, KAPPAS[i], eta) == UBA_OK);
+            double ref = NAN;
+            CHECK(uba_chebyshev_log_residual(T, 1, KAPPAS[i], &ref)
+                  == UBA_OK);
+            /* |log R - log R*| <= 1e-9 is R within 1e-9 relative */
+            CHECK(fabs(worst_case(eta, T, 1, KAPPAS[i], NULL) - ref) <= 1e-9);
+            free(eta);
+        }
+    }
+}
+
+/* Random schedules whose maximum is inside the interval: Chebyshev steps
+ * perturbed by up to +-20%, shuffled, some negative, zero or repeated. */
+static void
+worst_case_matches_a_bracketed_extended_precision_search(void)
+{
+    uint64_t state = 0x9E3779B97F4A7C15ULL;
+    const size_t sizes[] = {1, 2, 3, 7, 33, 100, 257};
+    for (size_t c = 0; c < COUNT(sizes); c++) {
+        for (int rep = 0; rep < 3; rep++) {
+            const size_t n = sizes[c];
+            const double a = 0.5 + uniform(&state), kappa = 3 + 500 * uniform(&state);
+            const double b = a * kappa;
+            double *eta = doubles(n);
+            CHECK(uba_chebyshev_steps(n, a, b, eta) == UBA_OK);
+            for (size_t t = 0; t < n; t++) {
+                eta[t] *= 0.8 + 0.4 * uniform(&state);
+            }
+            for (size_t t = n; t-- > 1;) {
+                const size_t s = (size_t)(uniform(&state) * (double)(t + 1));
+                const double tmp = eta[t];
+                eta[t] = eta[s];
+                eta[s] = tmp;
+            }
+            if (n > 5 && rep == 1) {
+                eta[0] = -eta[0];
+                eta[1] = 0;
+                eta[2] = eta[3];
+            }
+            double at = NAN;
+            const double got = worst_case(eta, n, a, b, &at);
+            const long double ref = ref_worst_case(eta, n, a, b);
+            CHECK(fabsl((long double)got - ref) <= 1e-10L);
+            CHECK(at >= a && at <= b);
+            CHECK(fabsl(ref_log_residual_at(eta, n, at) - got) <= 1e-10L);
+            free(eta);
+        }
+    }
+}
+
+static void
+worst_case_edge_cases(void)
+{
+    double lr = NAN, at = NAN;
+    /* a single step: max of |1 - eta lam| on [1, 3] at an end */
+    const double one[] = {0.5};
+    CHECK_CLOSE(worst_case(one, 1, 1, 3, &at), log(0.5), 1e-15);
+    /* the root sits on the end a: p(a) = 0 exactly, max at b */
+    const double rooted[] = {0.5, 0.5};
+    CHECK_CLOSE(worst_case(rooted, 2, 2, 6, &at), 2 * log(2.0), 1e-15);
+    CHECK_EQ(at, 6);
+    /* a == b */
+    CHECK_CLOSE(worst_case(one, 1, 4, 4, &at), log(1.0), 1e-15);
+    lr = worst_case(rooted, 2, 2, 2, &at);
+    CHECK(isinf(lr) && lr < 0);
+    /* zero and negative steps: p = 1 * (1 + lam) */
+    const double zn[] = {0, -1};
+    CHECK_CLOSE(worst_case(zn, 2, 1, 9, &at), log(10.0), 1e-15);
+    /* a huge product does not overflow: (1 - 1e3 lam)^4000 at lam = 10 */
+    double *big = doubles(4000);
+    for (int t = 0; t < 4000; t++) {
+        big[t] = 1e3;
+    }
+    CHECK_CLOSE(worst_case(big, 4000, 1, 10, &at), 4000 * log(9999.0),
+                1e-14);
+    /* and a tiny one does not underflow: (1 - 0.9 lam/1)^4000 on [1, 1.1] */
+    for (int t = 0; t < 4000; t++) {
+        big[t] = 0.9;
+    }
+    CHECK_CLOSE(worst_case(big, 4000, 1, 1.1, &at), 4000 * log(0.1), 1e-14);
+    free(big);
+    /* scale invariance far from 1: (eta, lam) -> (eta s, lam / s) */
+    const double sc[] = {0.3e-200, 0.7e-200, 0.2e-200};
+    const double sc1[] = {0.3, 0.7, 0.2};
+    CHECK_CLOSE(worst_case(sc, 3, 1e200, 9e200, NULL),
+                worst_case(sc1, 3, 1, 9, NULL), 1e-14);
+}
+
+static void
+worst_case_rejects_bad_input(void)
+{
+    const double eta[] = {0.1, 0.2, NAN, INFINITY};
+    const size_t w = uba_worst_case_work_size(4);
+    double *work = doubles(w);
+    double lr = 123, at = 456;
+    size_t bad = 99;
+    CHECK(uba_worst_case_residual(eta, 2, 0, 1, work, w, &lr, &at, &bad)
+          == UBA_E_LAM_MIN);
+    CHECK(uba_worst_case_residual(eta, 2, 2, 1, work, w, &lr, &at, &bad)
+          == UBA_E_LAM_MAX);
+    CHECK(uba_worst_case_residual(eta, 0, 1, 2, work, w, &lr, &at, &bad)
+          == UBA_E_LRS_EMPTY);
+    CHECK(uba_worst_case_residual(NULL, 2, 1, 2, work, w, &lr, &at, &bad)
+          == UBA_E_NULL);
+    CHECK(uba_worst_case_residual(eta, 2, 1, 2, NULL, w, &lr, &at, &bad)
+          == UBA_E_NULL);
+    CHECK(uba_worst_case_residual(eta, 2, 1, 2, work, w, NULL, &at, &bad)
+          == UBA_E_NULL);
+    CHECK(uba_worst_case_residual(eta, 2, 1, 2, work, 3, &lr, &at, &bad)
+          == UBA_E_WORKSPACE);
+    CHECK(uba_worst_case_residual(eta, 4, 1, 2, work, w, &lr, &at, &bad)
+          == UBA_E_LRS);
+    CHECK(bad == 2);
+    const double huge[] = {1, 1e99, 1e101};
+    CHECK(uba_worst_case_residual(huge, 3, 1, 2, work, w, &lr, &at, &bad)
+          == UBA_E_LRS_RANGE);
+    CHECK(bad == 2);  /* 1e99 * 2 <= 1e100 < 1e101 * 2 */
+    CHECK_EQ(lr, 123);
+    CHECK_EQ(at, 456);
+    CHECK(uba_worst_case_residual(eta, 2, 1, 2, work, w, &lr, NULL, NULL)
+          == UBA_OK);
+    CHECK(uba_worst_case_work_size(SIZE_MAX / 2) == SIZE_MAX);
+    CHECK(uba_worst_case_work_size(1) >= 4);
+    free(work);
+}
+
+static void
+worst_case_at_a_budget_of_1e5(void)
+{
+    const size_t T = 100000;
+    double *eta = doubles(T);
+    CHECK(uba_chebyshev_steps(T, 1, 10, eta) == UBA_OK);
+    double at = NAN, ref = NAN;
+    const double got = worst_case(eta, T, 1, 10, &at);
+    CHECK(uba_chebyshev_log_residual(T, 1, 10, &ref) == UBA_OK);
+    /* the rounded steps move the maxima near the ends by ~T^2 ulp */
+    CHECK(fabs(got - ref) <= 1e-6);
+    CHECK(fabsl(ref_log_residual_at(eta, T, at) - got) <= 1e-9L);
+    /* the middle maxima are as the closed form says, and no larger */
+    for (size_t j = T / 2 - 2; j <= T / 2 + 2; j++) {
+        const long double x = 5.5L + 4.5L * cosl(PI_L * (long double)j
+                                                  / (long double)T);
+        const long double v = ref_log_residual_at(eta, T, x);
+        CHECK(fabsl(v - ref) <= 1e-9L);
+        CHECK(v <= got + 1e-9L);
+    }
+    free(eta);
+}
+
+/* ---- the noisy worst case ------------------------------------------------ */
+
+static long double
+ref_noisy_log(const double *eta, size_t n, double sigma2, long double x)
+{
+    long double v = 1;
+    for (size_t t = 0; t < n; t++) {
+        const long double f = 1.0L - (long double)eta[t] * x;
+        v = f * f * v + (long double)sigma2 * eta[t] * eta[t];
+    }
+    return logl(v);
+}
+
+static void
+noisy_worst_case_is_exact_without_noise_and_beats_dense_sampling(void)
+{
+    const size_t T = 40;
+    double *eta = doubles(T);
+    const size_t w = uba_worst_case_work_size(T);
+    double *work = doubles(w);
+    CHECK(uba_chebyshev_steps(T, 1, 50, eta) == UBA_OK);
+    double lv = NAN, at = NAN;
+    CHECK(uba_worst_case_noisy_error(eta, T, 1, 50, 0, work, w, &lv, &at,
+                                     NULL) == UBA_OK);
+    CHECK_CLOSE(lv, 2 * worst_case(eta, T, 1, 50, NULL), 1e-14);
+    /* perturbed steps, so that the maximum is inside the interval */
+    uint64_t state = 77;
+    for (size_t t = 0; t < T; t++) {
+        eta[t] *= 0.9 + 0.2 * uniform(&state);
+    }
+    const double sigmas[] = {1e-8, 1e-4, 1e-2, 1};
+    int inside = 0;
+    for (size_t i = 0; i < COUNT(sigmas); i++) {
+        CHECK(uba_worst_case_noisy_error(eta, T, 1, 50, sigmas[i], work, w,
+                                         &lv, &at, NULL) == UBA_OK);
+        CHECK(fabsl(ref_noisy_log(eta, T, sigmas[i], at) - lv) <= 1e-12L);
+        long double dense = -INFINITY;
+        for (int j = 0; j <= 200000; j++) {
+            const long double x = 1 + 49.0L * j / 200000;
+            dense = fmaxl(dense, ref_noisy_log(eta, T, sigmas[i], x));
+        }
+        CHECK(lv >= dense - 1e-12L);
+        CHECK(lv <= dense + 1e-6L);
+        inside += at > 1 && at < 50;
+    }
+    CHECK(inside >= 2);
+    CHECK(uba_worst_case_noisy_error(eta, T, 1, 50, -1, work, w, &lv, &at,
+                                     NULL) == UBA_E_SIGMA2);
+    CHECK(uba_worst_case_noisy_error(eta, T, 1, 50, NAN, work, w, &lv, &at,
+                                     NULL) == UBA_E_SIGMA2);
+    free(eta);
+    free(work);
+}
+
+/* ---- bounds --------------------------------------------------------------- */
+
+static void
+random_steps(uint64_t *state, double *eta, size_t n, double top)
+{
+    for (size_t t = 0; t < n; t++) {
+        eta[t] = top * uniform(state);
+    }
+}
+
+static void
+bounds_match_the_formulas_of_spec(void)
+{
+    uint64_t state = 12345;
+    const size_t n = 500;
+    double eta[500];
+    const double L = 4, mu = 0.3, sigma2 = 0.7, gap = 2.5, R2 = 9;
+    for (int rep = 0; rep < 10; rep++) {
+        random_steps(&state, eta, n, 1.0 / L);
+        long double s1 = 0, s2 = 0;
+        for (size_t t = 0; t < n; t++) {
+            s1 += eta[t];
+            s2 += (long double)eta[t] * eta[t];
+        }
+        double got = NAN;
+        CHECK(uba_bound_nonconvex(eta, n, L, sigma2, gap, &got, NULL)
+              == UBA_OK);
+        CHECK_CLOSE(got, (2 * gap + L * sigma2 * s2) / s1, 1e-13);
+        for (size_t t = 0; t < n; t++) {
+            eta[t] *= 0.5;
+        }
+        s1 *= 0.5L;
+        s2 *= 0.25L;
+        CHECK(uba_bound_convex(eta, n, L, sigma2, R2, &got, NULL) == UBA_OK);
+        CHECK_CLOSE(got, (R2 + sigma2 * s2) / s1, 1e-13);
+        long double bias = gap, noise = 0;
+        for (size_t t = 0; t < n; t++) {
+            long double prod = 1;
+            for (size_t s = t + 1; s < n; s++) {
+                prod *= 1 - (long double)mu * eta[s];
+            }
+            noise += (long double)eta[t] * eta[t] * prod;
+            bias *= 1 - (long double)mu * eta[t];
+        }
+        CHECK(uba_bound_strongly_convex(eta, n, mu, L, sigma2, gap, &got,
+                                        NULL) == UBA_OK);
+        CHECK_CLOSE(got, bias + L * sigma2 / 2 * noise, 1e-13);
+    }
+    /* the step 1/L itself is allowed, and so is a zero step */
+    const double edge[] = {0.25, 0, 0.25};
+    double got = NAN;
+    CHECK(uba_bound_nonconvex(edge, 3, 4, 0, 1, &got, NULL) == UBA_OK);
+    CHECK_CLOSE(got, 4.0, 1e-15);
+    CHECK(uba_bound_strongly_convex(edge, 3, 4, 4, 0, 1, &got, NULL)
+          == UBA_OK);
+    CHECK_EQ(got, 0.0);
+    /* a bias that decays into the subnormal range is rounded once, not
+     * lost step by step: (1 - 1e-3)^720000 = e^-720.36 ~ 4e-313 */
+    double *many = doubles(720000);
+    for (size_t t = 0; t < 720000; t++) {
+        many[t] = 1e-3;
+    }
+    CHECK(uba_bound_strongly_convex(many, 720000, 1, 1, 0, 1, &got, NULL)
+          == UBA_OK);
+    CHECK_CLOSE(got, expl(720000 * log1pl(-1e-3L)), 1e-9);
+    free(many);
+}
+
+static void
+bounds_refuse_bad_schedules_and_arguments(void)
+{
+    double eta[] = {0.1, 0.2, 0.6, 0.7};
+    double got = 123;
+    size_t bad = 99;
+    CHECK(uba_bound_nonconvex(eta, 4, 2, 0, 1, &got, &bad)
+          == UBA_E_STEP_CONDITION);
+    CHECK(bad == 2);
+    CHECK(uba_bound_convex(eta, 4, 2, 0, 1, &got, &bad)
+          == UBA_E_STEP_CONDITION);
+    CHECK(bad == 2);  /* 1/(2L) = 0.25 */
+    CHECK(uba_bound_strongly_convex(eta, 4, 1, 2, 0, 1, &got, &bad)
+          == UBA_E_STEP_CONDITION);
+    CHECK(bad == 2);
+    eta[1] = -0.01;
+    CHECK(uba_bound_nonconvex(eta, 4, 1, 0, 1, &got, &bad)
+          == UBA_E_STEP_CONDITION);
+    CHECK(bad == 1);
+    eta[1] = NAN;
+    CHECK(uba_bound_nonconvex(eta, 4, 1, 0, 1, &got, &bad) == UBA_E_LRS);
+    CHECK(bad == 1);
+    const double zeros[] = {0, 0};
+    CHECK(uba_bound_nonconvex(zeros, 2, 1, 0, 1, &got, &bad)
+          == UBA_E_LRS_ZERO);
+    CHECK(uba_bound_convex(zeros, 2, 1, 0, 1, &got, &bad) == UBA_E_LRS_ZERO);
+    CHECK(uba_bound_strongly_convex(zeros, 2, 1, 1, 0, 3, &got, &bad)
+          == UBA_OK);
+    CHECK_EQ(got, 3);
+    got = 123;
+    const double ok[] = {0.1};
+    CHECK(uba_bound_nonconvex(ok, 1, 0, 0, 1, &got, &bad) == UBA_E_L);
+    CHECK(uba_bound_nonconvex(ok, 1, NAN, 0, 1, &got, &bad) == UBA_E_L);
+    CHECK(uba_bound_nonconvex(ok, 1, 1, -1, 1, &got, &bad) == UBA_E_SIGMA2);
+    CHECK(uba_bound_nonconvex(ok, 1, 1, 0, -1, &got, &bad) == UBA_E_F_GAP);
+    CHECK(uba_bound_nonconvex(ok, 0, 1, 0, 1, &got, &bad)
+          == UBA_E_LRS_EMPTY);
+    CHECK(uba_bound_nonconvex(NULL, 1, 1, 0, 1, &got, &bad) == UBA_E_NULL);
+    CHECK(uba_bound_nonconvex(ok, 1, 1, 0, 1, NULL, &bad) == UBA_E_NULL);
+    CHECK(uba_bound_convex(ok, 1, 1, 0, INFINITY, &got, &bad)
+          == UBA_E_DIST2);
+    CHECK(uba_bound_strongly_convex(ok, 1, 2, 1, 0, 1, &got, &bad)
+          == UBA_E_MU);
+    CHECK(uba_bound_strongly_convex(ok, 1, 0, 1, 0, 1, &got, &bad)
+          == UBA_E_MU);
+    CHECK(uba_bound_strongly_convex(ok, 1, 1, 1, 0, NAN, &got, &bad)
+          == UBA_E_F_GAP);
+    CHECK_EQ(got, 123);
+}
+
+/* ---- choosing phi ---------------------------------------------------------- */
+
+static void
+optimal_phi_recovers_two_kappa(void)
+{
+    for (size_t i = 0; i < COUNT(KAPPAS); i++) {
+        for (size_t j = 0; j < COUNT(BUDGETS); j++) {
+            const size_t T = BUDGETS[j];
+            const size_t w = uba_optimal_phi_work_size(T);
+            double *work = doubles(w);
+            double phi = NAN, obj = NAN, ref = NAN;
+            CHECK(uba_optimal_phi(T, 1, KAPPAS[i], 0, 1, 1 / KAPPAS[i],
+                                  UBA_PHI_SEARCH_MIN, UBA_PHI_SEARCH_MAX,
+                                  work, w, &phi, &obj) == UBA_OK);
+            CHECK_CLOSE(phi, 2 * KAPPAS[i], 1e-8);
+            CHECK(uba_chebyshev_log_residual(T, 1, KAPPAS[i], &ref)
+                  == UBA_OK);
+            /* phi is within ~1e-10 of 2 kappa, and the objective has a
+             * kink (slope ~T) there */
+            CHECK(fabs(obj - 2 * ref) <= 1e-8);
+            free(work);
+        }
+    }
+}
+
+static void
+optimal_phi_with_noise_is_a_local_minimum(void)
+{
+    const size_t T = 32;
+    const size_t w = uba_optimal_phi_work_size(T);
+    double *work = doubles(w);
+    double phi = NAN, obj = NAN, o2 = NAN, p2 = NAN;
+    CHECK(uba_optimal_phi(T, 1, 30, 1e-3, 1, 1.0 / 30, 1e-6, 1e8, work, w,
+                          &phi, &obj) == UBA_OK);
+    const double factors[] = {0.97, 1.03};
+    for (size_t i = 0; i < 2; i++) {
+        /* a range of one point cannot be asked for, so bracket tightly */
+        const double q = phi * factors[i];
+        CHECK(uba_optimal_phi(T, 1, 30, 1e-3, 1, 1.0 / 30, q, q * 1.000001,
+                              work, w, &p2, &o2) == UBA_OK);
+        CHECK(o2 >= obj - 1e-12);
+    }
+    /* eta_max == eta_min: phi has no effect, 2 kappa is returned */
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 0.5, 0.5, 1e-6, 1e8, work, w, &phi,
+                          &obj) == UBA_OK);
+    CHECK_EQ(phi, 60);
+    CHECK(uba_optimal_phi(0, 1, 30, 0, 1, 0.1, 1e-6, 1e8, work, w, &phi,
+                          &obj) == UBA_E_T);
+    CHECK(uba_optimal_phi(T, 1, 30, -1, 1, 0.1, 1e-6, 1e8, work, w, &phi,
+                          &obj) == UBA_E_SIGMA2);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, NAN, 0.1, 1e-6, 1e8, work, w, &phi,
+                          &obj) == UBA_E_ETA_MAX);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 1, NAN, 1e-6, 1e8, work, w, &phi,
+                          &obj) == UBA_E_ETA_MIN);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 1e99, 0.1, 1e-6, 1e8, work, w, &phi,
+                          &obj) == UBA_E_ETA_RANGE);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 1, 0.1, 2, 1, work, w, &phi, &obj)
+          == UBA_E_PHI_RANGE);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 1, 0.1, 0, 1, work, w, &phi, &obj)
+          == UBA_E_PHI_RANGE);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 1, 0.1, 1e-6, 1e8, work, 5, &phi,
+                          &obj) == UBA_E_WORKSPACE);
+    CHECK(uba_optimal_phi(T, 1, 30, 0, 1, 0.1, 1e-6, 1e8, NULL, w, &phi,
+                          &obj) == UBA_E_NULL);
+    free(work);
+}
+
+static double
+bound_c_of_uba(size_t T, double phi, double mu, double L, double sigma2,
+               double gap, double eta_max)
+{
+    uba_params p;
+    CHECK(uba_params_init(&p, (double)T, phi, eta_max, 0, 0, 0) == UBA_OK);
+    double *eta = doubles(T);
+    for (size_t t = 0; t < T; t++) {
+        CHECK(uba_eta(&p, (double)t, &eta[t]) == UBA_OK);
+    }
+    double b = NAN;
+    CHECK(uba_bound_strongly_convex(eta, T, mu, L, sigma2, gap, &b, NULL)
+          == UBA_OK);
+    free(eta);
+    return b;
+}
+
+static void
+optimal_phi_strongly_convex_minimises_bound_c(void)
+{
+    const size_t T = 1000;
+    const double mu = 0.01, L = 1, gap = 1;
+    const double sigmas[] = {1e-3, 1e-2, 0.1};
+    double prev = 0;
+    for (size_t i = 0; i < COUNT(sigmas); i++) {
+        double phi = NAN, b = NAN;
+        CHECK(uba_optimal_phi_strongly_convex(T, mu, L, sigmas[i], gap, 1,
+                                              1e-6, 1e8, &phi, &b)
+              == UBA_OK);
+        CHECK_CLOSE(b, bound_c_of_uba(T, phi, mu, L, sigmas[i], gap, 1),
+                    1e-12);
+        CHECK(bound_c_of_uba(T, phi * 0.98, mu, L, sigmas[i], gap, 1)
+              >= b * (1 - 1e-12));
+        CHECK(bound_c_of_uba(T, phi * 1.02, mu, L, sigmas[i], gap, 1)
+              >= b * (1 - 1e-12));
+        CHECK(phi > prev);  /* more noise, earlier decay */
+        prev = phi;
+    }
+    double phi = NAN, b = NAN;
+    /* no noise: the bound falls as phi -> 0 (constant eta_max) */
+    CHECK(uba_optimal_phi_strongly_convex(T, mu, L, 0, gap, 1, 1e-6, 1e8,
+                                          &phi, &b) == UBA_OK);
+    CHECK(phi < 1e-5);
+    CHECK(uba_optimal_phi_strongly_convex(T, mu, L, 0, 0, 1, 1e-6, 1e8,
+                                          &phi, &b) == UBA_OK);
+    CHECK_EQ(phi, 1e-6);
+    CHECK_EQ(b, 0);
+    CHECK(uba_optimal_phi_strongly_convex(T, mu, L, 0, 1, 1.5, 1e-6, 1e8,
+                                          &phi, &b) == UBA_E_ETA_MAX_L);
+    CHECK(uba_optimal_phi_strongly_convex(T, mu, L, 0, 1, 0, 1e-6, 1e8,
+                                          &phi, &b) == UBA_E_ETA_MAX_L);
+    CHECK(uba_optimal_phi_strongly_convex(T, 2, L, 0, 1, 1, 1e-6, 1e8,
+                                          &phi, &b) == UBA_E_MU);
+    CHECK(uba_optimal_phi_strongly_convex(0, mu, L, 0, 1, 1, 1e-6, 1e8,
+                                          &phi, &b) == UBA_E_T);
+    CHECK(uba_optimal_phi_strongly_convex(T, mu, L, 0, 1, 1, 1e-6, 1e8,
+                                          NULL, &b) == UBA_E_NULL);
+}
+
+int
+main(void)
+{
+    RUN(chebyshev_steps_equal_uba_at_midpoints);
+    RUN(chebyshev_log_residual_matches_cosh_and_spec);
+    RUN(phi_kappa_and_curvature_conversions);
+    RUN(worst_case_of_chebyshev_steps_is_the_closed_form);
+    RUN(worst_case_matches_a_bracketed_extended_precision_search);
+    RUN(worst_case_edge_cases);
+    RUN(worst_case_rejects_bad_input);
+    RUN(worst_case_at_a_budget_of_1e5);
+    RUN(noisy_worst_case_is_exact_without_noise_and_beats_dense_sampling);
+    RUN(bounds_match_the_formulas_of_spec);
+    RUN(bounds_refuse_bad_schedules_and_arguments);
+    RUN(optimal_phi_recovers_two_kappa);
+    RUN(optimal_phi_with_noise_is_a_local_minimum);
+    RUN(optimal_phi_strongly_convex_minimises_bound_c);
+    return check_summary("test_theory");
+}

@@ -1,0 +1,732 @@
+r"""Theory behind UBA: curvature, worst cases, convergence bounds, choice of phi.
+
+What comes from where:
+
+* **The paper** (Tang et al., "Stepsize anything", arXiv:2505.24452) gives
+  the UBA schedule (:func:`uba.schedule`); only its abstract is available to
+  this project, and nothing in this module is attributed to it.
+* **Derived in this project** (SPEC section 2, exact): UBA with
+  :math:`\eta_{\max} = 1/\lambda_{\min}`, :math:`\eta_{\min} = 1/\lambda_{\max}`
+  and :math:`\varphi = 2\kappa`, sampled at :math:`t = k - \tfrac12`, *is* the
+  sequence of Chebyshev min-max step sizes for a quadratic with spectrum in
+  :math:`[\lambda_{\min}, \lambda_{\max}]`: :math:`\varphi/2` is the condition
+  number a UBA schedule is min-max optimal for.
+* **Standard results, instantiated** (SPEC section 3): SGD bounds for
+  non-convex, convex and strongly convex smooth objectives, stated for an
+  arbitrary step sequence so that any schedule can be compared.
+* **This project's numerics** (SPEC section 4): the exact worst-case residual
+  of any step sequence, the noisy-quadratic worst case, and the minimisers
+  that choose :math:`\varphi`.
+
+Everything runs in the C core (``csrc/theory.c``); ``docs/theory.md`` has the
+statements, assumptions and derivations.  Importing this module imports
+neither torch nor matplotlib.
+
+Example:
+    >>> from uba import theory
+    >>> theory.phi_from_condition_number(100.0)
+    200.0
+    >>> round(theory.chebyshev_residual(16, 1.0, 100.0), 7)
+    0.0805233
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from uba import _core
+
+__all__ = [
+    "UBAParams",
+    "bound_convex",
+    "bound_nonconvex",
+    "bound_strongly_convex",
+    "chebyshev_residual",
+    "chebyshev_step_sizes",
+    "condition_number_from_phi",
+    "log_chebyshev_residual",
+    "log_worst_case_noisy_error",
+    "log_worst_case_residual",
+    "optimal_phi",
+    "optimal_phi_strongly_convex",
+    "phi_from_condition_number",
+    "uba_params_from_curvature",
+    "worst_case_noisy_error",
+    "worst_case_residual",
+]
+
+#: The default search range of :func:`optimal_phi` and
+#: :func:`optimal_phi_strongly_convex` (the upper end of the former grows to
+#: ``200 * kappa`` for very ill-conditioned ranges).
+PHI_RANGE = (1e-6, 1e8)
+
+
+def _exp(log_value: float) -> float:
+    """exp that saturates: inf past the double range, 0.0 below it."""
+    try:
+        return math.exp(log_value)
+    except OverflowError:
+        return math.inf
+
+
+class UBAParams(NamedTuple):
+    """UBA parameters: peak ``eta_max``, floor ``eta_min``, shape ``phi``."""
+
+    eta_max: float
+    eta_min: float
+    phi: float
+
+
+def chebyshev_step_sizes(T: int, lam_min: float, lam_max: float) -> npt.NDArray[np.float64]:
+    r"""The Chebyshev min-max step sizes for a spectrum in ``[lam_min, lam_max]``.
+
+    .. math::
+
+        \eta_k = \frac{2}{\lambda_{\max} + \lambda_{\min}
+                 - (\lambda_{\max} - \lambda_{\min})\cos\frac{(2k-1)\pi}{2T}}
+               = \frac{1}{\lambda_{\min}\cos^2 a_k + \lambda_{\max}\sin^2 a_k},
+        \qquad a_k = \frac{(2k-1)\pi}{4T},\quad k = 1, \dots, T
+
+    where :math:`T` is the budget and :math:`[\lambda_{\min}, \lambda_{\max}]`
+    the range of the Hessian's eigenvalues.  Gradient descent on a quadratic
+    with these steps, in any order, has the smallest possible worst case over
+    the range of :math:`|\prod_k (1 - \eta_k \lambda)|`, namely
+    :func:`chebyshev_residual`.  A standard result; the second form, which the
+    C core evaluates (no cancellation), and the identity with UBA below are
+    derived in this project:
+
+    .. math::
+
+        \eta_k = \mathrm{UBA}\big(t = k - \tfrac12;\ T,\ \varphi = 2\kappa,\
+                 \eta_{\max} = 1/\lambda_{\min},\ \eta_{\min} = 1/\lambda_{\max}\big),
+        \qquad \kappa = \lambda_{\max}/\lambda_{\min}.
+
+    Args:
+        T: the budget, an integer in ``[1, 2**53]``.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``
+            (``lam_max == lam_min`` gives ``T`` copies of ``1/lam_min``).
+
+    Returns:
+        A float64 array of the ``T`` step sizes, in descending order.
+
+    Raises:
+        ValueError: ``T`` is not a positive integer, ``lam_min <= 0``,
+            ``lam_max < lam_min``, a value is not finite, or ``1/lam_min`` or
+            ``2*lam_max/lam_min`` overflows; the message names the argument.
+        TypeError: an argument is not a real number.
+
+    Example:
+        >>> import uba
+        >>> from uba import theory
+        >>> steps = theory.chebyshev_step_sizes(4, 1.0, 10.0)
+        >>> steps.round(4)
+        array([0.7449, 0.2647, 0.1385, 0.1035])
+        >>> bool(abs(steps - uba.schedule([0.5, 1.5, 2.5, 3.5], 4, phi=20.0,
+        ...                               eta_max=1.0, eta_min=0.1)).max() < 1e-15)
+        True
+    """
+    return _core.chebyshev_step_sizes(T, lam_min, lam_max)
+
+
+def log_chebyshev_residual(T: int, lam_min: float, lam_max: float) -> float:
+    r"""The log of :func:`chebyshev_residual`, finite for any budget.
+
+    .. math::
+
+        \log \frac{1}{T_T\!\left(\frac{\kappa+1}{\kappa-1}\right)}
+        = \log 2 - T\theta - \log\left(1 + e^{-2T\theta}\right),
+        \qquad \theta = \operatorname{arccosh}\frac{\kappa+1}{\kappa-1}
+
+    (:math:`T_T` the Chebyshev polynomial of degree :math:`T`,
+    :math:`\kappa = \lambda_{\max}/\lambda_{\min}`; standard).  ``-inf`` when
+    ``lam_min == lam_max`` (the residual is then exactly 0).
+
+    Args:
+        T: the budget, an integer in ``[1, 2**53]``.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+
+    Returns:
+        The log of the optimal worst-case residual, a float ``<= 0``.
+
+    Raises:
+        ValueError, TypeError: as :func:`chebyshev_step_sizes`.
+
+    Example:
+        >>> from uba import theory
+        >>> round(theory.log_chebyshev_residual(100_000, 1.0, 10.0), 3)
+        -65489.337
+    """
+    return _core.chebyshev_log_residual(T, lam_min, lam_max)
+
+
+def chebyshev_residual(T: int, lam_min: float, lam_max: float) -> float:
+    r"""The optimal worst-case residual of ``T`` gradient steps on a quadratic.
+
+    .. math::
+
+        \min_{\eta_1..\eta_T} \max_{\lambda \in [\lambda_{\min}, \lambda_{\max}]}
+        \Big|\prod_{k=1}^{T} (1 - \eta_k\lambda)\Big|
+        = \frac{1}{T_T\!\left(\frac{\kappa+1}{\kappa-1}\right)}
+        \le 2\left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^T
+
+    attained by :func:`chebyshev_step_sizes` (standard; :math:`T_T` the
+    Chebyshev polynomial, :math:`\kappa = \lambda_{\max}/\lambda_{\min}`).
+    Values below the smallest double come back as ``0.0``: use
+    :func:`log_chebyshev_residual` for those.
+
+    Args:
+        T: the budget, an integer in ``[1, 2**53]``.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+
+    Returns:
+        The residual, a float in ``[0, 1]``.
+
+    Raises:
+        ValueError, TypeError: as :func:`chebyshev_step_sizes`.
+
+    Example:
+        >>> from uba import theory
+        >>> round(theory.chebyshev_residual(16, 1.0, 100.0), 7)  # SPEC's check
+        0.0805233
+    """
+    return _exp(_core.chebyshev_log_residual(T, lam_min, lam_max))
+
+
+def phi_from_condition_number(kappa: float) -> float:
+    r"""The UBA shape that is min-max optimal for condition number ``kappa``.
+
+    .. math::
+
+        \varphi = 2\kappa
+
+    Derived in this project (SPEC section 2): with this :math:`\varphi` and
+    the peak and floor of :func:`uba_params_from_curvature`, UBA sampled at
+    :math:`t = k - \frac12` is the Chebyshev step sequence.  The wider the
+    curvature range a schedule must be robust to, the larger :math:`\varphi`.
+
+    Args:
+        kappa: the condition number :math:`\lambda_{\max}/\lambda_{\min}`,
+            finite and ``>= 1``.
+
+    Returns:
+        ``2 * kappa``.
+
+    Raises:
+        ValueError: ``kappa`` is below 1 or not finite.
+        TypeError: ``kappa`` is not a real number.
+
+    Example:
+        >>> from uba import theory
+        >>> theory.phi_from_condition_number(1.0)  # one curvature: phi = 2
+        2.0
+    """
+    return _core.phi_from_condition_number(kappa)
+
+
+def condition_number_from_phi(phi: float) -> float:
+    r"""The condition number a UBA schedule of shape ``phi`` is optimal for.
+
+    .. math::
+
+        \kappa = \varphi / 2
+
+    The inverse of :func:`phi_from_condition_number` (derived in this
+    project).  Shapes ``phi < 2`` (the warmup-stable-decay side of cosine)
+    correspond to no curvature range in this identity and are refused.
+
+    Args:
+        phi: the UBA shape, finite and ``>= 2``.
+
+    Returns:
+        ``phi / 2``.
+
+    Raises:
+        ValueError: ``phi`` is below 2 or not finite.
+        TypeError: ``phi`` is not a real number.
+
+    Example:
+        >>> from uba import theory
+        >>> theory.condition_number_from_phi(200.0)
+        100.0
+    """
+    return _core.condition_number_from_phi(phi)
+
+
+def uba_params_from_curvature(lam_min: float, lam_max: float) -> UBAParams:
+    r"""The UBA parameters that reproduce the Chebyshev steps of a curvature range.
+
+    .. math::
+
+        \eta_{\max} = \frac{1}{\lambda_{\min}},\qquad
+        \eta_{\min} = \frac{1}{\lambda_{\max}},\qquad
+        \varphi = 2\,\frac{\lambda_{\max}}{\lambda_{\min}}
+
+    Derived in this project (SPEC section 2): ``uba.schedule(k - 0.5, T,
+    phi, eta_max, eta_min)`` for ``k = 1..T`` equals
+    ``chebyshev_step_sizes(T, lam_min, lam_max)``.
+
+    Args:
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+
+    Returns:
+        ``UBAParams(eta_max, eta_min, phi)``, a named tuple.
+
+    Raises:
+        ValueError, TypeError: as :func:`chebyshev_step_sizes`.
+
+    Example:
+        >>> from uba import theory
+        >>> theory.uba_params_from_curvature(0.5, 50.0)
+        UBAParams(eta_max=2.0, eta_min=0.02, phi=200.0)
+    """
+    return UBAParams(*_core.curvature_params(lam_min, lam_max))
+
+
+def log_worst_case_residual(lrs: npt.ArrayLike, lam_min: float, lam_max: float) -> float:
+    r"""The log of :func:`worst_case_residual`: finite for any budget.
+
+    .. math::
+
+        \log \max_{\lambda \in [\lambda_{\min}, \lambda_{\max}]}
+        \Big|\prod_{t} (1 - \eta_t\lambda)\Big|
+        = \max_\lambda \sum_t \log|1 - \eta_t\lambda|
+
+    The residual of 100 000 Chebyshev steps at :math:`\kappa = 10` is about
+    :math:`e^{-65489}`, far below the smallest double; its log is an ordinary
+    number.  ``-inf`` only when the residual is exactly zero (e.g.
+    ``lam_min == lam_max == 1/lrs[t]``).  Same method and accuracy as
+    :func:`worst_case_residual`.
+
+    Args:
+        lrs: the step sizes, any 1-D array-like of real numbers.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+
+    Returns:
+        The log of the worst-case residual.
+
+    Raises:
+        ValueError, TypeError: as :func:`worst_case_residual`.
+
+    Example:
+        >>> from uba import theory
+        >>> steps = theory.chebyshev_step_sizes(100_000, 1.0, 10.0)
+        >>> round(theory.log_worst_case_residual(steps, 1.0, 10.0), 3)
+        -65489.337
+    """
+    return _core.worst_case_residual(lrs, lam_min, lam_max)[0]
+
+
+def worst_case_residual(lrs: npt.ArrayLike, lam_min: float, lam_max: float) -> float:
+    r"""Worst-case contraction of gradient descent with steps ``lrs`` on a quadratic.
+
+    .. math::
+
+        R = \max_{\lambda \in [\lambda_{\min}, \lambda_{\max}]}
+            \Big|\prod_{t=0}^{n-1} (1 - \eta_t\lambda)\Big|,
+        \qquad \|x_n - x^*\| \le R\,\|x_0 - x^*\|
+
+    for any quadratic whose Hessian eigenvalues lie in
+    :math:`[\lambda_{\min}, \lambda_{\max}]` (SPEC bound (d), standard), with
+    :math:`\eta_t` the step sizes in any order (the product does not depend on
+    it).  The maximum is the true maximum of the degree-:math:`n` polynomial,
+    endpoints included, not a grid estimate: the roots :math:`1/\eta_t` cut
+    the interval into brackets on each of which :math:`\log|p|` is concave,
+    so each bracket has one maximum; each is found by safeguarded Newton on
+    :math:`(\log|p|)'` and certified by the concavity bound
+    :math:`\log|p(\lambda)| \le \log|p(x)| + (\log|p|)'(x)(\lambda - x)`.  The
+    sums are evaluated in logs, in :math:`O(\log n)` per point by a treecode,
+    so there is no overflow or underflow and :math:`n = 10^5` takes about a
+    second.  The result is the maximum of the polynomial of the given
+    (rounded) steps to about :math:`10^{-12}` relative.  This method is this
+    project's.
+
+    The value is ``exp`` of :func:`log_worst_case_residual`: ``0.0`` when the
+    true value is below the smallest double (about ``5e-324``), ``inf``
+    above the largest; call :func:`log_worst_case_residual` for those.
+
+    Args:
+        lrs: the step sizes, any 1-D array-like of real numbers (negative and
+            zero steps are allowed); ``|lrs[i]| * lam_max`` must be at most
+            ``1e100``.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+
+    Returns:
+        The worst-case residual :math:`R \ge 0`.
+
+    Raises:
+        ValueError: ``lrs`` is empty, not 1-D, or has a non-finite or too
+            large entry (the message gives the first bad index and value);
+            ``lam_min``/``lam_max`` are out of range.
+        TypeError: ``lrs`` has a non-real dtype, or ``lam_min``/``lam_max``
+            are not real numbers.
+
+    Example:
+        >>> import uba
+        >>> from uba import theory
+        >>> cheb = theory.chebyshev_step_sizes(16, 1.0, 100.0)
+        >>> round(theory.worst_case_residual(cheb, 1.0, 100.0), 7)
+        0.0805233
+        >>> cosine = uba.schedule([k + 0.5 for k in range(16)], 16, phi=2.0,
+        ...                       eta_max=1.0, eta_min=0.01)
+        >>> theory.worst_case_residual(cosine, 1.0, 100.0) > 0.0805233
+        True
+    """
+    return _exp(_core.worst_case_residual(lrs, lam_min, lam_max)[0])
+
+
+def log_worst_case_noisy_error(
+    lrs: npt.ArrayLike, lam_min: float, lam_max: float, *, sigma2: float
+) -> float:
+    r"""The log of :func:`worst_case_noisy_error`: finite for any budget.
+
+    Args:
+        lrs: the step sizes, any 1-D array-like of real numbers.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.
+
+    Returns:
+        :math:`\log \max_\lambda \mathbb{E}\,x_n^2`.
+
+    Raises:
+        ValueError, TypeError: as :func:`worst_case_noisy_error`.
+
+    Example:
+        >>> from uba import theory
+        >>> steps = theory.chebyshev_step_sizes(50_000, 1.0, 10.0)
+        >>> round(theory.log_worst_case_noisy_error(steps, 1.0, 10.0, sigma2=0.0), 2)
+        -65488.64
+    """
+    return _core.worst_case_noisy_error(lrs, lam_min, lam_max, sigma2)[0]
+
+
+def worst_case_noisy_error(
+    lrs: npt.ArrayLike, lam_min: float, lam_max: float, *, sigma2: float
+) -> float:
+    r"""Worst case over the curvature range of SGD's final error on a noisy quadratic.
+
+    One eigen-direction :math:`\lambda` of a quadratic, SGD with additive
+    gradient noise of variance :math:`\sigma^2`,
+    :math:`x_{t+1} = (1 - \eta_t\lambda)x_t + \eta_t\xi_t`, :math:`x_0^2 = 1`:
+
+    .. math::
+
+        \mathbb{E}\,x_n^2(\lambda) = \prod_t (1 - \eta_t\lambda)^2
+          + \sigma^2 \sum_t \eta_t^2 \prod_{s>t} (1 - \eta_s\lambda)^2,
+        \qquad \text{returns } \max_{\lambda\in[\lambda_{\min},\lambda_{\max}]}
+        \mathbb{E}\,x_n^2(\lambda)
+
+    (SPEC section 4; the model is standard, the search is this project's).
+    With ``sigma2 = 0`` this is exactly ``worst_case_residual(...)**2``.  With
+    ``sigma2 > 0`` the maximum is found by a careful search rather than a
+    certificate: every interval between consecutive roots :math:`1/\eta_t` is
+    sampled (at least 4 points each, 64 over the range), and every interval
+    whose best sample is within a factor 2 of the best is refined by Brent's
+    method.  Evaluated in scaled arithmetic: no overflow or underflow.
+
+    Args:
+        lrs: the step sizes in the order they are taken, any 1-D array-like
+            of real numbers, ``|lrs[i]| * lam_max <= 1e100``.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.
+
+    Returns:
+        The worst-case :math:`\mathbb{E}\,x_n^2` (``0.0``/``inf`` outside the
+        double range; see :func:`log_worst_case_noisy_error`).
+
+    Raises:
+        ValueError: as :func:`worst_case_residual`, or ``sigma2`` negative or
+            not finite.
+        TypeError: as :func:`worst_case_residual`.
+
+    Example:
+        >>> from uba import theory
+        >>> steps = theory.chebyshev_step_sizes(16, 1.0, 100.0)
+        >>> round(theory.worst_case_noisy_error(steps, 1.0, 100.0, sigma2=0.0), 9)
+        0.006483999
+        >>> theory.worst_case_noisy_error(steps, 1.0, 100.0, sigma2=1e-3) > 0.006483999
+        True
+    """
+    return _exp(_core.worst_case_noisy_error(lrs, lam_min, lam_max, sigma2)[0])
+
+
+def bound_nonconvex(lrs: npt.ArrayLike, *, L: float, sigma2: float, f_gap: float) -> float:
+    r"""SGD bound (a): smallest expected squared gradient norm, non-convex case.
+
+    .. math::
+
+        \min_{t<n} \mathbb{E}\|\nabla f(x_t)\|^2 \le
+        \frac{2\,(f(x_0) - f_{\inf}) + L\sigma^2 S_2}{S_1},
+        \qquad S_1 = \sum_t \eta_t,\quad S_2 = \sum_t \eta_t^2
+
+    for :math:`f` :math:`L`-smooth and bounded below by :math:`f_{\inf}`,
+    unbiased stochastic gradients with variance :math:`\le\sigma^2`, and
+    :math:`0 \le \eta_t \le 1/L` for every :math:`t`.  A standard result
+    (descent lemma, summed; e.g. Ghadimi & Lan 2013), instantiated for any
+    step sequence; not from the UBA paper.  :math:`S_1, S_2` are summed with
+    compensation (correct to a few ulp for any :math:`n`).
+
+    Args:
+        lrs: the step sizes :math:`\eta_0..\eta_{n-1}`, any 1-D array-like of
+            real numbers in ``[0, 1/L]``, at least one ``> 0``.
+        L: the smoothness constant, finite and ``> 0``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.
+        f_gap: :math:`f(x_0) - f_{\inf}`, finite and ``>= 0``.
+
+    Returns:
+        The bound, a float ``>= 0``.
+
+    Raises:
+        ValueError: a step breaks :math:`0 \le \eta_t \le 1/L` (the message
+            names the first such index, its value and the condition), a step
+            is not finite, all steps are 0, ``lrs`` is empty or not 1-D, or a
+            constant is out of range.
+        TypeError: ``lrs`` has a non-real dtype or a constant is not a real
+            number.
+
+    Example:
+        >>> import uba
+        >>> from uba import theory
+        >>> lrs = uba.schedule(range(1000), 1000, phi=2.0, eta_max=0.5)
+        >>> round(theory.bound_nonconvex(lrs, L=2.0, sigma2=0.1, f_gap=1.0), 6)
+        0.083017
+        >>> theory.bound_nonconvex([0.1, 0.6], L=2.0, sigma2=0.1, f_gap=1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: lrs[1] = 0.6 breaks bound (a)'s step-size condition 0 <= eta_t <= 1/L = 0.5
+    """
+    return _core.bound_nonconvex(lrs, L, sigma2, f_gap)
+
+
+def bound_convex(lrs: npt.ArrayLike, *, L: float, sigma2: float, dist2: float) -> float:
+    r"""SGD bound (b): step-weighted average suboptimality, convex case.
+
+    .. math::
+
+        \frac{\sum_t \eta_t\,(\mathbb{E} f(x_t) - f^*)}{S_1}
+        \le \frac{\|x_0 - x^*\|^2 + \sigma^2 S_2}{S_1},
+        \qquad S_1 = \sum_t \eta_t,\quad S_2 = \sum_t \eta_t^2
+
+    for :math:`f` convex and :math:`L`-smooth with minimiser :math:`x^*`,
+    unbiased gradients with variance :math:`\le\sigma^2`, and
+    :math:`0 \le \eta_t \le 1/(2L)`.  It also bounds
+    :math:`\mathbb{E} f(\bar x) - f^*` for the :math:`\eta`-weighted average
+    iterate :math:`\bar x`.  Standard (distance recursion, summed),
+    instantiated for any step sequence; not from the UBA paper.
+
+    Args:
+        lrs: the step sizes, any 1-D array-like of real numbers in
+            ``[0, 1/(2L)]``, at least one ``> 0``.
+        L: the smoothness constant, finite and ``> 0``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.
+        dist2: :math:`\|x_0 - x^*\|^2`, finite and ``>= 0``.
+
+    Returns:
+        The bound, a float ``>= 0``.
+
+    Raises:
+        ValueError: a step breaks :math:`0 \le \eta_t \le 1/(2L)` (first bad
+            index, value and condition in the message), or as
+            :func:`bound_nonconvex`.
+        TypeError: as :func:`bound_nonconvex`.
+
+    Example:
+        >>> from uba import theory
+        >>> theory.bound_convex([0.25] * 4, L=2.0, sigma2=0.0, dist2=1.0)
+        1.0
+    """
+    return _core.bound_convex(lrs, L, sigma2, dist2)
+
+
+def bound_strongly_convex(
+    lrs: npt.ArrayLike, *, mu: float, L: float, sigma2: float, f_gap: float
+) -> float:
+    r"""SGD bound (c): final expected suboptimality, strongly convex case.
+
+    .. math::
+
+        \mathbb{E} f(x_n) - f^* \le \prod_{t} (1 - \mu\eta_t)\,(f(x_0) - f^*)
+          + \frac{L\sigma^2}{2} \sum_t \eta_t^2 \prod_{s>t} (1 - \mu\eta_s)
+
+    for :math:`f` :math:`\mu`-strongly convex and :math:`L`-smooth, unbiased
+    gradients with variance :math:`\le\sigma^2`, and
+    :math:`0 \le \eta_t \le 1/L`.  Standard (descent lemma plus
+    Polyak-Lojasiewicz, unrolled), instantiated for any step sequence; not
+    from the UBA paper.  The bias term falls with :math:`\sum\eta_t`, the
+    noise term grows with the late steps: the budget-aware trade-off that
+    :func:`optimal_phi_strongly_convex` minimises.  Evaluated by the
+    equivalent recursion :math:`e_{t+1} = (1-\mu\eta_t)e_t + L\sigma^2\eta_t^2/2`
+    in scaled arithmetic (a bias below ``1e-308`` is not lost).
+
+    Args:
+        lrs: the step sizes in the order they are taken, any 1-D array-like
+            of real numbers in ``[0, 1/L]``.
+        mu: the strong-convexity constant, finite, in ``(0, L]``.
+        L: the smoothness constant, finite and ``> 0``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.
+        f_gap: :math:`f(x_0) - f^*`, finite and ``>= 0``.
+
+    Returns:
+        The bound, a float ``>= 0``.
+
+    Raises:
+        ValueError: a step breaks :math:`0 \le \eta_t \le 1/L` (first bad
+            index, value and condition in the message), ``mu`` is not in
+            ``(0, L]``, or as :func:`bound_nonconvex`.
+        TypeError: as :func:`bound_nonconvex`.
+
+    Example:
+        >>> from uba import theory
+        >>> theory.bound_strongly_convex([0.5, 0.5], mu=1.0, L=2.0, sigma2=0.0,
+        ...                              f_gap=1.0)
+        0.25
+    """
+    return _core.bound_strongly_convex(lrs, mu, L, sigma2, f_gap)
+
+
+def optimal_phi(
+    T: int,
+    lam_min: float,
+    lam_max: float,
+    *,
+    sigma2: float = 0.0,
+    eta_max: float | None = None,
+    eta_min: float | None = None,
+    phi_range: tuple[float, float] | None = None,
+) -> float:
+    r"""The UBA shape that minimises the worst case of a noisy quadratic.
+
+    .. math::
+
+        \varphi^* = \arg\min_{\varphi} \max_{\lambda\in[\lambda_{\min},\lambda_{\max}]}
+        \Big[\prod_{k} (1 - \eta_k\lambda)^2 + \sigma^2 \sum_k \eta_k^2
+        \prod_{j>k} (1 - \eta_j\lambda)^2\Big],
+        \qquad \eta_k = \mathrm{UBA}\big(k - \tfrac12;\ T, \varphi,
+        \eta_{\max}, \eta_{\min}\big),\ k = 1..T
+
+    (SPEC section 4; :math:`x_0^2 = 1`; the schedule values come from the
+    same C code as :func:`uba.schedule`).  With ``sigma2 = 0`` and the default
+    peak and floor the objective is the squared worst-case residual, whose
+    unique minimiser is :math:`\varphi^* = 2\kappa` (derived in this project,
+    SPEC section 2); this function recovers it to about ``1e-10`` relative.
+    With noise, :math:`\varphi^*` moves away from :math:`2\kappa` (see
+    ``docs/theory.md`` for the measured curve).  The minimisation runs over
+    :math:`\log\varphi`: a scan of 3 points per decade of ``phi_range``, then
+    Brent's method between the neighbours of the best point; each trial
+    evaluates :func:`worst_case_noisy_error` (exact for ``sigma2 = 0``).  If
+    the objective keeps falling towards an end of ``phi_range``, the result
+    is (near) that end.
+
+    Args:
+        T: the budget, an integer in ``[1, 2**53]``.
+        lam_min: the smallest curvature, finite and ``> 0``.
+        lam_max: the largest curvature, finite and ``>= lam_min``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.  Default 0.
+        eta_max: the UBA peak.  Default ``1/lam_min``.
+        eta_min: the UBA floor.  Default ``1/lam_max``.  If it equals
+            ``eta_max`` the schedule ignores :math:`\varphi` and ``2*kappa``
+            is returned.
+        phi_range: ``(phi_lo, phi_hi)``, the search range.  Default
+            ``(1e-6, max(1e8, 200*kappa))``.
+
+    Returns:
+        :math:`\varphi^*`.
+
+    Raises:
+        ValueError: an argument is out of range (``T``, ``lam_min``,
+            ``lam_max``, ``sigma2``, ``eta_max``/``eta_min`` not finite or
+            ``max(|eta_max|, |eta_min|) * lam_max > 5e99``, ``phi_range`` not
+            ``0 < phi_lo < phi_hi``); the message names it.
+        TypeError: an argument is not a real number.
+
+    Example:
+        >>> from uba import theory
+        >>> round(theory.optimal_phi(16, 1.0, 100.0), 6)
+        200.0
+        >>> theory.optimal_phi(16, 1.0, 100.0, sigma2=1e-2) < 200.0
+        True
+    """
+    if eta_max is None or eta_min is None:
+        defaults = uba_params_from_curvature(lam_min, lam_max)
+        eta_max = defaults.eta_max if eta_max is None else eta_max
+        eta_min = defaults.eta_min if eta_min is None else eta_min
+    if phi_range is None:
+        kappa = uba_params_from_curvature(lam_min, lam_max).phi / 2.0
+        phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], 200.0 * kappa))
+    phi_lo, phi_hi = phi_range
+    return _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi)[0]
+
+
+def optimal_phi_strongly_convex(
+    T: int,
+    *,
+    mu: float,
+    L: float,
+    sigma2: float,
+    f_gap: float,
+    eta_max: float | None = None,
+    phi_range: tuple[float, float] | None = None,
+) -> float:
+    r"""The UBA shape that minimises bound (c) for a given noise level.
+
+    .. math::
+
+        \varphi^* = \arg\min_\varphi\ \prod_{t} (1 - \mu\eta_t)(f(x_0) - f^*)
+          + \frac{L\sigma^2}{2} \sum_t \eta_t^2 \prod_{s>t} (1 - \mu\eta_s),
+        \qquad \eta_t = \mathrm{UBA}(t;\ T, \varphi, \eta_{\max}, 0),\
+        t = 0..T-1
+
+    Answers "which :math:`\varphi` for my noise level" from the strongly
+    convex bound (:func:`bound_strongly_convex`; standard bound, the
+    minimisation is this project's).  No noise favours large steps for as
+    long as possible (:math:`\varphi \to 0`, the lower end of
+    ``phi_range``); more noise favours an earlier decay (larger
+    :math:`\varphi`); very large noise pushes :math:`\varphi^*` to the upper
+    end, where all steps after the first vanish.  Minimised over
+    :math:`\log\varphi` by a 3-per-decade scan and Brent's method, in
+    :math:`O(T)` time and :math:`O(1)` memory per trial.  With ``f_gap`` and
+    ``sigma2`` both 0 every :math:`\varphi` gives 0 and ``phi_lo`` is returned.
+
+    Args:
+        T: the budget, an integer in ``[1, 2**53]``.
+        mu: the strong-convexity constant, finite, in ``(0, L]``.
+        L: the smoothness constant, finite and ``> 0``.
+        sigma2: the gradient-noise variance, finite and ``>= 0``.
+        f_gap: :math:`f(x_0) - f^*`, finite and ``>= 0``.
+        eta_max: the UBA peak, in ``(0, 1/L]``.  Default ``1/L``.
+        phi_range: ``(phi_lo, phi_hi)``, the search range.  Default
+            ``(1e-6, 1e8)``.
+
+    Returns:
+        :math:`\varphi^*`.
+
+    Raises:
+        ValueError: an argument is out of range; the message names it.
+        TypeError: an argument is not a real number.
+
+    Example:
+        >>> from uba import theory
+        >>> phis = [theory.optimal_phi_strongly_convex(1000, mu=0.01, L=1.0,
+        ...                                            sigma2=s, f_gap=1.0)
+        ...         for s in (1e-3, 1e-2, 1e-1)]
+        >>> phis == sorted(phis)  # more noise, earlier decay
+        True
+    """
+    if eta_max is None:
+        try:
+            eta_max = 1.0 / L
+        except (TypeError, ZeroDivisionError):
+            eta_max = math.nan  # L itself is refused with its own message
+    phi_lo, phi_hi = PHI_RANGE if phi_range is None else phi_range
+    return _core.optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi)[0]
