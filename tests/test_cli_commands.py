@@ -2,13 +2,11 @@
 exit status 2 and a message on stderr for bad arguments.
 
 (The no-argument main job is checked in test_cli.py.)  The theory
-subcommands' values are checked against uba.theory when it is there; when it
-is not, they must refuse with exit status 2 and say so.
+subcommands' answers are checked against uba.theory called directly.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +15,9 @@ import numpy as np
 import pytest
 
 import uba
-from uba import peers
+from uba import peers, theory
 from uba.__main__ import main
 
-HAS_THEORY = importlib.util.find_spec("uba.theory") is not None
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -165,20 +162,11 @@ def test_exit_status_2_from_the_real_command_line() -> None:
 # ---- theory subcommands --------------------------------------------------------------
 
 
-@pytest.mark.skipif(HAS_THEORY, reason="uba.theory is available")
-@pytest.mark.parametrize("argv", [["phi", "--kappa", "10"], ["bounds"]])
-def test_theory_subcommands_refuse_without_the_theory_module(argv, capsys) -> None:
-    code, out, err = run_main(argv, capsys)
-    assert code == 2
-    assert "uba.theory not available" in err and out == ""
-
-
 def number_after(text: str, label: str) -> float:
     return float(text.split(label, 1)[1].split()[0])
 
 
 def test_phi_answers_from_uba_theory(capsys) -> None:
-    theory = pytest.importorskip("uba.theory", reason="uba.theory not available")
     code, out, _ = run_main(["phi", "--kappa", "100"], capsys)
     assert code == 0
     assert number_after(out, "phi = ") == pytest.approx(theory.phi_from_condition_number(100.0))
@@ -194,7 +182,6 @@ def test_phi_answers_from_uba_theory(capsys) -> None:
 
 
 def test_bounds_table_is_uba_theory_on_the_sampled_schedules(capsys) -> None:
-    theory = pytest.importorskip("uba.theory", reason="uba.theory not available")
     argv = ["bounds", "-T", "300", "--phi", "1", "4", "--peers", "cosine", "wsd",
             "--bound", "strongly-convex", "--mu", "0.05", "--sigma2", "0.1"]
     code, out, _ = run_main(argv, capsys)
@@ -214,15 +201,20 @@ def test_bounds_table_is_uba_theory_on_the_sampled_schedules(capsys) -> None:
         assert bound == pytest.approx(want, rel=1e-5)
 
 
-def test_bounds_refuses_a_schedule_that_breaks_the_step_condition(capsys) -> None:
-    pytest.importorskip("uba.theory", reason="uba.theory not available")
+def test_theory_refusals_exit_2_with_the_theorys_message(capsys) -> None:
     code, out, err = run_main(["bounds", "--bound", "convex", "--eta-max", "1"], capsys)
     assert code == 2 and out == ""
     assert err.startswith("usage: python -m uba bounds")
+    with pytest.raises(ValueError) as info:
+        theory.bound_convex([1.0], L=1.0, sigma2=0.01, dist2=1.0)
+    assert str(info.value) in err
+    code, out, err = run_main(["phi", "--kappa", "0.5"], capsys)
+    assert code == 2 and out == "" and "kappa" in err
+    code, out, err = run_main(["bounds", "--bound", "strongly-convex", "--mu", "2"], capsys)
+    assert code == 2 and out == "" and "mu" in err
 
 
 def test_theory_subcommands_write_their_plots(tmp_path: Path, capsys) -> None:
-    pytest.importorskip("uba.theory", reason="uba.theory not available")
     pytest.importorskip("matplotlib")
     phi_png, bounds_png = tmp_path / "phi.png", tmp_path / "bounds.png"
     code, out, _ = run_main(["phi", "--kappa", "10", "--plot", str(phi_png)], capsys)

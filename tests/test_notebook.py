@@ -17,7 +17,6 @@ pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "explore.ipynb"
-HAS_THEORY = importlib.util.find_spec("uba.theory") is not None
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
@@ -53,9 +52,6 @@ def test_the_notebook_runs_without_an_error_cell(tmp_path: Path, monkeypatch) ->
     assert len(images) >= 2  # the schedules and the peers, at least
     if importlib.util.find_spec("ipywidgets") is not None:
         assert any(WIDGET in o.get("data", {}) for o in outs)
-    if HAS_THEORY:
-        assert "uba.theory not available" not in text
-        assert "kappa =   100: phi = 200" in text
-    else:
-        assert "uba.theory not available in this build" in text
+    assert "kappa =   100: phi = 200" in text  # the theory cells ran
+    assert len(images) >= 5  # ... and drew their two plots
     assert list(tmp_path.iterdir()) == []  # it wrote nothing

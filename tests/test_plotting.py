@@ -3,7 +3,6 @@ each function draws is what uba.schedule, uba.peers and uba.theory compute."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,9 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
 import uba  # noqa: E402
-from uba import peers, plotting  # noqa: E402
-
-HAS_THEORY = importlib.util.find_spec("uba.theory") is not None
+from uba import peers, plotting, theory  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -87,16 +84,7 @@ def test_plotting_imports_neither_matplotlib_nor_torch_until_used() -> None:
     assert out.strip() == "[]"
 
 
-@pytest.mark.skipif(HAS_THEORY, reason="uba.theory is available")
-def test_theory_plots_say_the_theory_is_missing() -> None:
-    with pytest.raises(ImportError, match="uba.theory not available"):
-        plotting.plot_phi_vs_condition_number()
-    with pytest.raises(ImportError, match="uba.theory not available"):
-        plotting.plot_bounds()
-
-
 def test_phi_against_condition_number() -> None:
-    theory = pytest.importorskip("uba.theory", reason="uba.theory not available")
     kappas = [2.0, 10.0, 50.0]
     ax = plotting.plot_phi_vs_condition_number(kappas, T=16, sigma2=(0.0, 1e-3))
     drawn = list(lines_by_label(ax).values())
@@ -114,13 +102,13 @@ def test_phi_against_condition_number() -> None:
 
 @pytest.mark.parametrize("bound", sorted(plotting.BOUNDS))
 def test_bounds_against_the_budget(bound: str) -> None:
-    theory = pytest.importorskip("uba.theory", reason="uba.theory not available")
     budgets = [20, 80, 320]
     ax = plotting.plot_bounds(budgets, phis=(1.0,), peers=("linear", "rex"), bound=bound,
                               sigma2=0.05, mu=0.02)
     drawn = lines_by_label(ax)
     assert list(drawn) == ["UBA, phi = 1", "linear", "rex"]
-    fn_name, limit, needs = plotting.BOUNDS[bound]
+    fn, limit, needs = plotting.BOUNDS[bound]
+    assert fn is getattr(theory, "bound_" + bound.replace("-", "_"))
     given = {"L": 1.0, "sigma2": 0.05, "f_gap": 1.0, "dist2": 1.0, "mu": 0.02}
     for label, (Ts, values) in drawn.items():
         np.testing.assert_array_equal(Ts, budgets)
@@ -128,12 +116,11 @@ def test_bounds_against_the_budget(bound: str) -> None:
             t = np.arange(T)
             lrs = (uba.schedule(t, T, 1.0, limit) if label.startswith("UBA")
                    else peers.evaluate(label, t, T, limit))
-            want = getattr(theory, fn_name)(lrs, **{k: given[k] for k in needs})
+            want = fn(lrs, **{k: given[k] for k in needs})
             assert value == pytest.approx(want, rel=1e-12)
 
 
 def test_bounds_refuse_unknown_bounds_and_bad_schedules() -> None:
-    pytest.importorskip("uba.theory", reason="uba.theory not available")
     with pytest.raises(ValueError, match="bound must be one of nonconvex, convex, strongly"):
         plotting.plot_bounds(bound="tight")
     with pytest.raises(ValueError):  # a step above 1/(2L): the theory refuses it

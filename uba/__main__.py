@@ -9,11 +9,11 @@ Subcommands:
     table    the learning rate of UBA and of peer schedules at a budget
     plot     a PNG of UBA against peer schedules
     phi      phi for a condition number, and back; the optimal phi
-             for a spectrum and budget (needs uba.theory)
-    bounds   a convergence bound of UBA and of its peers (needs uba.theory)
+             for a spectrum and budget (uba.theory)
+    bounds   a convergence bound of UBA and of its peers (uba.theory)
 
-Bad arguments print a message on stderr and exit with status 2; so does a
-subcommand whose optional dependency (matplotlib, uba.theory) is missing.
+Bad arguments print a message on stderr and exit with status 2; so do values
+that uba.theory or uba.peers refuse, and a plot without matplotlib.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from uba import __version__
+from uba import __version__, theory
 from uba import peers as _peers
 from uba._schedule import schedule
 
@@ -140,10 +140,12 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     plot.add_argument("--dpi", type=_positive_int, default=120, help="resolution (default 120)")
 
     phi = sub.add_parser(
-        "phi", help="phi for a condition number (and back); optimal phi (uba.theory)",
+        "phi", help="phi for a condition number (and back); the optimal phi for a spectrum",
         description="UBA with eta_max = 1/lam_min and eta_min = 1/lam_max is the Chebyshev "
                     "min-max step-size sequence when phi = 2*kappa, kappa = lam_max/lam_min "
-                    "(an identity derived in this project). Needs uba.theory.",
+                    "(an identity derived in this project, uba.theory). With --spectrum: "
+                    "uba.theory.optimal_phi, the phi that minimises the worst case of a "
+                    "noisy quadratic over the spectrum at budget T.",
     )
     which = phi.add_mutually_exclusive_group(required=True)
     which.add_argument("--kappa", type=_positive_float, help="condition number -> phi")
@@ -164,10 +166,10 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
                      help="also write a PNG of phi against the condition number")
 
     bounds = sub.add_parser(
-        "bounds", help="a convergence bound of UBA and of peers (uba.theory)",
+        "bounds", help="a convergence bound of UBA and of peers",
         description="Evaluate a convergence bound (SPEC section 3: standard bounds for any "
                     "step-size sequence) for UBA and peer schedules sampled at "
-                    "t = 0..T-1. Needs uba.theory.",
+                    "t = 0..T-1 (uba.theory.bound_*).",
     )
     schedules(bounds, ("cosine", "linear", "wsd", "rex"), None,
               "peak step of every schedule (default: the largest the bound allows, "
@@ -285,17 +287,6 @@ class _Fail(Exception):
     """An error to report as a usage error (exit status 2)."""
 
 
-def _theory() -> Any:
-    try:
-        from uba import theory  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        raise _Fail(
-            "uba.theory not available: this subcommand needs the theory module "
-            "(not in this build of uba)"
-        ) from None
-    return theory
-
-
 def _need_matplotlib() -> None:
     if _matplotlib() is None:
         raise _Fail("matplotlib is not installed: pip install 'uba[plot]'")
@@ -329,12 +320,11 @@ def _run_phi(args: argparse.Namespace) -> None:
                  if value is not None]
         if extra:
             raise _Fail(f"{', '.join(extra)}: only with --spectrum")
-    theory = _theory()
     if args.kappa is not None:
-        value = float(theory.phi_from_condition_number(args.kappa))
+        value = theory.phi_from_condition_number(args.kappa)
         print(f"phi = {value:.10g}  (condition number kappa = {args.kappa:g}; phi = 2 kappa)")
     elif args.from_phi is not None:
-        value = float(theory.condition_number_from_phi(args.from_phi))
+        value = theory.condition_number_from_phi(args.from_phi)
         print(f"kappa = {value:.10g}  (phi = {args.from_phi:g}; kappa = phi / 2)")
     else:
         lam_min, lam_max = args.spectrum
@@ -342,8 +332,8 @@ def _run_phi(args: argparse.Namespace) -> None:
             raise _Fail("--spectrum needs the budget: -T/--budget")
         if not lam_min < lam_max:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
-        value = float(theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
-                                         eta_max=args.eta_max, eta_min=args.eta_min))
+        value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
+                                   eta_max=args.eta_max, eta_min=args.eta_min)
         print(f"optimal phi = {value:.10g}  (T = {args.budget}, spectrum [{lam_min:g}, "
               f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})")
     if args.plot:
@@ -358,9 +348,7 @@ def _run_phi(args: argparse.Namespace) -> None:
 def _run_bounds(args: argparse.Namespace) -> None:
     from uba.plotting import BOUNDS
 
-    theory = _theory()
-    fn_name, limit, needs = BOUNDS[args.bound]
-    fn = getattr(theory, fn_name)
+    fn, limit, needs = BOUNDS[args.bound]
     given = {"L": args.L, "sigma2": args.sigma2, "f_gap": args.f_gap, "dist2": args.dist2,
              "mu": args.mu}
     constants = {k: given[k] for k in needs}

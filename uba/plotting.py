@@ -1,8 +1,7 @@
 """Plots of UBA schedules, their peers and their theory.
 
-matplotlib is imported inside each function, and :mod:`uba.theory` only by
-the theory plots; ``import uba`` imports neither this module nor
-matplotlib.  Install the ``plot`` extra (``pip install uba[plot]``) to use
+matplotlib is imported inside each function; ``import uba`` imports
+neither this module nor matplotlib.  Install the ``plot`` extra (``pip install uba[plot]``) to use
 it.  Every function draws on the Axes it is given (a new figure when
 ``ax`` is None) and returns that Axes; ``ax.figure`` is its figure.  No
 function shows a window: call ``plt.show()`` or save the figure yourself.
@@ -11,12 +10,14 @@ function shows a window: call ``plt.show()`` or save the figure yourself.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from uba import peers as _peers
+from uba import theory
 from uba._schedule import schedule
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOUNDS",
+    "Bound",
     "figure_of",
     "plot_bounds",
     "plot_peers",
@@ -32,14 +34,25 @@ __all__ = [
     "plot_schedules",
 ]
 
-#: The bounds :func:`plot_bounds` can draw: name -> (uba.theory function,
-#: the largest step it allows as a multiple of 1/L, the problem constants
-#: it takes).
-BOUNDS: Mapping[str, tuple[str, float, tuple[str, ...]]] = {
-    "nonconvex": ("bound_nonconvex", 1.0, ("L", "sigma2", "f_gap")),
-    "convex": ("bound_convex", 0.5, ("L", "sigma2", "dist2")),
-    "strongly-convex": ("bound_strongly_convex", 1.0, ("mu", "L", "sigma2", "f_gap")),
-}
+
+
+class Bound(NamedTuple):
+    """A convergence bound of :mod:`uba.theory`, as the plots and the CLI use it."""
+
+    function: Callable[..., float]
+    """``uba.theory.bound_*``: ``function(lrs, **constants) -> float``."""
+    step_limit: float
+    """The largest step the bound allows, in units of ``1/L``."""
+    constants: tuple[str, ...]
+    """The problem constants it takes, by keyword."""
+
+
+#: The bounds :func:`plot_bounds` can draw, by name.
+BOUNDS: Mapping[str, Bound] = MappingProxyType({
+    "nonconvex": Bound(theory.bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
+    "convex": Bound(theory.bound_convex, 0.5, ("L", "sigma2", "dist2")),
+    "strongly-convex": Bound(theory.bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+})
 
 DEFAULT_PEERS = ("cosine", "linear", "wsd", "rex")
 
@@ -52,16 +65,6 @@ def _pyplot() -> Any:
             "uba.plotting needs matplotlib: pip install 'uba[plot]'"
         ) from exc
     return plt
-
-
-def _theory() -> Any:
-    try:
-        from uba import theory  # type: ignore[attr-defined, unused-ignore]
-    except ImportError as exc:
-        raise ImportError(
-            "uba.theory not available: this plot needs the theory module"
-        ) from exc
-    return theory
 
 
 def figure_of(ax: Axes) -> Figure:
@@ -238,17 +241,15 @@ def plot_phi_vs_condition_number(
         The Axes drawn on (log-log).
 
     Raises:
-        ImportError: ``uba.theory`` is not available.
+        ValueError: a condition number below 1 (from ``uba.theory``).
     """
-    theory = _theory()
     ks = np.geomspace(2.0, 1000.0, 12) if kappas is None else np.asarray(kappas, np.float64)
     ax = _axes(ax)
-    phi = [float(theory.phi_from_condition_number(float(k))) for k in ks]
+    phi = [theory.phi_from_condition_number(float(k)) for k in ks]
     ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")
     if T is not None:
         for s2 in sigma2:
-            best = [float(theory.optimal_phi(T, 1.0 / float(k), 1.0, sigma2=float(s2)))
-                    for k in ks]
+            best = [theory.optimal_phi(T, 1.0 / float(k), 1.0, sigma2=float(s2)) for k in ks]
             ax.plot(ks, best, "o", ms=4, label=f"optimal phi, T = {T}, sigma2 = {s2:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -304,15 +305,12 @@ def plot_bounds(
         The Axes drawn on (log-log), one line per schedule.
 
     Raises:
-        ImportError: ``uba.theory`` is not available.
         ValueError: an unknown bound or peer, or a schedule that breaks the
             bound's step-size condition (from ``uba.theory``).
     """
-    theory = _theory()
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}, got {bound!r}")
-    fn_name, step_limit, needs = BOUNDS[bound]
-    fn = getattr(theory, fn_name)
+    fn, step_limit, needs = BOUNDS[bound]
     given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
     constants = {k: given[k] for k in needs}
     peak = step_limit / L if eta_max is None else eta_max
