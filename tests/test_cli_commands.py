@@ -139,6 +139,8 @@ def test_help_everywhere(command: list[str], capsys) -> None:
         (["bounds", "--L", "0"], "argument --L: must be a finite number > 0, got 0"),
         (["bounds", "--mu", "nan"], "argument --mu: must be a finite number > 0, got nan"),
         (["bounds", "--budgets"], "argument --budgets: expected at least one argument"),
+        (["bounds", "--budgets", "10", "100"], "--budgets: only with --plot"),
+        (["bounds", "--peers", "onecycle", "--eta-min", "0.1"], "peer 'onecycle' has no eta_min"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(argv: list[str], message: str, capsys) -> None:

@@ -125,3 +125,4 @@ def test_bounds_refuse_unknown_bounds_and_bad_schedules() -> None:
         plotting.plot_bounds(bound="tight")
     with pytest.raises(ValueError):  # a step above 1/(2L): the theory refuses it
         plotting.plot_bounds([10], bound="convex", eta_max=1.0)
+    assert plt.get_fignums() == []  # refused before a figure was opened

@@ -348,6 +348,8 @@ def _run_phi(args: argparse.Namespace) -> None:
 def _run_bounds(args: argparse.Namespace) -> None:
     from uba.plotting import BOUNDS
 
+    if args.budgets and not args.plot:
+        raise _Fail("--budgets: only with --plot")
     fn, limit, needs = BOUNDS[args.bound]
     given = {"L": args.L, "sigma2": args.sigma2, "f_gap": args.f_gap, "dist2": args.dist2,
              "mu": args.mu}

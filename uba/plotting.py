@@ -316,12 +316,14 @@ def plot_bounds(
     peak = step_limit / L if eta_max is None else eta_max
     Ts = (np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64))
           if budgets is None else np.asarray(budgets, np.int64))
-    curves = _curves(phis, peers, peak, eta_min, options)
+    # every value first: a schedule the bound refuses raises before a figure opens
+    values = {
+        label: [fn(lrs(np.arange(T, dtype=np.float64), int(T)), **constants) for T in Ts]
+        for label, lrs in _curves(phis, peers, peak, eta_min, options)
+    }
     ax = _axes(ax)
-    for label, lrs in curves:
-        values = [float(fn(lrs(np.arange(T, dtype=np.float64), int(T)), **constants))
-                  for T in Ts]
-        ax.plot(Ts, values, "-" if label.startswith("UBA") else "--", marker=".", label=label)
+    for label, ys in values.items():
+        ax.plot(Ts, ys, "-" if label.startswith("UBA") else "--", marker=".", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("budget T (steps)")
