@@ -14,6 +14,9 @@
 #include <numpy/arrayobject.h>
 #include <numpy/npy_2_compat.h>
 
+#include <structmember.h>
+
+#include <limits.h>
 #include <math.h>
 
 #include "uba.h"
@@ -1038,6 +1041,719 @@ optimal_phi_strongly_convex(PyObject *Py_UNUSED(module),
     return set_status_error(s, args[arg_of[s]]);
 }
 
+/* ---- UBALR.step in one C call ---------------------------------------------- */
+
+/*
+ * StepMethod(cls, fallback, tensor_type) is a method descriptor written in
+ * C.  uba/scheduler.py sets UBALR.step = StepMethod(UBALR, LRScheduler.step,
+ * torch.Tensor), so `sched.step()` is one C call: the type carries
+ * Py_TPFLAGS_METHOD_DESCRIPTOR, so CPython calls it with the scheduler as
+ * args[0] and no bound method is created.
+ *
+ * The common step takes the fast path, which does what LRScheduler.step
+ * followed by UBALR._update_lr does, in the same order, with the same
+ * arithmetic (uba_step_groups, the function _core.step_groups calls) and
+ * the same torch calls on tensor lrs (item, fill_, item, clone):
+ *
+ *     _step_count += 1; last_epoch += 1; _get_lr_called_within_step = False
+ *     each group: lr = float, or lr.fill_(float) for a tensor
+ *     _ratios, _written (what was stored, read back with item() for a
+ *     tensor), _last_lr (clones for tensors)
+ *
+ * Everything is read and computed before anything is changed, so when any
+ * condition of the fast path fails the step is handed, untouched, to the
+ * Python implementation (`fallback`, LRScheduler.step, which calls
+ * UBALR._update_lr).  That happens for: a subclass of UBALR; an epoch
+ * argument; the initial step (_is_initial); the first step after
+ * construction (_step_count == 1, where torch checks the order of
+ * optimizer.step() and scheduler.step() and may warn: torch's own code
+ * issues those warnings, with torch's text); lrs, base lrs, floors or
+ * bookkeeping of any type other than float, int, list or an exact
+ * torch.Tensor; a parameter group that is not a dict; last_epoch or
+ * _step_count beyond 64 bits; and any value uba_step_groups refuses (the
+ * Python path then raises the error that names it).  tests/test_step_c.py
+ * runs the same sequences through both paths and compares every lr and
+ * the whole state bit for bit.
+ */
+
+enum {
+    K_STEP_COUNT, K_LAST_EPOCH, K_IS_INITIAL, K_WITHIN_STEP, K_OPTIMIZER,
+    K_PARAM_GROUPS, K_LR, K_T_MAX, K_PHI, K_WARMUP_STEPS, K_WARMUP_FACTOR,
+    K_ETA_MIN, K_BASE_LRS, K_RATIOS, K_WRITTEN, K_LAST_LR, K_ITEM, K_FILL,
+    K_CLONE, K_EPOCH, K_COUNT
+};
+
+static const char *const KEY_NAMES[K_COUNT] = {
+    [K_STEP_COUNT] = "_step_count", [K_LAST_EPOCH] = "last_epoch",
+    [K_IS_INITIAL] = "_is_initial",
+    [K_WITHIN_STEP] = "_get_lr_called_within_step",
+    [K_OPTIMIZER] = "optimizer", [K_PARAM_GROUPS] = "param_groups",
+    [K_LR] = "lr", [K_T_MAX] = "T_max", [K_PHI] = "phi",
+    [K_WARMUP_STEPS] = "warmup_steps",
+    [K_WARMUP_FACTOR] = "warmup_start_factor", [K_ETA_MIN] = "eta_min",
+    [K_BASE_LRS] = "base_lrs", [K_RATIOS] = "_ratios",
+    [K_WRITTEN] = "_written", [K_LAST_LR] = "_last_lr", [K_ITEM] = "item",
+    [K_FILL] = "fill_", [K_CLONE] = "clone", [K_EPOCH] = "epoch",
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *cls;          /* exact instances of it take the fast path   */
+    PyObject *fallback;     /* the Python step (LRScheduler.step)         */
+    PyObject *tensor_type;  /* torch.Tensor                               */
+    PyObject *keys[K_COUNT];
+    vectorcallfunc vectorcall;
+} StepMethod;
+
+/* A strong reference to dict[key]; NULL if absent or on error. */
+static PyObject *
+dict_get(PyObject *dict, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(dict, key);
+    Py_XINCREF(v);
+    return v;
+}
+
+/* An exact float or int as a double: 1; anything else (or an int too
+ * large for a double): 0, with no exception set. */
+static int
+plain_real(PyObject *v, double *out)
+{
+    if (PyFloat_CheckExact(v)) {
+        *out = PyFloat_AS_DOUBLE(v);
+        return 1;
+    }
+    if (PyLong_CheckExact(v)) {
+        const double d = PyLong_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        *out = d;
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *
+call_method0(PyObject *obj, PyObject *name)
+{
+    PyObject *args[2] = {NULL, obj};
+    return PyObject_VectorcallMethod(
+        name, args + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}
+
+/* An lr or base lr as UBALR's _as_float reads it: a plain number, or an
+ * exact torch.Tensor through item().  1: read; 0: not for the fast path. */
+static int
+lr_value(StepMethod *m, PyObject *v, double *out, int *is_tensor,
+         int *called_out)
+{
+    *is_tensor = 0;
+    if (plain_real(v, out)) {
+        return 1;
+    }
+    if (!Py_IS_TYPE(v, (PyTypeObject *)m->tensor_type)) {
+        return 0;
+    }
+    *is_tensor = 1;
+    *called_out = 1;
+    PyObject *item = call_method0(v, m->keys[K_ITEM]);
+    if (item == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    const int ok = plain_real(item, out);
+    Py_DECREF(item);
+    return ok;
+}
+
+/* list[i] (borrowed), or NULL if the list is now shorter: item() may
+ * release the GIL, and another thread may change a list meanwhile. */
+static PyObject *
+list_item(PyObject *list, Py_ssize_t i)
+{
+    return i < PyList_GET_SIZE(list) ? PyList_GET_ITEM(list, i) : NULL;
+}
+
+/* Reads a 64-bit int attribute value (exact int only): 1 ok, 0 not. */
+static int
+plain_int64(PyObject *v, long long *out)
+{
+    if (v == NULL || !PyLong_CheckExact(v)) {
+        return 0;
+    }
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow != 0 || (x == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/*
+ * Sets dict[key] to a list of the n new references in items (stolen).  When
+ * the list now in dict[key] has the right length and nothing but the dict
+ * (and `held`, our own reference to it) refers to it, it is refilled in
+ * place: no one can tell, and a step then allocates no container (so it
+ * does not drive the cyclic GC).  Otherwise a new list is stored, as the
+ * Python path always does.  held_is_current: no Python code can have run
+ * since `held` was read from dict[key], so it is still the value there.
+ */
+static int
+commit_list(PyObject *dict, PyObject *key, PyObject *held, int held_is_current,
+            PyObject **items, Py_ssize_t n)
+{
+#ifndef Py_GIL_DISABLED
+    PyObject *cur = held_is_current ? held : PyDict_GetItemWithError(dict, key);
+    if (cur != NULL && PyList_CheckExact(cur) && PyList_GET_SIZE(cur) == n
+        && Py_REFCNT(cur) == 1 + (cur == held)) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *old = PyList_GET_ITEM(cur, i);
+            PyList_SET_ITEM(cur, i, items[i]);
+            items[i] = old;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {  /* after: no half-made list */
+            Py_CLEAR(items[i]);
+        }
+        return 0;
+    }
+#else
+    (void)held;
+    (void)held_is_current;
+#endif
+    PyObject *list = PyErr_Occurred() ? NULL : PyList_New(n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (list != NULL) {
+            PyList_SET_ITEM(list, i, items[i]);
+            items[i] = NULL;
+        }
+        else {
+            Py_CLEAR(items[i]);
+        }
+    }
+    if (list == NULL) {
+        return -1;
+    }
+    const int r = PyDict_SetItem(dict, key, list);
+    Py_DECREF(list);
+    return r;
+}
+
+/* Everything one fast step reads, computes and holds. */
+typedef struct {
+    PyObject *dict;           /* the scheduler's __dict__                  */
+    PyObject *attr[K_COUNT];  /* attributes read from it (strong refs)     */
+    PyObject *groups;         /* optimizer.param_groups                    */
+    Py_ssize_t n;             /* number of groups                          */
+    long long count, epoch;   /* _step_count and last_epoch before the step */
+    uba_group_step s;
+    double *base, *eta_min, *lr_now, *written, *ratio, *lr_next;
+    PyObject **lr_obj;        /* each group's lr as read (strong refs)     */
+    PyObject **items;         /* the entries of a list being made (strong) */
+    PyObject **ratio_items;   /* the entries of _ratios (strong)           */
+    int *is_tensor;
+    PyObject **group_obj;     /* each group dict (strong refs): torch may  */
+                              /* release the GIL and others edit the list  */
+    Py_ssize_t n_lr;          /* strong refs held in lr_obj and group_obj  */
+    int called_out;           /* a torch method ran: Python code may have  */
+                              /* changed any dict since it was read        */
+    void *heap;
+    double stack_d[6 * STACK_GROUPS];
+    PyObject *stack_o[4 * STACK_GROUPS];
+    int stack_i[STACK_GROUPS];
+} fast_state;
+
+static void
+fast_release(fast_state *st)
+{
+    for (Py_ssize_t i = 0; i < st->n_lr; i++) {
+        Py_DECREF(st->lr_obj[i]);
+        Py_DECREF(st->group_obj[i]);
+    }
+    for (Py_ssize_t i = 0; st->items != NULL && i < st->n; i++) {
+        Py_XDECREF(st->items[i]);
+        Py_XDECREF(st->ratio_items[i]);
+    }
+    for (int i = 0; i < K_COUNT; i++) {
+        Py_XDECREF(st->attr[i]);
+    }
+    Py_XDECREF(st->dict);
+    Py_XDECREF(st->groups);
+    PyMem_Free(st->heap);
+}
+
+static int
+fast_buffers(fast_state *st)
+{
+    const Py_ssize_t n = st->n;
+    if (n <= STACK_GROUPS) {
+        st->base = st->stack_d;
+        st->lr_obj = st->stack_o;
+        st->is_tensor = st->stack_i;
+        for (Py_ssize_t i = 0; i < 3 * n; i++) {
+            st->stack_o[i] = NULL;  /* only what is used: no rep stos */
+        }
+    }
+    else {
+        st->heap = PyMem_Calloc((size_t)n, 6 * sizeof(double)
+                                           + 4 * sizeof(PyObject *)
+                                           + sizeof(int));
+        if (st->heap == NULL) {
+            return -1;
+        }
+        st->base = (double *)st->heap;
+        st->lr_obj = (PyObject **)(st->base + 6 * n);
+        st->is_tensor = (int *)(st->lr_obj + 4 * n);
+    }
+    st->items = st->lr_obj + n;
+    st->ratio_items = st->lr_obj + 2 * n;
+    st->group_obj = st->lr_obj + 3 * n;
+    st->eta_min = st->base + n;
+    st->lr_now = st->base + 2 * n;
+    st->written = st->base + 3 * n;
+    st->ratio = st->base + 4 * n;
+    st->lr_next = st->base + 5 * n;
+    return 0;
+}
+
+/*
+ * The read half of a fast step: every attribute, group and value, then
+ * uba_step_groups.  Changes nothing.  Returns 1 when the step can be
+ * committed, 0 (no exception set) when the Python path must run instead.
+ */
+static int
+fast_read(StepMethod *m, PyObject *self, fast_state *st)
+{
+    PyObject *const *k = m->keys;
+    static const int needed[] = {
+        K_STEP_COUNT, K_LAST_EPOCH, K_IS_INITIAL, K_OPTIMIZER, K_T_MAX,
+        K_PHI, K_WARMUP_STEPS, K_WARMUP_FACTOR, K_ETA_MIN, K_BASE_LRS,
+        K_RATIOS, K_WRITTEN};
+
+    st->dict = PyObject_GenericGetDict(self, NULL);
+    if (st->dict == NULL) {
+        goto not_taken;
+    }
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
+        st->attr[needed[i]] = dict_get(st->dict, k[needed[i]]);
+        if (st->attr[needed[i]] == NULL) {
+            goto not_taken;
+        }
+    }
+    PyObject **attr = st->attr;
+    if (attr[K_IS_INITIAL] != Py_False
+        || !plain_int64(attr[K_STEP_COUNT], &st->count) || st->count < 2
+        || st->count == LLONG_MAX
+        || !plain_int64(attr[K_LAST_EPOCH], &st->epoch)
+        || st->epoch == LLONG_MAX) {
+        goto not_taken;
+    }
+    /* As _core.step_groups reads them (as_count, as_real), plain numbers
+     * first: the same values, without the calls. */
+    double *const config[4] = {&st->s.T, &st->s.phi, &st->s.warmup_steps,
+                               &st->s.warmup_start_factor};
+    static const int config_keys[4] = {K_T_MAX, K_PHI, K_WARMUP_STEPS,
+                                       K_WARMUP_FACTOR};
+    for (int i = 0; i < 4; i++) {
+        PyObject *v = attr[config_keys[i]];
+        if (PyFloat_CheckExact(v)) {
+            *config[i] = PyFloat_AS_DOUBLE(v);
+            continue;
+        }
+        if (PyLong_CheckExact(v) && plain_real(v, config[i])
+            && fabs(*config[i]) < UBA_MAX_BUDGET) {
+            continue;  /* exact: as_count would read the same */
+        }
+        const int count_arg = config_keys[i] == K_T_MAX
+                              || config_keys[i] == K_WARMUP_STEPS;
+        if ((count_arg ? as_count(v, "", config[i])
+                       : as_real(v, "", config[i])) < 0) {
+            goto not_taken;
+        }
+    }
+    st->groups = PyObject_GetAttr(attr[K_OPTIMIZER], k[K_PARAM_GROUPS]);
+    if (st->groups == NULL || !PyList_CheckExact(st->groups)) {
+        goto not_taken;
+    }
+    const Py_ssize_t n = st->n = PyList_GET_SIZE(st->groups);
+    PyObject *base_lrs = attr[K_BASE_LRS], *eta_min = attr[K_ETA_MIN];
+    PyObject *ratios = attr[K_RATIOS], *written = attr[K_WRITTEN];
+    const int floors = PyList_CheckExact(eta_min);
+    double floor_all = 0.0;
+    if (!PyList_CheckExact(base_lrs) || PyList_GET_SIZE(base_lrs) != n
+        || !PyList_CheckExact(ratios) || !PyList_CheckExact(written)
+        || (floors ? PyList_GET_SIZE(eta_min) != n
+                   : !plain_real(eta_min, &floor_all))
+        || fast_buffers(st) < 0) {
+        goto not_taken;
+    }
+
+    /* As UBALR._next_lrs: current lrs, base values, floors, _stored(n),
+     * and the ratios (1 each when their count is not n). */
+    const int same_written = PyList_GET_SIZE(written) == n;
+    const int same_ratios = PyList_GET_SIZE(ratios) == n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *group = list_item(st->groups, i);
+        PyObject *base = list_item(base_lrs, i);
+        if (group == NULL || base == NULL || !PyDict_CheckExact(group)) {
+            goto not_taken;
+        }
+        PyObject *lr = dict_get(group, k[K_LR]);
+        if (lr == NULL) {
+            goto not_taken;
+        }
+        st->lr_obj[i] = lr;
+        st->group_obj[i] = Py_NewRef(group);
+        st->n_lr = i + 1;
+        Py_INCREF(base);
+        int base_is_tensor;
+        const int base_ok = lr_value(m, base, &st->base[i], &base_is_tensor,
+                                     &st->called_out);
+        Py_DECREF(base);
+        if (!base_ok
+            || !lr_value(m, lr, &st->lr_now[i], &st->is_tensor[i],
+                         &st->called_out)) {
+            goto not_taken;
+        }
+        st->eta_min[i] = floor_all;
+        PyObject *floor_i = floors ? list_item(eta_min, i) : NULL;
+        if (floors && (floor_i == NULL || !plain_real(floor_i,
+                                                      &st->eta_min[i]))) {
+            goto not_taken;
+        }
+        st->written[i] = NAN;
+        if (same_written) {
+            PyObject *w = list_item(written, i);
+            if (w == NULL || (w != Py_None && !plain_real(w, &st->written[i]))) {
+                goto not_taken;
+            }
+        }
+        st->ratio[i] = 1.0;
+        if (same_ratios) {
+            PyObject *r = list_item(ratios, i);
+            if (r == NULL || !plain_real(r, &st->ratio[i])) {
+                goto not_taken;
+            }
+        }
+    }
+    /* Bookkeeping to update in place if it is not shared (commit_list). */
+    st->attr[K_WITHIN_STEP] = dict_get(st->dict, k[K_WITHIN_STEP]);
+    st->attr[K_LAST_LR] = dict_get(st->dict, k[K_LAST_LR]);
+    if (PyErr_Occurred()) {
+        goto not_taken;
+    }
+    if (uba_step_groups(&st->s, (double)st->epoch, (double)(st->epoch + 1),
+                        (size_t)n, st->base, st->eta_min, st->lr_now,
+                        st->written, st->ratio, st->lr_next) != UBA_OK) {
+        goto not_taken;
+    }
+    return 1;
+
+not_taken:
+    PyErr_Clear();
+    return 0;
+}
+
+static int
+set_int(PyObject *dict, PyObject *key, long long value)
+{
+    PyObject *v = PyLong_FromLongLong(value);
+    if (v == NULL) {
+        return -1;
+    }
+    const int r = PyDict_SetItem(dict, key, v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* A group's lr, for the write half (as read, if no Python code can have
+ * changed it since); KeyError if it vanished meanwhile. */
+static PyObject *
+group_lr(StepMethod *m, fast_state *st, Py_ssize_t i, PyObject *known)
+{
+    if (!st->called_out) {
+        return Py_NewRef(known);
+    }
+    PyObject *lr = dict_get(st->group_obj[i], m->keys[K_LR]);
+    if (lr == NULL && !PyErr_Occurred()) {
+        PyErr_SetObject(PyExc_KeyError, m->keys[K_LR]);
+    }
+    return lr;
+}
+
+/* isinstance(lr, torch.Tensor), cheaply for the objects the step knows:
+ * the tensor it read, or an exact float (what it stores). */
+static int
+is_tensor_lr(StepMethod *m, fast_state *st, Py_ssize_t i, PyObject *lr)
+{
+    if (lr == st->lr_obj[i]) {
+        return st->is_tensor[i];
+    }
+    if (PyFloat_CheckExact(lr) || PyLong_CheckExact(lr)) {
+        return 0;
+    }
+    return PyObject_IsInstance(lr, m->tensor_type);
+}
+
+/*
+ * The write half, in the order of LRScheduler.step and UBALR._update_lr,
+ * so that an exception on the way (from fill_, item or clone) leaves the
+ * state the Python path would leave.  0, or -1 with an exception set.
+ */
+static int
+fast_write(StepMethod *m, fast_state *st)
+{
+    PyObject *const *k = m->keys;
+    const Py_ssize_t n = st->n;
+    if (set_int(st->dict, k[K_STEP_COUNT], st->count + 1) < 0
+        || set_int(st->dict, k[K_LAST_EPOCH], st->epoch + 1) < 0) {
+        return -1;
+    }
+    if (st->attr[K_WITHIN_STEP] != Py_False
+        && PyDict_SetItem(st->dict, k[K_WITHIN_STEP], Py_False) < 0) {
+        return -1;
+    }
+    /* Each group's new lr; items[i] is what _written[i] will hold. */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyFloat_FromDouble(st->lr_next[i]);
+        PyObject *lr = value != NULL ? group_lr(m, st, i, st->lr_obj[i])
+                                     : NULL;
+        if (lr == NULL) {
+            Py_XDECREF(value);
+            return -1;
+        }
+        const int is_tensor = is_tensor_lr(m, st, i, lr);
+        PyObject *stored = NULL;
+        if (is_tensor > 0) {
+            PyObject *args[3] = {NULL, lr, value};
+            PyObject *r = PyObject_VectorcallMethod(
+                k[K_FILL], args + 1, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                NULL);
+            st->called_out = 1;
+            if (r != NULL) {
+                Py_DECREF(r);
+                stored = call_method0(lr, k[K_ITEM]);
+            }
+        }
+        else if (is_tensor == 0
+                 && PyDict_SetItem(st->group_obj[i], k[K_LR],
+                                   value) == 0) {
+            stored = Py_NewRef(value);
+        }
+        if (stored == NULL) {
+            Py_DECREF(lr);
+            Py_DECREF(value);
+            return -1;
+        }
+        st->items[i] = stored;
+        /* lr_obj[i], is_tensor[i]: what the group holds now */
+        Py_SETREF(st->lr_obj[i], is_tensor > 0 ? lr : value);
+        Py_DECREF(is_tensor > 0 ? value : lr);
+        st->is_tensor[i] = is_tensor > 0;
+    }
+    /* self._ratios = ratios; self._written = written */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        st->ratio_items[i] = PyFloat_FromDouble(st->ratio[i]);
+        if (st->ratio_items[i] == NULL) {
+            return -1;
+        }
+    }
+    const int same = !st->called_out;
+    if (commit_list(st->dict, k[K_RATIOS], st->attr[K_RATIOS], same,
+                    st->ratio_items, n) < 0
+        || commit_list(st->dict, k[K_WRITTEN], st->attr[K_WRITTEN], same,
+                       st->items, n) < 0) {
+        return -1;
+    }
+    /* self._last_lr: the lrs, tensors cloned */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *lr = group_lr(m, st, i, st->lr_obj[i]);
+        if (lr == NULL) {
+            return -1;
+        }
+        const int is_tensor = is_tensor_lr(m, st, i, lr);
+        if (is_tensor != 0) {
+            PyObject *copy = is_tensor > 0 ? call_method0(lr, k[K_CLONE])
+                                           : NULL;
+            st->called_out = 1;
+            Py_DECREF(lr);
+            if (copy == NULL) {
+                return -1;
+            }
+            lr = copy;
+        }
+        st->items[i] = lr;
+    }
+    return commit_list(st->dict, k[K_LAST_LR], st->attr[K_LAST_LR],
+                       !st->called_out, st->items, n);
+}
+
+static PyObject *
+step_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                PyObject *kwnames)
+{
+    StepMethod *m = (StepMethod *)callable;
+    const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    const Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    /* step(self), step(self, None) or step(self, epoch=None) */
+    int plain = nargs >= 1 && Py_IS_TYPE(args[0], (PyTypeObject *)m->cls);
+    if (plain && nargs + nkw > 1) {
+        plain = nargs + nkw == 2 && args[1] == Py_None
+                && (nkw == 0 || PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, 0),
+                                                  m->keys[K_EPOCH]) == 0);
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    if (plain) {
+        fast_state st;
+        memset(&st, 0, offsetof(fast_state, stack_d));
+        int done = fast_read(m, args[0], &st);
+        if (done) {
+            done = fast_write(m, &st) < 0 ? -1 : 1;
+        }
+        fast_release(&st);
+        if (done != 0) {
+            return done > 0 ? Py_NewRef(Py_None) : NULL;
+        }
+    }
+    return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *
+step_method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *cls, *fallback, *tensor_type;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0) {
+        PyErr_SetString(PyExc_TypeError,
+                        "StepMethod() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O!OO!:StepMethod", &PyType_Type, &cls,
+                          &fallback, &PyType_Type, &tensor_type)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "StepMethod: fallback must be callable");
+        return NULL;
+    }
+    StepMethod *m = (StepMethod *)type->tp_alloc(type, 0);
+    if (m == NULL) {
+        return NULL;
+    }
+    m->cls = Py_NewRef(cls);
+    m->fallback = Py_NewRef(fallback);
+    m->tensor_type = Py_NewRef(tensor_type);
+    m->vectorcall = step_vectorcall;
+    for (int i = 0; i < K_COUNT; i++) {
+        m->keys[i] = PyUnicode_InternFromString(KEY_NAMES[i]);
+        if (m->keys[i] == NULL) {
+            Py_DECREF(m);
+            return NULL;
+        }
+    }
+    return (PyObject *)m;
+}
+
+static int
+step_method_traverse(StepMethod *m, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(m));
+    Py_VISIT(m->cls);
+    Py_VISIT(m->fallback);
+    Py_VISIT(m->tensor_type);
+    return 0;
+}
+
+static int
+step_method_clear(StepMethod *m)
+{
+    Py_CLEAR(m->cls);
+    Py_CLEAR(m->fallback);
+    Py_CLEAR(m->tensor_type);
+    for (int i = 0; i < K_COUNT; i++) {
+        Py_CLEAR(m->keys[i]);
+    }
+    return 0;
+}
+
+static void
+step_method_dealloc(StepMethod *m)
+{
+    PyTypeObject *type = Py_TYPE(m);
+    PyObject_GC_UnTrack(m);
+    step_method_clear(m);
+    type->tp_free((PyObject *)m);
+    Py_DECREF(type);
+}
+
+/* sched.step (an attribute read, not a call) is a bound method, as for a
+ * Python function. */
+static PyObject *
+step_method_get(PyObject *self, PyObject *obj, PyObject *Py_UNUSED(type))
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(self);
+    }
+    return PyMethod_New(self, obj);
+}
+
+/* __wrapped__, __doc__, __name__, __qualname__: those of the Python step,
+ * so that help(), inspect.signature() and functools see LRScheduler.step.
+ * (The type has no docstring of its own: __doc__ is this getter.) */
+static PyObject *
+step_method_wrapped(StepMethod *m, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(m->fallback);
+}
+
+static PyObject *
+step_method_fallback_attr(StepMethod *m, void *closure)
+{
+    return PyObject_GetAttrString(m->fallback, (const char *)closure);
+}
+
+static PyGetSetDef step_method_getset[] = {
+    {"__wrapped__", (getter)step_method_wrapped, NULL,
+     "The Python implementation, used whenever the fast path does not apply.",
+     NULL},
+    {"__doc__", (getter)step_method_fallback_attr, NULL, NULL, "__doc__"},
+    {"__name__", (getter)step_method_fallback_attr, NULL, NULL, "__name__"},
+    {"__qualname__", (getter)step_method_fallback_attr, NULL, NULL,
+     "__qualname__"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef step_method_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(StepMethod, vectorcall),
+     READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot step_method_slots[] = {
+    {Py_tp_new, (void *)step_method_new},
+    {Py_tp_dealloc, (void *)step_method_dealloc},
+    {Py_tp_traverse, (void *)step_method_traverse},
+    {Py_tp_clear, (void *)step_method_clear},
+    {Py_tp_call, (void *)PyVectorcall_Call},
+    {Py_tp_descr_get, (void *)step_method_get},
+    {Py_tp_getset, (void *)step_method_getset},
+    {Py_tp_members, (void *)step_method_members},
+    {0, NULL},
+};
+
+static PyType_Spec step_method_spec = {
+    .name = "uba._core.StepMethod",
+    .basicsize = sizeof(StepMethod),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_METHOD_DESCRIPTOR | Py_TPFLAGS_HAVE_VECTORCALL
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = step_method_slots,
+};
+
 /* ---- module --------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -1092,7 +1808,14 @@ core_exec(PyObject *module)
     if (PyModule_AddStringConstant(module, "c_version", uba_version()) < 0) {
         return -1;
     }
-    return 0;
+    PyObject *step_type = PyType_FromModuleAndSpec(module, &step_method_spec,
+                                                   NULL);
+    if (step_type == NULL) {
+        return -1;
+    }
+    const int added = PyModule_AddObjectRef(module, "StepMethod", step_type);
+    Py_DECREF(step_type);
+    return added;
 }
 
 static PyModuleDef_Slot core_slots[] = {

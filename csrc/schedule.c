@@ -5,6 +5,17 @@
 #include "uba.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Round every operation on its own: no a * b + c fused into one multiply-
+ * add, so that the scalar path and every vectorized clone of fill_values
+ * give the same bits.  Clang contracts by default and honours the standard
+ * pragma; GCC does not contract in ISO C mode (-std=c11), warns about the
+ * pragma, and the Python build passes -ffp-contract=off as well. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 /* pi/2 rounded to double; the angle below never exceeds pi/4, where the
  * relative error of this constant (about 6e-17) is all it contributes. */
@@ -91,6 +102,51 @@ is_warmup(double W, double T)
     return W >= 0.0 && W < T && floor(W) == W;
 }
 
+/* Small functions on the hot paths, inlined wherever the compiler allows:
+ * uba_step_groups then evaluates the schedule at t_prev and t as two
+ * independent chains of operations that overlap. */
+#if defined(__GNUC__)
+#define UBA_INLINE static inline __attribute__((always_inline))
+#else
+#define UBA_INLINE static inline
+#endif
+
+/* ---- sin on [0, pi/4] ------------------------------------------------ */
+
+/*
+ * A minimax polynomial for sin on the reduced range [0, pi/4]:
+ *
+ *     sin x = x + x^3 (S1 + S2 z + ... + S6 z^5),      z = x^2
+ *
+ * Provenance: csrc/tools/fit_sincos.py derives the coefficients by the
+ * Remez exchange in 80-digit arithmetic (mpmath) for the relative error on
+ * [0, pi/4] and rounds them to double.  Approximation error 2^-57.9
+ * relative, far below half an ulp; evaluated as below, within 0.71 ulp of
+ * sin on the whole range (measured by the same script, which replays these
+ * operations in double).  The shape needs cos only squared, and on this
+ * range cos^2 = 1 - sin^2 >= 1/2 loses nothing to cancellation, so no cos
+ * polynomial is evaluated.  csrc/tests/test_kernel.c checks the resulting
+ * g end to end.
+ *
+ * Plain arithmetic, no libm call, no branch: the compiler vectorizes loops
+ * that use it, and every path (scalar, vector, every CPU clone) gives the
+ * same bits because C forbids reassociation and the build does not
+ * contract into fused multiply-adds (-std=c11, -ffp-contract=off).
+ */
+static const double S1 = -0.1666666666666663;
+static const double S2 = 0.008333333333322118;
+static const double S3 = -0.00019841269829589544;
+static const double S4 = 2.7557313621387726e-06;
+static const double S5 = -2.5050747763152984e-08;
+static const double S6 = 1.5896230173932965e-10;
+
+static inline double
+sin_reduced(double x, double z)
+{
+    const double p = S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * S6))));
+    return x + (x * z) * p;
+}
+
 /* ---- the shape -------------------------------------------------------- */
 
 /*
@@ -102,32 +158,46 @@ is_warmup(double W, double T)
  * SPEC's 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 c^2, but
  * never forms 1 + cos(pi t/T), which cancels near t = T.  Past t = T/2 the
  * angle is reflected, c = sin b, s = cos b with b = pi (T - t) / (2T), so
- * the argument of sin and cos stays in [0, pi/4] and c keeps full relative
- * accuracy down to t = T - 1 at T = 2^53 (T - t is exact there, Sterbenz).
- * Both weights come out with a few ulp of relative error, g(0) = 1 and
- * g(T) = 0 exactly, and gc is computed without the cancellation of 1 - g.
+ * the angle x stays in [0, pi/4] and c keeps full relative accuracy down
+ * to t = T - 1 at T = 2^53 (T - t is exact there, Sterbenz).  Only sin^2 x
+ * is computed; the other square is 1 - sin^2 x, which is at least 1/2 on
+ * [0, pi/4], so neither square suffers cancellation.  Both weights come
+ * out with a few ulp of relative error, g(0) = 1 and g(T) = 0 exactly, and
+ * gc is computed without the cancellation of 1 - g.  The reflection is a
+ * pair of selects, not a branch, so that a loop over this vectorizes.
  */
 typedef struct shape_weights {
     double g;   /* weight of eta_max */
     double gc;  /* weight of eta_min, 1 - g without cancellation */
 } shape_weights;
 
-static shape_weights
+/* cond ? a : b, written as a bit-select so that no compiler turns it into
+ * a branch (and then refuses to vectorize a loop that uses it). */
+static inline double
+select_double(int cond, double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint64_t mask = (uint64_t)0 - (uint64_t)(cond != 0);
+    const uint64_t r = (ua & mask) | (ub & ~mask);
+    double out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+UBA_INLINE shape_weights
 shape_in_period(double t, double T, double half_phi)
 {
-    double c, s;
-    if (t <= 0.5 * T) {
-        const double a = HALF_PI * (t / T);
-        c = cos(a);
-        s = sin(a);
-    }
-    else {
-        const double b = HALF_PI * ((T - t) / T);
-        c = sin(b);
-        s = cos(b);
-    }
-    const double c2 = c * c;
-    const double hs2 = half_phi * (s * s);
+    const int reflect = t > 0.5 * T;
+    const double d = select_double(reflect, T - t, t);
+    const double a = d * (HALF_PI / T);
+    const double z = a * a;
+    const double sin_a = sin_reduced(a, z);
+    const double sin2 = sin_a * sin_a;  /* <= 1/2 */
+    const double cos2 = 1.0 - sin2;     /* >= 1/2: no cancellation */
+    const double c2 = select_double(reflect, sin2, cos2);
+    const double hs2 = half_phi * select_double(reflect, cos2, sin2);
     const double den = c2 + hs2;
     shape_weights w = {c2 / den, hs2 / den};
     return w;
@@ -147,7 +217,7 @@ reduce_step(double t, double T)
     return r > T ? period - r : r;
 }
 
-static shape_weights
+UBA_INLINE shape_weights
 shape_weights_at(double t, double T, double half_phi)
 {
     return shape_in_period(reduce_step(t, T), T, half_phi);
@@ -169,33 +239,6 @@ uba_shape(double t, double T, double phi, double *g)
         return UBA_E_NULL;
     }
     *g = shape_weights_at(t, T, 0.5 * phi).g;
-    return UBA_OK;
-}
-
-uba_status
-uba_shape_fill(const double *t, size_t n, double T, double phi, double *out,
-               size_t *bad_index)
-{
-    if (!is_budget(T)) {
-        return UBA_E_T;
-    }
-    if (!is_phi(phi)) {
-        return UBA_E_PHI;
-    }
-    if (n > 0 && (t == NULL || out == NULL)) {
-        return UBA_E_NULL;
-    }
-    const double half_phi = 0.5 * phi;
-    for (size_t i = 0; i < n; i++) {
-        const double ti = t[i];
-        if (!is_step(ti)) {
-            if (bad_index != NULL) {
-                *bad_index = i;
-            }
-            return UBA_E_STEP;
-        }
-        out[i] = shape_weights_at(ti, T, half_phi).g;
-    }
     return UBA_OK;
 }
 
@@ -249,7 +292,7 @@ typedef struct position {
     double w_lo;  /* weight of the lower value: 1-x, or gc */
 } position;
 
-static position
+UBA_INLINE position
 position_at(double t, double T, double half_phi, double W)
 {
     position pos;
@@ -291,6 +334,134 @@ uba_eta(const uba_params *p, double t, double *eta)
     return UBA_OK;
 }
 
+/* ---- filling buffers: a vectorized kernel, a scalar fallback ------------ */
+
+/*
+ * The _fill functions walk the buffer in blocks of FILL_BLOCK steps.  A
+ * block whose steps all lie in the decay, W <= t <= T (so t - W needs no
+ * periodic reduction), goes through decay_block: straight-line arithmetic
+ * that the compiler vectorizes, a select for the reflection, no libm call.
+ * Any other block (warmup steps, t past T, or a bad step) goes through the
+ * scalar reference path, value_at(position_at(...)), element by element,
+ * which checks every step and stops at the first bad one.  Blocks are
+ * visited in order, so that is the first bad index of the whole buffer.
+ * Both paths run the same operations on a step of the decay (shape_in_period
+ * and value_at), so they give the same bits: a step's value does not
+ * depend on its neighbours or on the path.
+ *
+ * decay_block writes to a block on the stack that cannot alias t, so t and
+ * out may be one buffer.  A short last block is padded with t = W.
+ *
+ * Where the compiler and C library support it (GCC or Clang on x86-64
+ * Linux with glibc), fill_values is built three times, for AVX-512F, AVX2
+ * and the baseline, and the dynamic loader picks one for the CPU at load
+ * time (target_clones, an ifunc).  The clones differ in vector width only:
+ * the build does not contract a * b + c into fused multiply-adds (ISO C
+ * mode, -ffp-contract=off), so every clone rounds every operation as the
+ * scalar path does; test_kernel.c checks that bit for bit.  Define
+ * UBA_NO_TARGET_CLONES to build the baseline alone.
+ */
+#define FILL_BLOCK 256
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) \
+    && defined(__has_attribute) && !defined(UBA_NO_TARGET_CLONES)
+#if __has_attribute(target_clones)
+#define UBA_TARGET_CLONES \
+    __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef UBA_TARGET_CLONES
+#define UBA_TARGET_CLONES
+#endif
+
+typedef struct fill_plan {
+    double T;             /* budget                                   */
+    double half_phi;      /* phi / 2                                  */
+    double W;             /* warmup steps (0 for the bare shape)      */
+    double Tp;            /* T - W, the horizon of the decay          */
+    double peak;          /* weight-1 value of g: eta_max (1 for g)   */
+    double floor_value;   /* weight-1 value of 1 - g: eta_min (0)     */
+    double warmup_start;  /* the value at t = 0 when W > 0            */
+} fill_plan;
+
+static inline int
+block_in_decay(const double *t, const fill_plan *p)
+{
+    const double W = p->W, T = p->T;
+    int inside = 1;
+    for (size_t i = 0; i < FILL_BLOCK; i++) {
+        inside &= (t[i] >= W) & (t[i] <= T);
+    }
+    return inside;
+}
+
+static inline void
+decay_block(const double *restrict t, double *restrict out,
+            const fill_plan *p)
+{
+    const double W = p->W, Tp = p->Tp, half_phi = p->half_phi;
+    const double peak = p->peak, floor_value = p->floor_value;
+    for (size_t i = 0; i < FILL_BLOCK; i++) {
+        const shape_weights w = shape_in_period(t[i] - W, Tp, half_phi);
+        out[i] = peak * w.g + floor_value * w.gc;
+    }
+}
+
+UBA_TARGET_CLONES
+static uba_status
+fill_values(const fill_plan *p, const double *t, size_t n, double *out,
+            size_t *bad_index)
+{
+    double pad[FILL_BLOCK], block[FILL_BLOCK];
+    for (size_t i = 0; i < n; i += FILL_BLOCK) {
+        const size_t m = n - i < FILL_BLOCK ? n - i : FILL_BLOCK;
+        const double *src = t + i;
+        if (m < FILL_BLOCK) {
+            memcpy(pad, src, m * sizeof pad[0]);
+            for (size_t j = m; j < FILL_BLOCK; j++) {
+                pad[j] = p->W;
+            }
+            src = pad;
+        }
+        if (block_in_decay(src, p)) {
+            decay_block(src, block, p);
+            memcpy(out + i, block, m * sizeof block[0]);
+            continue;
+        }
+        for (size_t j = 0; j < m; j++) {
+            const double tj = src[j];
+            if (!is_step(tj)) {
+                if (bad_index != NULL) {
+                    *bad_index = i + j;
+                }
+                return UBA_E_STEP;
+            }
+            const position pos = position_at(tj, p->T, p->half_phi, p->W);
+            out[i + j] = value_at(&pos, p->peak, p->floor_value,
+                                  p->warmup_start);
+        }
+    }
+    return UBA_OK;
+}
+
+uba_status
+uba_shape_fill(const double *t, size_t n, double T, double phi, double *out,
+               size_t *bad_index)
+{
+    if (!is_budget(T)) {
+        return UBA_E_T;
+    }
+    if (!is_phi(phi)) {
+        return UBA_E_PHI;
+    }
+    if (n > 0 && (t == NULL || out == NULL)) {
+        return UBA_E_NULL;
+    }
+    /* eta_max = 1, eta_min = 0: value_at gives 1 g + 0 gc = g exactly. */
+    const fill_plan plan = {T, 0.5 * phi, 0.0, T, 1.0, 0.0, 0.0};
+    return fill_values(&plan, t, n, out, bad_index);
+}
+
 uba_status
 uba_eta_fill(const uba_params *p, const double *t, size_t n, double *out,
              size_t *bad_index)
@@ -298,19 +469,10 @@ uba_eta_fill(const uba_params *p, const double *t, size_t n, double *out,
     if (p == NULL || (n > 0 && (t == NULL || out == NULL))) {
         return UBA_E_NULL;
     }
-    const double half_phi = 0.5 * p->phi;
-    for (size_t i = 0; i < n; i++) {
-        const double ti = t[i];
-        if (!is_step(ti)) {
-            if (bad_index != NULL) {
-                *bad_index = i;
-            }
-            return UBA_E_STEP;
-        }
-        const position pos = position_at(ti, p->T, half_phi, p->warmup_steps);
-        out[i] = value_at(&pos, p->eta_max, p->eta_min, p->warmup_start);
-    }
-    return UBA_OK;
+    const fill_plan plan = {p->T, 0.5 * p->phi, p->warmup_steps,
+                            p->T - p->warmup_steps, p->eta_max, p->eta_min,
+                            p->warmup_start};
+    return fill_values(&plan, t, n, out, bad_index);
 }
 
 /* ---- one scheduler step -------------------------------------------------- */

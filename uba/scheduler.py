@@ -252,3 +252,13 @@ class UBALR(LRScheduler):
                 f"but the optimizer has {groups}"
             )
         super().load_state_dict(state_dict)
+
+
+# step() in one C call: exact UBALR instances in the steady state run
+# LRScheduler.step + _update_lr above as a single C function (same order,
+# same uba_step_groups arithmetic, same torch calls); everything else (the
+# initial and first steps, step(epoch), subclasses, unusual values) runs
+# LRScheduler.step itself.  See StepMethod in csrc/module.c.
+UBALR.step = _core.StepMethod(  # type: ignore[method-assign,assignment]
+    UBALR, LRScheduler.step, torch.Tensor
+)
