@@ -2,7 +2,18 @@
 
 With no arguments it prints the UBA schedule at T = 1000 for
 phi in {0.5, 1, 2, 4} next to cosine annealing, and writes a PNG of it
-when matplotlib is installed.
+when matplotlib is installed (the top-level options change that table).
+
+Subcommands:
+
+    table    the learning rate of UBA and of peer schedules at a budget
+    plot     a PNG of UBA against peer schedules
+    phi      phi for a condition number, and back; the optimal phi
+             for a spectrum and budget (uba.theory)
+    bounds   a convergence bound of UBA and of its peers (uba.theory)
+
+Bad arguments print a message on stderr and exit with status 2; so do values
+that uba.theory or uba.peers refuse, and a plot without matplotlib.
 """
 
 from __future__ import annotations
@@ -11,11 +22,15 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from uba import __version__
+from uba import __version__, theory
+from uba import peers as _peers
 from uba._schedule import schedule
+
+BOUND_NAMES = ("nonconvex", "convex", "strongly-convex")
 
 
 def _positive_int(text: str) -> int:
@@ -38,10 +53,36 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _peer_name(text: str) -> str:
+    try:
+        _peers.get(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m uba",
         description="Print (and plot) the UBA learning-rate schedule next to cosine annealing.",
+        epilog="Subcommands: python -m uba COMMAND --help.",
     )
     parser.add_argument("--version", action="version", version=f"uba {__version__}")
     parser.add_argument("-T", "--budget", type=_positive_int, default=1000,
@@ -53,41 +94,298 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", metavar="PATH", default="uba_schedules.png",
                         help="where to write the PNG (default uba_schedules.png)")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    _add_subcommands(parser)
     return parser
 
 
-def format_table(T: int, phis: Sequence[float], rows: int) -> str:
-    """The schedule g(t) at `rows` evenly spaced steps, one column per phi."""
+def _add_subcommands(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="subcommands")
+    names = ", ".join(_peers.PEERS)
+
+    def schedules(p: argparse.ArgumentParser, peers: Sequence[str],
+                  eta_max: float | None = 1.0,
+                  eta_max_help: str = "peak learning rate of every schedule (default 1)",
+                  ) -> None:
+        p.add_argument("-T", "--budget", type=_positive_int, default=1000,
+                       help="budget T in steps (default 1000)")
+        p.add_argument("--phi", type=_positive_float, nargs="*", default=[0.5, 1.0, 2.0, 4.0],
+                       help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)")
+        p.add_argument("--peers", type=_peer_name, nargs="*", default=list(peers),
+                       metavar="NAME",
+                       help=f"peer schedules to compare, from: {names} "
+                            f"(default {' '.join(peers)})")
+        p.add_argument("--eta-max", type=_finite_float, default=eta_max, help=eta_max_help)
+        p.add_argument("--eta-min", type=_finite_float, default=0.0,
+                       help="floor of every schedule (default 0)")
+
+    table = sub.add_parser(
+        "table", help="print the learning rate of UBA and of peers at a budget",
+        description="Print the learning rate of UBA (one column per phi) and of peer "
+                    "schedules at evenly spaced steps of a budget T.",
+    )
+    schedules(table, ("cosine",))
+    table.add_argument("--rows", type=_positive_int, default=11,
+                       help="table rows, evenly spaced over [0, T] (default 11)")
+    table.add_argument("--format", choices=("text", "csv"), default="text",
+                       help="aligned text (default) or CSV with full precision")
+
+    plot = sub.add_parser(
+        "plot", help="write a PNG of UBA against peer schedules",
+        description="Write a PNG of UBA (one line per phi) against peer schedules at the "
+                    "same budget, peak and floor. Needs matplotlib.",
+    )
+    schedules(plot, ("cosine", "linear", "wsd", "rex"))
+    plot.add_argument("-o", "--output", metavar="PATH", default="uba_peers.png",
+                      help="where to write the PNG (default uba_peers.png)")
+    plot.add_argument("--dpi", type=_positive_int, default=120, help="resolution (default 120)")
+
+    phi = sub.add_parser(
+        "phi", help="phi for a condition number (and back); the optimal phi for a spectrum",
+        description="UBA with eta_max = 1/lam_min and eta_min = 1/lam_max is the Chebyshev "
+                    "min-max step-size sequence when phi = 2*kappa, kappa = lam_max/lam_min "
+                    "(an identity derived in this project, uba.theory). With --spectrum: "
+                    "uba.theory.optimal_phi, the phi that minimises the worst case of a "
+                    "noisy quadratic over the spectrum at budget T.",
+    )
+    which = phi.add_mutually_exclusive_group(required=True)
+    which.add_argument("--kappa", type=_positive_float, help="condition number -> phi")
+    which.add_argument("--from-phi", type=_positive_float, metavar="PHI",
+                       help="phi -> condition number")
+    which.add_argument("--spectrum", type=_positive_float, nargs=2,
+                       metavar=("LAM_MIN", "LAM_MAX"),
+                       help="the optimal phi for this Hessian spectrum and budget -T")
+    phi.add_argument("-T", "--budget", type=_positive_int,
+                     help="budget T in steps (needed with --spectrum)")
+    phi.add_argument("--sigma2", type=_nonnegative_float, default=0.0,
+                     help="gradient-noise variance for --spectrum (default 0)")
+    phi.add_argument("--eta-max", type=_positive_float,
+                     help="peak step for --spectrum (default 1/LAM_MIN)")
+    phi.add_argument("--eta-min", type=_nonnegative_float,
+                     help="floor step for --spectrum (default 1/LAM_MAX)")
+    phi.add_argument("--plot", metavar="PATH",
+                     help="also write a PNG of phi against the condition number")
+
+    bounds = sub.add_parser(
+        "bounds", help="a convergence bound of UBA and of peers",
+        description="Evaluate a convergence bound (SPEC section 3: standard bounds for any "
+                    "step-size sequence) for UBA and peer schedules sampled at "
+                    "t = 0..T-1 (uba.theory.bound_*).",
+    )
+    schedules(bounds, ("cosine", "linear", "wsd", "rex"), None,
+              "peak step of every schedule (default: the largest the bound allows, "
+              "1/L, or 1/(2L) for convex)")
+    bounds.add_argument("--bound", choices=BOUND_NAMES, default="nonconvex",
+                        help="which bound (default nonconvex)")
+    bounds.add_argument("--L", type=_positive_float, default=1.0, dest="L",
+                        help="smoothness constant (default 1)")
+    bounds.add_argument("--sigma2", type=_nonnegative_float, default=1e-2,
+                        help="gradient-noise variance (default 0.01)")
+    bounds.add_argument("--f-gap", type=_nonnegative_float, default=1.0,
+                        help="f(x0) - f* for nonconvex and strongly-convex (default 1)")
+    bounds.add_argument("--dist2", type=_nonnegative_float, default=1.0,
+                        help="||x0 - x*||^2 for convex (default 1)")
+    bounds.add_argument("--mu", type=_positive_float, default=1e-2,
+                        help="strong-convexity constant (default 0.01)")
+    bounds.add_argument("--plot", metavar="PATH",
+                        help="also write a PNG of the bound against the budget")
+    bounds.add_argument("--budgets", type=_positive_int, nargs="+", metavar="T",
+                        help="budgets on the plot's x axis (default 10 to 10000)")
+
+    for p, run in ((table, _run_table), (plot, _run_plot), (phi, _run_phi),
+                   (bounds, _run_bounds)):
+        p.set_defaults(run=run, subparser=p)
+
+
+# ---- the table ----------------------------------------------------------------
+
+
+def _levels_format(eta_max: float, eta_min: float) -> str:
+    big = max(abs(eta_max), abs(eta_min))
+    return ".6f" if big == 0 or 1e-2 <= big < 1e4 else ".6e"
+
+
+def schedule_columns(
+    T: int,
+    steps: np.ndarray,
+    phis: Sequence[float],
+    peers: Sequence[str],
+    eta_max: float = 1.0,
+    eta_min: float = 0.0,
+) -> list[tuple[str, np.ndarray]]:
+    """(header, values at `steps`) for UBA at each phi, then for each peer."""
+    columns = [(f"phi={phi:g}", schedule(steps, T, phi, eta_max, eta_min)) for phi in phis]
+    columns += [(name, _peers.evaluate(name, steps, T, eta_max, eta_min)) for name in peers]
+    return columns
+
+
+def format_table(
+    T: int,
+    phis: Sequence[float],
+    rows: int,
+    peers: Sequence[str] = ("cosine",),
+    *,
+    eta_max: float = 1.0,
+    eta_min: float = 0.0,
+    csv: bool = False,
+) -> str:
+    """The schedules at `rows` evenly spaced steps: one column per phi, then
+    one per peer (by default cosine, which gives the main job's table)."""
     steps = np.unique(np.round(np.linspace(0, T, rows)).astype(np.int64))
-    header = ["t"] + [f"phi={phi:g}" for phi in phis] + ["cosine"]
-    cosine = (1 + np.cos(np.pi * steps / T)) / 2
-    columns = [schedule(steps, T, phi) for phi in phis] + [cosine]
-    lines = ["  ".join(f"{h:>9}" for h in header)]
+    columns = schedule_columns(T, steps, phis, peers, eta_max, eta_min)
+    if csv:
+        lines = [",".join(["t"] + [h for h, _ in columns])]
+        for i, t in enumerate(steps):
+            lines.append(",".join([str(t)] + [repr(float(col[i])) for _, col in columns]))
+        return "\n".join(lines)
+    fmt = _levels_format(eta_max, eta_min)
+    widths = [max(9, len(h)) for h, _ in columns]
+    lines = ["  ".join([f"{'t':>9}"] + [f"{h:>{w}}" for (h, _), w in zip(columns, widths)])]
     for i, t in enumerate(steps):
-        lines.append("  ".join([f"{t:>9d}"] + [f"{col[i]:>9.6f}" for col in columns]))
+        cells = [f"{col[i]:>{w}{fmt}}" for (_, col), w in zip(columns, widths)]
+        lines.append("  ".join([f"{t:>9d}"] + cells))
     return "\n".join(lines)
+
+
+# ---- plots --------------------------------------------------------------------
+
+
+def _matplotlib() -> Any:
+    """pyplot on the Agg backend, or None without matplotlib."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(ax: Any, path: str, dpi: int = 120) -> None:
+    from uba.plotting import figure_of
+
+    fig = figure_of(ax)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    _matplotlib().close(fig)
 
 
 def write_plot(T: int, phis: Sequence[float], path: str) -> bool:
     """Write the PNG; False (and a note on stderr) without matplotlib."""
-    try:
-        import matplotlib
-    except ImportError:
+    if _matplotlib() is None:
         print("matplotlib is not installed: no plot (pip install 'uba[plot]')", file=sys.stderr)
         return False
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from uba.plotting import plot_schedules
 
-    ax = plot_schedules(T, phis)
-    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
+    _save(plot_schedules(T, phis), path)
     return True
+
+
+# ---- subcommands ----------------------------------------------------------------
+
+
+class _Fail(Exception):
+    """An error to report as a usage error (exit status 2)."""
+
+
+def _need_matplotlib() -> None:
+    if _matplotlib() is None:
+        raise _Fail("matplotlib is not installed: pip install 'uba[plot]'")
+
+
+def _run_table(args: argparse.Namespace) -> None:
+    table = format_table(args.budget, args.phi, args.rows, args.peers,
+                         eta_max=args.eta_max, eta_min=args.eta_min, csv=args.format == "csv")
+    if args.format == "text":
+        print(f"learning rate, budget T = {args.budget}, eta_max = {args.eta_max:g}, "
+              f"eta_min = {args.eta_min:g}")
+    print(table)
+
+
+def _run_plot(args: argparse.Namespace) -> None:
+    _need_matplotlib()
+    from uba.plotting import plot_peers
+
+    ax = plot_peers(args.budget, args.phi, args.peers, eta_max=args.eta_max,
+                    eta_min=args.eta_min)
+    _save(ax, args.output, args.dpi)
+    print(f"wrote {args.output}")
+
+
+def _run_phi(args: argparse.Namespace) -> None:
+    if args.spectrum is None:
+        extra = [flag for flag, value in (("-T/--budget", args.budget),
+                                           ("--eta-max", args.eta_max),
+                                           ("--eta-min", args.eta_min),
+                                           ("--sigma2", args.sigma2 or None))
+                 if value is not None]
+        if extra:
+            raise _Fail(f"{', '.join(extra)}: only with --spectrum")
+    if args.kappa is not None:
+        value = theory.phi_from_condition_number(args.kappa)
+        print(f"phi = {value:.10g}  (condition number kappa = {args.kappa:g}; phi = 2 kappa)")
+    elif args.from_phi is not None:
+        value = theory.condition_number_from_phi(args.from_phi)
+        print(f"kappa = {value:.10g}  (phi = {args.from_phi:g}; kappa = phi / 2)")
+    else:
+        lam_min, lam_max = args.spectrum
+        if args.budget is None:
+            raise _Fail("--spectrum needs the budget: -T/--budget")
+        if not lam_min < lam_max:
+            raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
+        value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
+                                   eta_max=args.eta_max, eta_min=args.eta_min)
+        print(f"optimal phi = {value:.10g}  (T = {args.budget}, spectrum [{lam_min:g}, "
+              f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})")
+    if args.plot:
+        _need_matplotlib()
+        from uba.plotting import plot_phi_vs_condition_number
+
+        sigma2 = (0.0,) if args.sigma2 == 0 else (0.0, args.sigma2)
+        _save(plot_phi_vs_condition_number(T=args.budget, sigma2=sigma2), args.plot)
+        print(f"wrote {args.plot}")
+
+
+def _run_bounds(args: argparse.Namespace) -> None:
+    from uba.plotting import BOUNDS
+
+    if args.budgets and not args.plot:
+        raise _Fail("--budgets: only with --plot")
+    fn, limit, needs = BOUNDS[args.bound]
+    given = {"L": args.L, "sigma2": args.sigma2, "f_gap": args.f_gap, "dist2": args.dist2,
+             "mu": args.mu}
+    constants = {k: given[k] for k in needs}
+    eta_max = limit / args.L if args.eta_max is None else args.eta_max
+    T = args.budget
+    t = np.arange(T, dtype=np.float64)
+    columns = schedule_columns(T, t, args.phi, args.peers, eta_max, args.eta_min)
+    bounds = [float(fn(lrs, **constants)) for _, lrs in columns]  # may refuse a schedule
+    described = ", ".join(f"{k} = {v:g}" for k, v in constants.items())
+    print(f"{args.bound} bound, budget T = {T}, {described}, eta_max = {eta_max:g}, "
+          f"eta_min = {args.eta_min:g}")
+    width = max([9] + [len(h) for h, _ in columns])
+    print(f"{'schedule':<{width}}  {'sum eta':>12}  {'sum eta^2':>12}  {'bound':>12}")
+    for (name, lrs), bound in zip(columns, bounds):
+        print(f"{name:<{width}}  {lrs.sum():>12.6g}  {(lrs**2).sum():>12.6g}  {bound:>12.6g}")
+    if args.plot:
+        _need_matplotlib()
+        from uba.plotting import plot_bounds
+
+        ax = plot_bounds(args.budgets, phis=args.phi, peers=args.peers, bound=args.bound,
+                         eta_max=args.eta_max, eta_min=args.eta_min, **given)
+        _save(ax, args.plot)
+        print(f"wrote {args.plot}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is not None:
+        try:
+            args.run(args)
+        except (_Fail, ValueError) as exc:
+            # Bad values the parser could not see (a peer's or a bound's
+            # range), or a missing optional dependency: exit 2 with a message.
+            args.subparser.error(str(exc))
+        return 0
     print(f"UBA schedule g(t), budget T = {args.budget} (eta = eta_min + (eta_max - eta_min) g)")
     print(format_table(args.budget, args.phi, args.rows))
     if not args.no_plot and write_plot(args.budget, args.phi, args.plot):

@@ -1,6 +1,6 @@
 """Type stubs for the C extension uba._core (positional-only entry points)."""
 
-from typing import Any, Callable, overload
+from typing import Any, Callable, final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -82,11 +82,18 @@ def optimal_phi_strongly_convex(
     /,
 ) -> tuple[float, float]: ...
 
+@final
 class StepMethod:
     """UBALR.step: a method descriptor running the scheduler step in C for
-    exact instances of ``cls`` and ``fallback`` (LRScheduler.step) otherwise."""
+    exact instances of ``scheduler_cls`` and ``fallback`` (LRScheduler.step) otherwise."""
 
     __wrapped__: Callable[..., None]
-    def __init__(self, cls: type, fallback: Callable[..., None], tensor_type: type, /) -> None: ...
+    @property
+    def __name__(self) -> str: ...
+    @property
+    def __qualname__(self) -> str: ...
+    def __new__(
+        cls, scheduler_cls: type, fallback: Callable[..., None], tensor_type: type, /
+    ) -> StepMethod: ...
     def __call__(self, scheduler: Any, epoch: int | None = ..., /) -> None: ...
     def __get__(self, obj: Any, objtype: type | None = ..., /) -> Any: ...

@@ -1,22 +1,60 @@
-"""Plots of UBA schedules (matplotlib is imported inside each function).
+"""Plots of UBA schedules, their peers and their theory.
 
-``import uba`` does not import this module or matplotlib; install the
-``plot`` extra (``pip install uba[plot]``) to use it.
+matplotlib is imported inside each function; ``import uba`` imports
+neither this module nor matplotlib.  Install the ``plot`` extra (``pip install uba[plot]``) to use
+it.  Every function draws on the Axes it is given (a new figure when
+``ax`` is None) and returns that Axes; ``ax.figure`` is its figure.  No
+function shows a window: call ``plt.show()`` or save the figure yourself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
+from uba import peers as _peers
+from uba import theory
 from uba._schedule import schedule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["plot_schedules"]
+__all__ = [
+    "BOUNDS",
+    "Bound",
+    "figure_of",
+    "plot_bounds",
+    "plot_peers",
+    "plot_phi_vs_condition_number",
+    "plot_schedules",
+]
+
+
+
+class Bound(NamedTuple):
+    """A convergence bound of :mod:`uba.theory`, as the plots and the CLI use it."""
+
+    function: Callable[..., float]
+    """``uba.theory.bound_*``: ``function(lrs, **constants) -> float``."""
+    step_limit: float
+    """The largest step the bound allows, in units of ``1/L``."""
+    constants: tuple[str, ...]
+    """The problem constants it takes, by keyword."""
+
+
+#: The bounds :func:`plot_bounds` can draw, by name.
+BOUNDS: Mapping[str, Bound] = MappingProxyType({
+    "nonconvex": Bound(theory.bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
+    "convex": Bound(theory.bound_convex, 0.5, ("L", "sigma2", "dist2")),
+    "strongly-convex": Bound(theory.bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+})
+
+DEFAULT_PEERS = ("cosine", "linear", "wsd", "rex")
 
 
 def _pyplot() -> Any:
@@ -27,6 +65,52 @@ def _pyplot() -> Any:
             "uba.plotting needs matplotlib: pip install 'uba[plot]'"
         ) from exc
     return plt
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The top-level Figure that ``ax`` is drawn in (to save or close it)."""
+    from matplotlib.figure import Figure
+
+    fig = ax.figure
+    return fig if isinstance(fig, Figure) else fig.figure
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7, 4.2)) -> Axes:
+    if ax is not None:
+        return ax
+    new: Axes = _pyplot().subplots(figsize=figsize)[1]
+    return new
+
+
+_Curve = Callable[[npt.NDArray[np.float64], int], npt.NDArray[np.float64]]
+
+
+def _curves(
+    phis: Sequence[float],
+    peers: Sequence[str],
+    eta_max: float,
+    eta_min: float,
+    options: Mapping[str, Mapping[str, Any]] | None,
+) -> list[tuple[str, _Curve]]:
+    """(label, lrs(t, T)) for UBA at each phi, then for each peer; checks
+    the peer names and options before anything is drawn."""
+    options = options or {}
+    for name in peers:
+        _peers.get(name)
+    unknown = sorted(set(options) - set(peers))
+    if unknown:
+        raise ValueError(f"options given for peers not drawn: {', '.join(unknown)}")
+
+    def uba_curve(phi: float) -> _Curve:
+        return lambda t, T: schedule(t, T, phi, eta_max, eta_min)
+
+    def peer_curve(name: str) -> _Curve:
+        kw = dict(options.get(name, {}))
+        return lambda t, T: _peers.evaluate(name, t, T, eta_max, eta_min, **kw)
+
+    return [(f"UBA, phi = {phi:g}", uba_curve(phi)) for phi in phis] + [
+        (name, peer_curve(name)) for name in peers
+    ]
 
 
 def plot_schedules(
@@ -73,4 +157,179 @@ def plot_schedules(
     ax.set_xlim(0, T)
     ax.grid(alpha=0.3)
     ax.legend()
+    return ax
+
+
+def plot_peers(
+    T: int,
+    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    peers: Sequence[str] = DEFAULT_PEERS,
+    *,
+    eta_max: float = 1.0,
+    eta_min: float = 0.0,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    r"""Plot UBA for several :math:`\varphi` against peer schedules, at
+    the same budget, peak and floor.
+
+    Args:
+        T: the budget shared by every schedule (x axis from 0 to T).
+        phis: UBA's shape parameters, one solid line each.
+        peers: names from :data:`uba.peers.PEERS`, one dashed line each.
+        eta_max, eta_min: the peak and floor of every schedule (peers
+            without a floor, such as ``onecycle``, need ``eta_min = 0``).
+        options: keyword arguments per peer, e.g.
+            ``{"wsd": {"decay_steps": 100}}``.
+        ax: the Axes to draw on; a new figure when None.
+
+    Returns:
+        The Axes drawn on, one line per schedule, labelled.
+
+    Raises:
+        ValueError: an unknown peer name, or a bad value for a schedule.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from uba.plotting import plot_peers
+        >>> ax = plot_peers(1000, phis=(0.5, 4), peers=("cosine", "wsd", "rex"))
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['UBA, phi = 0.5', 'UBA, phi = 4', 'cosine', 'wsd', 'rex']
+    """
+    t = np.linspace(0, T, 801)
+    curves = [(label, fn(t, T)) for label, fn in _curves(phis, peers, eta_max, eta_min, options)]
+    ax = _axes(ax)
+    for label, values in curves:
+        uba_line = label.startswith("UBA")
+        ax.plot(t, values, "-" if uba_line else "--", lw=1.6 if uba_line else 1.2, label=label)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("learning rate")
+    ax.set_title(f"UBA against peer schedules, budget T = {T}")
+    ax.set_xlim(0, T)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_phi_vs_condition_number(
+    kappas: Sequence[float] | None = None,
+    *,
+    T: int | None = None,
+    sigma2: Sequence[float] = (0.0,),
+    ax: Axes | None = None,
+) -> Axes:
+    r"""Plot the UBA shape :math:`\varphi` against the condition number
+    :math:`\kappa`.
+
+    Draws :math:`\varphi = 2\kappa` (``uba.theory.phi_from_condition_number``:
+    UBA with :math:`\eta_{\max} = 1/\lambda_{\min}`,
+    :math:`\eta_{\min} = 1/\lambda_{\max}` is then the Chebyshev min-max
+    step-size sequence; derived in this project, not in the paper).  With a
+    budget ``T``, also the numerically optimal :math:`\varphi` for the
+    spectrum :math:`[1/\kappa, 1]` (``uba.theory.optimal_phi``), one
+    series of markers per noise level in ``sigma2``.
+
+    Args:
+        kappas: condition numbers (each ``> 1``); default 12 values from
+            2 to 1000, log-spaced.
+        T: the budget for ``optimal_phi``; None draws only the line.
+        sigma2: gradient-noise variances for ``optimal_phi``.
+        ax: the Axes to draw on; a new figure when None.
+
+    Returns:
+        The Axes drawn on (log-log).
+
+    Raises:
+        ValueError: a condition number below 1 (from ``uba.theory``).
+    """
+    ks = np.geomspace(2.0, 1000.0, 12) if kappas is None else np.asarray(kappas, np.float64)
+    ax = _axes(ax)
+    phi = [theory.phi_from_condition_number(float(k)) for k in ks]
+    ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")
+    if T is not None:
+        for s2 in sigma2:
+            best = [theory.optimal_phi(T, 1.0 / float(k), 1.0, sigma2=float(s2)) for k in ks]
+            ax.plot(ks, best, "o", ms=4, label=f"optimal phi, T = {T}, sigma2 = {s2:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"condition number $\kappa = \lambda_{\max} / \lambda_{\min}$")
+    ax.set_ylabel(r"UBA shape $\varphi$")
+    ax.set_title("UBA's phi from the curvature range")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_bounds(
+    budgets: Sequence[int] | None = None,
+    *,
+    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    peers: Sequence[str] = DEFAULT_PEERS,
+    bound: str = "nonconvex",
+    L: float = 1.0,
+    sigma2: float = 1e-2,
+    f_gap: float = 1.0,
+    dist2: float = 1.0,
+    mu: float = 1e-2,
+    eta_max: float | None = None,
+    eta_min: float = 0.0,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    r"""Plot a convergence bound of several schedules against the budget.
+
+    For each budget :math:`T` every schedule is sampled at
+    :math:`t = 0, \dots, T-1` and put through the bound from
+    :mod:`uba.theory` (SPEC section 3, standard bounds instantiated here):
+    ``"nonconvex"`` (``bound_nonconvex(lrs, L=, sigma2=, f_gap=)``),
+    ``"convex"`` (``bound_convex(lrs, L=, sigma2=, dist2=)``) or
+    ``"strongly-convex"`` (``bound_strongly_convex(lrs, mu=, L=, sigma2=,
+    f_gap=)``).
+
+    Args:
+        budgets: the budgets (x axis); default 13 values from 10 to 10 000,
+            log-spaced.
+        phis: UBA's shape parameters, one solid line each.
+        peers: names from :data:`uba.peers.PEERS`, one dashed line each.
+        bound: a key of :data:`BOUNDS`.
+        L, sigma2, f_gap, dist2, mu: the problem constants (only those the
+            bound takes are used).
+        eta_max: the peak step of every schedule; default the largest the
+            bound allows (``1/L``, or ``1/(2L)`` for ``"convex"``).
+        eta_min: the floor of every schedule.  Default 0.
+        options: keyword arguments per peer.
+        ax: the Axes to draw on; a new figure when None.
+
+    Returns:
+        The Axes drawn on (log-log), one line per schedule.
+
+    Raises:
+        ValueError: an unknown bound or peer, or a schedule that breaks the
+            bound's step-size condition (from ``uba.theory``).
+    """
+    if bound not in BOUNDS:
+        raise ValueError(f"bound must be one of {', '.join(BOUNDS)}, got {bound!r}")
+    fn, step_limit, needs = BOUNDS[bound]
+    given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
+    constants = {k: given[k] for k in needs}
+    peak = step_limit / L if eta_max is None else eta_max
+    Ts = (np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64))
+          if budgets is None else np.asarray(budgets, np.int64))
+    # every value first: a schedule the bound refuses raises before a figure opens
+    values = {
+        label: [fn(lrs(np.arange(T, dtype=np.float64), int(T)), **constants) for T in Ts]
+        for label, lrs in _curves(phis, peers, peak, eta_min, options)
+    }
+    ax = _axes(ax)
+    for label, ys in values.items():
+        ax.plot(Ts, ys, "-" if label.startswith("UBA") else "--", marker=".", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("budget T (steps)")
+    ax.set_ylabel(f"{bound} bound")
+    described = ", ".join(f"{k} = {v:g}" for k, v in constants.items())
+    ax.set_title(f"{bound} bound, {described}, eta_max = {peak:g}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small")
     return ax
