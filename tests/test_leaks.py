@@ -1,7 +1,7 @@
 """10**6 calls of each entry point of the binding uba._core, with valid and
 invalid arguments, leave traced memory (tracemalloc) and RSS flat.
 
-Each entry point gets 10**6 calls spread over its variants (every path
+Each entry point of the schedule gets 10**6 calls spread over its variants (every path
 through the binding: scalars, numpy scalars, arrays, lists, strided views,
 large arrays that release the GIL, groups on the stack and on the heap,
 each kind of bad value and bad type).  Calls are weighted by cost, so the
@@ -10,7 +10,9 @@ one leaked object per call (>= 16 bytes) in any single variant grows the
 traced memory by >= 320 kB, five times the allowance.  tracemalloc traces
 the whole run (numpy reports its data buffers to it too); RSS backs it up
 for memory that bypasses Python's allocators.  Run with -s to see the
-measured deltas.
+measured deltas.  The theory entry points share 10**6 calls the same way,
+except the two phi minimisers (milliseconds a call), which get 24,000
+calls over their variants, at least 4,000 each.
 """
 
 from __future__ import annotations
@@ -99,21 +101,63 @@ STEP_GROUPS = [
 ]
 
 
+C = _core
+LRS = np.array([0.5, 0.3, 0.1])
+LRS_BAD = np.array([0.5, NAN, 0.1])
+
+# uba.theory's entry points that cost microseconds.
+THEORY = [
+    (4, None, lambda: C.chebyshev_step_sizes(4, 1.0, 10.0)),
+    (4, None, lambda: C.chebyshev_log_residual(16, 1.0, 100.0)),
+    (4, None, lambda: C.phi_from_condition_number(50.0)),
+    (4, None, lambda: C.condition_number_from_phi(100.0)),
+    (4, None, lambda: C.curvature_params(0.01, 1.0)),
+    (4, None, lambda: C.worst_case_residual(LRS, 1.0, 10.0)),
+    (4, None, lambda: C.worst_case_residual([0.5, 0.3], 1.0, 10.0)),
+    (1, None, lambda: C.worst_case_noisy_error(LRS, 1.0, 10.0, 0.01)),
+    (4, None, lambda: C.bound_nonconvex(LRS, 1.0, 0.1, 1.0)),
+    (4, None, lambda: C.bound_convex(LRS, 1.0, 0.1, 1.0)),
+    (4, None, lambda: C.bound_strongly_convex(LRS, 0.1, 1.0, 0.1, 1.0)),
+    (2, ValueError, lambda: C.chebyshev_step_sizes(0, 1.0, 10.0)),
+    (2, ValueError, lambda: C.phi_from_condition_number(0.5)),
+    (2, ValueError, lambda: C.curvature_params(1.0, 0.5)),
+    (2, ValueError, lambda: C.worst_case_residual(LRS_BAD, 1.0, 10.0)),
+    (2, ValueError, lambda: C.worst_case_residual([], 1.0, 10.0)),
+    (2, ValueError, lambda: C.worst_case_residual([[0.1]], 1.0, 10.0)),
+    (2, ValueError, lambda: C.bound_nonconvex(LRS, 1.0, 0.1, -1.0)),
+    (2, ValueError, lambda: C.bound_convex([0.9], 1.0, 0.1, 1.0)),
+    (2, ValueError, lambda: C.bound_strongly_convex(LRS, 2.0, 1.0, 0.1, 1.0)),
+    (2, TypeError, lambda: C.worst_case_residual(["a"], 1.0, 10.0)),
+    (2, TypeError, lambda: C.bound_nonconvex(LRS, "1", 0.1, 1.0)),
+    (2, TypeError, lambda: C.chebyshev_step_sizes(4, 1.0)),
+]
+
+# The phi minimisers cost 20-400 us a call: 4,000 calls a variant still
+# turn one leaked object per call into >= 64 kB.
+OPTIMIZERS = [
+    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6)),
+    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6)),
+    (1, None, lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6)),
+    (1, ValueError, lambda: C.optimal_phi(0, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6)),
+    (1, ValueError, lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6)),
+    (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6)),
+]
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096
 
 
-def plan(variants: list) -> list[tuple[int, type | None, object]]:
-    """(calls, error, fn) per variant: 10**6 in all, by weight, and at
-    least MIN_CALLS_PER_VARIANT each."""
+def plan(
+    variants: list, total: int = CALLS_PER_ENTRY_POINT, least: int = MIN_CALLS_PER_VARIANT
+) -> list[tuple[int, type | None, object]]:
+    """(calls, error, fn) per variant: `total` in all, by weight, and at
+    least `least` each."""
     total_weight = sum(w for w, _, _ in variants)
-    counts = [
-        max(MIN_CALLS_PER_VARIANT, CALLS_PER_ENTRY_POINT * w // total_weight)
-        for w, _, _ in variants
-    ]
-    counts[0] += CALLS_PER_ENTRY_POINT - sum(counts)
-    assert min(counts) >= MIN_CALLS_PER_VARIANT
+    counts = [max(least, total * w // total_weight) for w, _, _ in variants]
+    counts[0] += total - sum(counts)
+    assert min(counts) >= least
     return [(n, e, fn) for n, (_, e, fn) in zip(counts, variants)]
 
 
@@ -132,11 +176,18 @@ def run(calls: int, error: type | None, fn) -> None:
 
 
 @pytest.mark.parametrize(
-    "variants", [SCHEDULE, STEP_GROUPS], ids=["schedule", "step_groups"]
+    ("variants", "total", "least"),
+    [
+        (SCHEDULE, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
+        (STEP_GROUPS, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
+        (THEORY, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
+        (OPTIMIZERS, 24_000, 4_000),
+    ],
+    ids=["schedule", "step_groups", "theory", "phi_minimisers"],
 )
-def test_1e6_calls_leave_traced_memory_and_rss_flat(variants) -> None:
-    work = plan(variants)
-    assert sum(n for n, _, _ in work) == CALLS_PER_ENTRY_POINT
+def test_1e6_calls_leave_traced_memory_and_rss_flat(variants, total, least) -> None:
+    work = plan(variants, total, least)
+    assert sum(n for n, _, _ in work) == total
     for _, error, fn in work:  # warm caches, free lists and arenas
         run(2000, error, fn)
     gc.collect()
@@ -154,7 +205,7 @@ def test_1e6_calls_leave_traced_memory_and_rss_flat(variants) -> None:
         tracemalloc.stop()
     rss_grown = rss_bytes() - rss_before
     print(
-        f"\n{CALLS_PER_ENTRY_POINT} calls over {len(work)} variants in {elapsed:.1f} s: "
+        f"\n{total} calls over {len(work)} variants in {elapsed:.1f} s: "
         f"traced memory {traced_grown:+d} B, RSS {rss_grown:+d} B"
     )
     assert traced_grown < TRACED_ALLOWANCE, traced_grown
