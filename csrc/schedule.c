@@ -140,7 +140,7 @@ static const double S4 = 2.7557313621387726e-06;
 static const double S5 = -2.5050747763152984e-08;
 static const double S6 = 1.5896230173932965e-10;
 
-static inline double
+UBA_INLINE double
 sin_reduced(double x, double z)
 {
     const double p = S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * S6))));
@@ -185,7 +185,7 @@ typedef struct shape_weights {
 
 /* cond ? a : b, written as a bit-select so that no compiler turns it into
  * a branch (and then refuses to vectorize a loop that uses it). */
-static inline double
+UBA_INLINE double
 select_double(int cond, double a, double b)
 {
     uint64_t ua, ub;
@@ -337,37 +337,58 @@ position_at(double t, double T, double half_phi, double W)
  *     so monotone weights give a monotone schedule bit for bit;
  *   - never overflows and keeps a few ulp of relative accuracy: for ends
  *     of one sign it adds a same-signed multiple of the difference to the
- *     end of smaller magnitude (the difference cannot overflow there, and
- *     nothing cancels); for ends of opposite signs, where the difference
- *     could overflow, the two products have the same sign and move the
+ *     end of smaller magnitude, lo + (hi - lo) w_hi or hi + (lo - hi) w_lo
+ *     (the difference cannot overflow there, and nothing cancels); for
+ *     ends of opposite signs, where the difference could overflow, it is
+ *     hi w_hi + lo w_lo, whose two products have the same sign and move the
  *     same way.
- * All three forms are computed and one is selected, without branches, so
- * the vectorized kernel and the scalar path share this code (and bits).
+ * The choice depends on the ends alone, so it is made once (blend_prepare)
+ * as coefficients of c + a w_hi + b w_lo, with the unused terms zero (which
+ * leave the sum's bits alone); blend_apply is then straight-line code that
+ * the vectorized kernel and the scalar path share.
  */
-UBA_INLINE double
-blend(double hi, double lo, double w_hi, double w_lo)
+typedef struct blend_coeffs {
+    double a, b, c;  /* value = (c + a w_hi) + b w_lo, before clamping */
+    double hi, lo;   /* the ends                                       */
+    double mn, mx;   /* min and max of the ends                        */
+} blend_coeffs;
+
+UBA_INLINE blend_coeffs
+blend_prepare(double hi, double lo)
 {
-    const int same_sign = (hi >= 0.0) == (lo >= 0.0);
-    const int hi_larger = fabs(hi) >= fabs(lo);
-    const double mixed = hi * w_hi + lo * w_lo;
-    const double from_lo = lo + (hi - lo) * w_hi;
-    const double from_hi = hi + (lo - hi) * w_lo;
-    double v = select_double(same_sign,
-                             select_double(hi_larger, from_lo, from_hi),
-                             mixed);
-    const double mn = select_double(hi < lo, hi, lo);
-    const double mx = select_double(hi < lo, lo, hi);
-    v = select_double(v < mn, mn, select_double(v > mx, mx, v));
-    v = select_double(w_hi == 0.0, lo, v);
-    return select_double(w_lo == 0.0, hi, v);
+    blend_coeffs k = {0.0, 0.0, 0.0, hi, lo, hi < lo ? hi : lo,
+                      hi < lo ? lo : hi};
+    if ((hi >= 0.0) != (lo >= 0.0)) {
+        k.a = hi;
+        k.b = lo;
+    }
+    else if (fabs(hi) >= fabs(lo)) {
+        k.a = hi - lo;
+        k.c = lo;
+    }
+    else {
+        k.b = lo - hi;
+        k.c = hi;
+    }
+    return k;
+}
+
+UBA_INLINE double
+blend_apply(const blend_coeffs *k, double w_hi, double w_lo)
+{
+    double v = (k->c + k->a * w_hi) + k->b * w_lo;
+    v = select_double(v < k->mn, k->mn, select_double(v > k->mx, k->mx, v));
+    v = select_double(w_hi == 0.0, k->lo, v);
+    return select_double(w_lo == 0.0, k->hi, v);
 }
 
 UBA_INLINE double
 value_at(const position *pos, double peak, double floor_value,
          double warmup_start)
 {
-    return blend(peak, pos->in_warmup ? warmup_start : floor_value,
-                 pos->w_hi, pos->w_lo);
+    const blend_coeffs k =
+        blend_prepare(peak, pos->in_warmup ? warmup_start : floor_value);
+    return blend_apply(&k, pos->w_hi, pos->w_lo);
 }
 
 uba_status
@@ -434,7 +455,7 @@ typedef struct fill_plan {
     double warmup_start;  /* the value at t = 0 when W > 0            */
 } fill_plan;
 
-static inline int
+UBA_INLINE int
 block_in_decay(const double *t, const fill_plan *p)
 {
     const double W = p->W, T = p->T;
@@ -445,15 +466,15 @@ block_in_decay(const double *t, const fill_plan *p)
     return inside;
 }
 
-static inline void
+UBA_INLINE void
 decay_block(const double *restrict t, double *restrict out,
             const fill_plan *p)
 {
     const double W = p->W, Tp = p->Tp, half_phi = p->half_phi;
-    const double peak = p->peak, floor_value = p->floor_value;
+    const blend_coeffs k = blend_prepare(p->peak, p->floor_value);
     for (size_t i = 0; i < FILL_BLOCK; i++) {
         const shape_weights w = shape_in_period(t[i] - W, Tp, half_phi);
-        out[i] = blend(peak, floor_value, w.g, w.gc);
+        out[i] = blend_apply(&k, w.g, w.gc);
     }
 }
 
