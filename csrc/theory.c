@@ -42,10 +42,13 @@ check_range(double lam_min, double lam_max)
     return UBA_OK;
 }
 
+/* T in [1, 2^53], compared as integers: as a double, 2^53 + 1 rounds to
+ * 2^53 (and larger sizes down to the next even or coarser double), which
+ * would let through budgets of up to 2^53 + 1 and beyond. */
 static int
 is_budget_size(size_t T)
 {
-    return T >= 1 && (double)T <= UBA_MAX_BUDGET;
+    return T >= 1 && (uint64_t)T <= (UINT64_C(1) << 53);
 }
 
 static int

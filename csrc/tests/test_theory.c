@@ -681,6 +681,32 @@ optimal_phi_strongly_convex_minimises_bound_c(void)
                                           NULL, &b) == UBA_E_NULL);
 }
 
+/* Fuzzer finding: a size_t budget was checked as (double)T <= 2^53, and
+ * 2^53 + 1 rounds to 2^53, so T = 2^53 + 1 passed as valid (and
+ * uba_chebyshev_steps went on to write 2^53 + 1 doubles). */
+static void
+budget_just_above_2_53_is_refused(void)
+{
+#if SIZE_MAX > 0xffffffffu
+    const size_t over = ((size_t)1 << 53) + 1;
+    double out[4] = {7, 7, 7, 7}, v = 7, phi = 7, obj = 7;
+    double work[64];
+    CHECK(uba_chebyshev_steps(over, 1, 10, out) == UBA_E_T);
+    CHECK_EQ(out[0], 7);
+    CHECK(uba_chebyshev_log_residual(over, 1, 10, &v) == UBA_E_T);
+    CHECK_EQ(v, 7);
+    CHECK(uba_chebyshev_log_residual(over + 2, 1, 10, &v) == UBA_E_T);
+    CHECK(uba_chebyshev_log_residual((size_t)1 << 53, 1, 10, &v)
+          == UBA_OK);
+    CHECK(uba_optimal_phi(over, 1, 10, 0, 1, 0.1, 1e-6, 1e8, work, 64,
+                          &phi, &obj) == UBA_E_T);
+    CHECK(uba_optimal_phi_strongly_convex(over, 0.1, 1, 0, 1, 1, 1e-6, 1e8,
+                                          &phi, &obj) == UBA_E_T);
+    CHECK_EQ(phi, 7);
+    CHECK_EQ(obj, 7);
+#endif
+}
+
 int
 main(void)
 {
@@ -698,5 +724,6 @@ main(void)
     RUN(optimal_phi_recovers_two_kappa);
     RUN(optimal_phi_with_noise_is_a_local_minimum);
     RUN(optimal_phi_strongly_convex_minimises_bound_c);
+    RUN(budget_just_above_2_53_is_refused);
     return check_summary("test_theory");
 }
