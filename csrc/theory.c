@@ -106,7 +106,12 @@ uba_chebyshev_steps(size_t T, double lam_min, double lam_max, double *out)
             c = sin(b);
             sn = cos(b);
         }
-        out[k] = 1.0 / (lam_min * (c * c) + lam_max * (sn * sn));
+        const double den = lam_min * (c * c) + lam_max * (sn * sn);
+        /* den <= lam_max in exact arithmetic, but rounds to inf when
+         * lam_max is within an ulp or two of DBL_MAX: halve both terms
+         * (exact for such numbers), so the step is 0.5 / (den / 2), not 0 */
+        out[k] = isfinite(den) ? 1.0 / den
+            : 0.5 / ((0.5 * lam_min) * (c * c) + (0.5 * lam_max) * (sn * sn));
     }
     return UBA_OK;
 }
@@ -136,7 +141,10 @@ uba_chebyshev_log_residual(size_t T, double lam_min, double lam_max,
         *log_residual = -HUGE_VAL;
         return UBA_OK;
     }
-    const double d = 2.0 * lam_min / (lam_max - lam_min);
+    /* 2 * (ratio), not (2 lam_min) / diff: 2 lam_min overflows for lam_min
+     * above DBL_MAX / 2 (then theta = inf and a -inf residual); the ratio
+     * is below 2^53, as lam_max - lam_min is at least one ulp of lam_min. */
+    const double d = 2.0 * (lam_min / (lam_max - lam_min));
     const double theta = log1p(d + sqrt(d * (2.0 + d)));
     const double Ttheta = (double)T * theta;
     *log_residual = LN2 - Ttheta - log1p(exp(-2.0 * Ttheta));

@@ -707,6 +707,34 @@ budget_just_above_2_53_is_refused(void)
 #endif
 }
 
+/* Fuzzer findings: curvature ranges at the top of double range.  The
+ * Chebyshev denominator lam_min c^2 + lam_max s^2 rounded to inf for
+ * lam_min = lam_max = DBL_MAX (steps of 0), and the log residual formed
+ * 2 lam_min, which overflows above DBL_MAX / 2 (a -inf residual for
+ * kappa = 1.5).  Both are scale-invariant: compare with lam = 1. */
+static void
+chebyshev_at_the_top_of_double_range(void)
+{
+    double out[5], ref[5], v = 0, vref = 0;
+    CHECK(uba_chebyshev_steps(5, DBL_MAX, DBL_MAX, out) == UBA_OK);
+    for (size_t k = 0; k < 5; k++) {
+        CHECK(out[k] > 0);
+        CHECK_CLOSE(out[k], 1.0L / (long double)DBL_MAX, 1e-15L);
+    }
+    CHECK(uba_chebyshev_steps(5, DBL_MAX / 4, DBL_MAX, out) == UBA_OK);
+    CHECK(uba_chebyshev_steps(5, 0.25, 1, ref) == UBA_OK);
+    for (size_t k = 0; k < 5; k++) {
+        CHECK(out[k] > 0);
+        CHECK_CLOSE((long double)out[k] * (long double)DBL_MAX, ref[k],
+                    1e-12L);
+    }
+    CHECK(uba_chebyshev_log_residual(3, DBL_MAX / 1.5, DBL_MAX, &v)
+          == UBA_OK);
+    CHECK(uba_chebyshev_log_residual(3, 1, 1.5, &vref) == UBA_OK);
+    CHECK(isfinite(v));
+    CHECK_CLOSE(v, vref, 1e-14L);
+}
+
 int
 main(void)
 {
@@ -725,5 +753,6 @@ main(void)
     RUN(optimal_phi_with_noise_is_a_local_minimum);
     RUN(optimal_phi_strongly_convex_minimises_bound_c);
     RUN(budget_just_above_2_53_is_refused);
+    RUN(chebyshev_at_the_top_of_double_range);
     return check_summary("test_theory");
 }
