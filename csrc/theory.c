@@ -365,6 +365,22 @@ scaled_sums(const double *lrs, size_t n, double largest)
 }
 
 /*
+ * x y / d * 2^e for x >= 0, y > 0 finite and d in [2^-60, 2^60], from the
+ * mantissas of x and y: a subnormal x or y (or x y) would otherwise keep
+ * only a few bits before the final scaling by 2^e.
+ */
+static double
+ratio_pow2(double x, double y, double d, int e)
+{
+    if (x == 0.0) {
+        return 0.0;
+    }
+    int ex, ey;
+    const double mx = frexp(x, &ex), my = frexp(y, &ey);
+    return ldexp(mx * my / d, ex + ey + e);
+}
+
+/*
  * The checks bounds (a) and (b) share, in their order of report: L, sigma2,
  * the gap (f_gap or dist2, whose status is gap_status), a non-empty lrs
  * with 0 <= lrs[i] <= step_limit / L, not all zero.  Then the sums.
@@ -425,9 +441,9 @@ uba_bound_nonconvex(const double *lrs, size_t n, double L, double sigma2,
     if (s != UBA_OK) {
         return s;
     }
-    const double bias = ldexp(f_gap / r.s1, 1 - r.p);
+    const double bias = ratio_pow2(f_gap, 1.0, r.s1, 1 - r.p);
     const double noise = sigma2 == 0.0 ? 0.0
-        : sigma2 * ldexp(L, r.p) * (r.s2 / r.s1);
+        : ratio_pow2(sigma2, L, r.s1 / r.s2, r.p);
     *bound = bias + noise;
     return UBA_OK;
 }
@@ -453,9 +469,9 @@ uba_bound_convex(const double *lrs, size_t n, double L, double sigma2,
     if (s != UBA_OK) {
         return s;
     }
-    const double bias = ldexp(dist2 / r.s1, -r.p);
+    const double bias = ratio_pow2(dist2, 1.0, r.s1, -r.p);
     const double noise = sigma2 == 0.0 ? 0.0
-        : sigma2 * ldexp(r.s2 / r.s1, r.p);
+        : ratio_pow2(sigma2, 1.0, r.s1 / r.s2, r.p);
     *bound = bias + noise;
     return UBA_OK;
 }
@@ -479,7 +495,15 @@ sc_recursion_step(scaled *e, double eta, double mu, double L, double sigma2)
 {
     scaled_mul(e, fmax(0.0, fma(-mu, eta, 1.0)));
     if (sigma2 > 0.0 && eta > 0.0) {
-        scaled_add_double(e, (0.5 * sigma2) * (L * eta) * eta);
+        /* (sigma2 / 2) L eta^2 from the mantissas and exponents of its
+         * factors: formed in doubles, a subnormal sigma2 or L eta lost
+         * most of its bits (and the product could over- or underflow) */
+        int es, el, ee, em;
+        const double ms = frexp(sigma2, &es), ml = frexp(L, &el);
+        const double me = frexp(eta, &ee);
+        const double m = frexp(ms * ml * (me * me), &em);
+        scaled_add(e, m, (double)es + (double)el + 2.0 * (double)ee
+                             + (double)em - 1.0);
     }
 }
 

@@ -735,6 +735,37 @@ chebyshev_at_the_top_of_double_range(void)
     CHECK_CLOSE(v, vref, 1e-14L);
 }
 
+/* Fuzzer findings: bounds (a)-(c) with a subnormal gap or sigma2 (or a
+ * subnormal L * 2^p) kept only that subnormal's few bits, although the
+ * bound itself is an ordinary number: e.g. 2 f_gap / S1 for f_gap =
+ * 31375 * 2^-1074 and S1 = 3 * 2^-1002 was off by 2^-15. */
+static void
+bounds_keep_precision_for_subnormal_arguments(void)
+{
+    const double gap = 0x0.0000000007a8fp-1022;  /* 31375 * 2^-1074 */
+    const double eta[] = {0x3p-1002};
+    double b = NAN;
+    CHECK(uba_bound_nonconvex(eta, 1, 1, 0, gap, &b, NULL) == UBA_OK);
+    CHECK_CLOSE(b, 2.0L * gap / (long double)eta[0], 1e-15L);
+    CHECK(uba_bound_convex(eta, 1, 1, 0, gap, &b, NULL) == UBA_OK);
+    CHECK_CLOSE(b, (long double)gap / (long double)eta[0], 1e-15L);
+    /* noise: sigma2 L S2 / S1 with L * 2^p subnormal, sigma2 huge */
+    const double small[] = {0x3p-40};
+    CHECK(uba_bound_nonconvex(small, 1, 0x1.8p-1030, 0x1p1000, 0, &b, NULL)
+          == UBA_OK);
+    CHECK_CLOSE(b, 0x1.8p-1030L * 0x1p1000L * (long double)small[0],
+                1e-15L);
+    const double tiny[] = {0x1.23456789abcdep-1040};  /* 2^p subnormal */
+    CHECK(uba_bound_convex(tiny, 1, 1, 0x1p1000, 0, &b, NULL) == UBA_OK);
+    CHECK_CLOSE(b, 0x1p1000L * (long double)tiny[0], 1e-15L);
+    /* (c): (sigma2 / 2) L eta^2 with sigma2 = 3 * 2^-1074, eta = 1/L */
+    const double L = 1e-300, big[] = {1.0 / L};
+    CHECK(uba_bound_strongly_convex(big, 1, L, L, 0x3p-1074, 0, &b, NULL)
+          == UBA_OK);
+    CHECK_CLOSE(b, 0.5L * 0x3p-1074L * (long double)L * (long double)big[0]
+                       * (long double)big[0], 1e-15L);
+}
+
 int
 main(void)
 {
@@ -754,5 +785,6 @@ main(void)
     RUN(optimal_phi_strongly_convex_minimises_bound_c);
     RUN(budget_just_above_2_53_is_refused);
     RUN(chebyshev_at_the_top_of_double_range);
+    RUN(bounds_keep_precision_for_subnormal_arguments);
     return check_summary("test_theory");
 }
