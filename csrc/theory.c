@@ -93,6 +93,11 @@ uba_chebyshev_steps(size_t T, double lam_min, double lam_max, double *out)
         return UBA_E_NULL;
     }
     const double Td = (double)T;
+    /* Scale the range by a power of two (exact) into the middle of double
+     * range: near DBL_MAX the denominator below rounds to inf (a step of 0),
+     * and a subnormal lam_min (allowed: 1/lam_min is finite) loses bits. */
+    const int sc = lam_max > 0x1p1000 ? -2 : (lam_max < 0x1p-960 ? 64 : 0);
+    const double lo = ldexp(lam_min, sc), hi = ldexp(lam_max, sc);
     for (size_t k = 0; k < T; k++) {
         const double t = (double)k + 0.5;
         double c, sn;
@@ -106,12 +111,7 @@ uba_chebyshev_steps(size_t T, double lam_min, double lam_max, double *out)
             c = sin(b);
             sn = cos(b);
         }
-        const double den = lam_min * (c * c) + lam_max * (sn * sn);
-        /* den <= lam_max in exact arithmetic, but rounds to inf when
-         * lam_max is within an ulp or two of DBL_MAX: halve both terms
-         * (exact for such numbers), so the step is 0.5 / (den / 2), not 0 */
-        out[k] = isfinite(den) ? 1.0 / den
-            : 0.5 / ((0.5 * lam_min) * (c * c) + (0.5 * lam_max) * (sn * sn));
+        out[k] = ldexp(1.0 / (lo * (c * c) + hi * (sn * sn)), sc);
     }
     return UBA_OK;
 }
@@ -1205,6 +1205,10 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
     const int k = scale_exponent(b);
     double *sorted = work, *eta = work + n, *cm = work + 2 * n;
     double *ce = work + 3 * n;
+    /* sigma2 as ms 2^es too: a subnormal sigma2 times m1^2 would keep
+     * only the subnormal's bits */
+    int es;
+    const double ms = frexp(sigma2, &es);
     for (size_t t = 0; t < n; t++) {
         eta[t] = ldexp(lrs[t], k);
         sorted[t] = eta[t];
@@ -1212,9 +1216,9 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
          * into mantissa and exponent, so it cannot overflow */
         int e1, e2;
         const double m1 = frexp(lrs[t], &e1);
-        const double c = sigma2 * (m1 * m1);
+        const double c = ms * (m1 * m1);
         cm[t] = frexp(c, &e2);
-        ce[t] = (double)e2 + 2.0 * (double)e1;
+        ce[t] = (double)e2 + 2.0 * (double)e1 + (double)es;
     }
     heap_sort(sorted, n);
     nv_ctx cx = {eta, cm, ce, n};

@@ -766,6 +766,33 @@ bounds_keep_precision_for_subnormal_arguments(void)
                        * (long double)big[0], 1e-15L);
 }
 
+/* Fuzzer findings: a subnormal lam_min (allowed: 1/lam_min is finite) made
+ * the Chebyshev steps lose bits (no longer descending to rounding), and a
+ * subnormal sigma2 lost bits in the noisy error's sigma2 eta^2 term. */
+static void
+subnormal_curvature_and_noise_keep_precision(void)
+{
+    const double lam = 0x0.50b01000302p-1022;
+    enum { N = 4080 };
+    double *out = doubles(N);
+    CHECK(uba_chebyshev_steps(N, lam, lam, out) == UBA_OK);
+    for (size_t k = 0; k < N; k++) {
+        CHECK_CLOSE((long double)out[k] * (long double)lam, 1.0L, 1e-15L);
+        /* descending, to a few roundings (equal in exact arithmetic) */
+        CHECK(k == 0 || out[k] <= out[k - 1] * (1.0 + 4 * DBL_EPSILON));
+    }
+    free(out);
+    /* n = 1 on a single point: V = (1 - eta lam)^2 + sigma2 eta^2 */
+    const double eta[] = {0x1.8p1000}, lam1 = 0x1p-1002;
+    const double sigma2 = 0x3p-1074;
+    const size_t w = uba_worst_case_work_size(1);
+    double *work = doubles(w), v = NAN;
+    CHECK(uba_worst_case_noisy_error(eta, 1, lam1, lam1, sigma2, work, w,
+                                     &v, NULL, NULL) == UBA_OK);
+    CHECK_CLOSE(v, logl(0.390625L + 6.75L * 0x1p926L), 1e-14L);
+    free(work);
+}
+
 int
 main(void)
 {
@@ -786,5 +813,6 @@ main(void)
     RUN(budget_just_above_2_53_is_refused);
     RUN(chebyshev_at_the_top_of_double_range);
     RUN(bounds_keep_precision_for_subnormal_arguments);
+    RUN(subnormal_curvature_and_noise_keep_precision);
     return check_summary("test_theory");
 }
