@@ -952,7 +952,9 @@ wc_run(const double *lrs, size_t n, double a, double b, double *work,
         wc_bracket(&st, prev, bs, prev_val, vb.root ? NULL : &vb);
     }
     *log_out = st.best;
-    *x_out = ldexp(st.best_x, k);
+    /* a / 2^k may be subnormal (kappa near 2^1023) and round: keep the
+     * maximiser inside [a, b] */
+    *x_out = fmin(b, fmax(a, ldexp(st.best_x, k)));
 }
 
 /* Checks lrs for the residual functions: finite, |lrs[i]| lam_max <= cap. */
@@ -1258,7 +1260,9 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
         nv_bracket(&st, prev, bs, vprev, vb);
     }
     *log_out = st.best;
-    *x_out = ldexp(st.best_x, k);
+    /* a / 2^k may be subnormal (kappa near 2^1023) and round: keep the
+     * maximiser inside [a, b] */
+    *x_out = fmin(b, fmax(a, ldexp(st.best_x, k)));
 }
 
 uba_status

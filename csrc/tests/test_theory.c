@@ -793,6 +793,25 @@ subnormal_curvature_and_noise_keep_precision(void)
     free(work);
 }
 
+/* Fuzzer finding: lam_min / 2^k is subnormal for kappa near 2^1023 and may
+ * round down, and the maximiser came back just below lam_min. */
+static void
+maximiser_stays_inside_the_range(void)
+{
+    const double lrs[] = {0x1p-1002};
+    const double lmin = 0x1.3456789abcde1p-23, lmax = 0x1p1000;
+    const size_t w = uba_worst_case_work_size(1);
+    double *work = doubles(w), v = NAN, at = NAN;
+    CHECK(uba_worst_case_residual(lrs, 1, lmin, lmax, work, w, &v, &at,
+                                  NULL) == UBA_OK);
+    CHECK(at >= lmin && at <= lmax);
+    at = NAN;
+    CHECK(uba_worst_case_noisy_error(lrs, 1, lmin, lmax, 1.0, work, w, &v,
+                                     &at, NULL) == UBA_OK);
+    CHECK(at >= lmin && at <= lmax);
+    free(work);
+}
+
 int
 main(void)
 {
@@ -814,5 +833,6 @@ main(void)
     RUN(chebyshev_at_the_top_of_double_range);
     RUN(bounds_keep_precision_for_subnormal_arguments);
     RUN(subnormal_curvature_and_noise_keep_precision);
+    RUN(maximiser_stays_inside_the_range);
     return check_summary("test_theory");
 }
