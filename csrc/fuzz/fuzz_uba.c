@@ -1296,8 +1296,10 @@ fuzz_bound(input *in, int kind)
             want = (long double)gap;
             for (size_t i = 0; i < n; i++) {
                 const long double e = (long double)copy[i];
-                long double f = 1.0L - (long double)mu * e;
-                f = f < 0.0L ? 0.0L : f;
+                /* 1 - mu eta with one rounding: near mu eta = 1 it is
+                 * tiny, and a long double product would not be exact */
+                const double f1 = fma(-mu, copy[i], 1.0);
+                const long double f = f1 < 0.0 ? 0.0L : (long double)f1;
                 want = f * want
                     + 0.5L * (long double)sigma2 * (long double)L * e * e;
             }
