@@ -50,7 +50,7 @@ static const char *const STATUS_TEXT[UBA_STATUS_COUNT] = {
     [UBA_E_F_GAP] = "f_gap must be a finite number >= 0",
     [UBA_E_DIST2] = "dist2 must be a finite number >= 0",
     [UBA_E_ETA_RANGE] = "|eta_max| * lam_max and |eta_min| * lam_max must "
-                        "be at most 1e100",
+                        "be at most 5e99",
     [UBA_E_ETA_MAX_L] = "eta_max must be a finite number in (0, 1/L]",
     [UBA_E_PHI_RANGE] = "phi_range must be (phi_lo, phi_hi) with "
                         "0 < phi_lo < phi_hi, both finite",

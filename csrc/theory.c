@@ -42,10 +42,13 @@ check_range(double lam_min, double lam_max)
     return UBA_OK;
 }
 
+/* T in [1, 2^53], compared as integers: as a double, 2^53 + 1 rounds to
+ * 2^53 (and larger sizes down to the next even or coarser double), which
+ * would let through budgets of up to 2^53 + 1 and beyond. */
 static int
 is_budget_size(size_t T)
 {
-    return T >= 1 && (double)T <= UBA_MAX_BUDGET;
+    return T >= 1 && (uint64_t)T <= (UINT64_C(1) << 53);
 }
 
 static int
@@ -90,6 +93,11 @@ uba_chebyshev_steps(size_t T, double lam_min, double lam_max, double *out)
         return UBA_E_NULL;
     }
     const double Td = (double)T;
+    /* Scale the range by a power of two (exact) into the middle of double
+     * range: near DBL_MAX the denominator below rounds to inf (a step of 0),
+     * and a subnormal lam_min (allowed: 1/lam_min is finite) loses bits. */
+    const int sc = lam_max > 0x1p1000 ? -2 : (lam_max < 0x1p-960 ? 64 : 0);
+    const double lo = ldexp(lam_min, sc), hi = ldexp(lam_max, sc);
     for (size_t k = 0; k < T; k++) {
         const double t = (double)k + 0.5;
         double c, sn;
@@ -103,7 +111,7 @@ uba_chebyshev_steps(size_t T, double lam_min, double lam_max, double *out)
             c = sin(b);
             sn = cos(b);
         }
-        out[k] = 1.0 / (lam_min * (c * c) + lam_max * (sn * sn));
+        out[k] = ldexp(1.0 / (lo * (c * c) + hi * (sn * sn)), sc);
     }
     return UBA_OK;
 }
@@ -133,7 +141,10 @@ uba_chebyshev_log_residual(size_t T, double lam_min, double lam_max,
         *log_residual = -HUGE_VAL;
         return UBA_OK;
     }
-    const double d = 2.0 * lam_min / (lam_max - lam_min);
+    /* 2 * (ratio), not (2 lam_min) / diff: 2 lam_min overflows for lam_min
+     * above DBL_MAX / 2 (then theta = inf and a -inf residual); the ratio
+     * is below 2^53, as lam_max - lam_min is at least one ulp of lam_min. */
+    const double d = 2.0 * (lam_min / (lam_max - lam_min));
     const double theta = log1p(d + sqrt(d * (2.0 + d)));
     const double Ttheta = (double)T * theta;
     *log_residual = LN2 - Ttheta - log1p(exp(-2.0 * Ttheta));
@@ -354,6 +365,22 @@ scaled_sums(const double *lrs, size_t n, double largest)
 }
 
 /*
+ * x y / d * 2^e for x >= 0, y > 0 finite and d in [2^-60, 2^60], from the
+ * mantissas of x and y: a subnormal x or y (or x y) would otherwise keep
+ * only a few bits before the final scaling by 2^e.
+ */
+static double
+ratio_pow2(double x, double y, double d, int e)
+{
+    if (x == 0.0) {
+        return 0.0;
+    }
+    int ex, ey;
+    const double mx = frexp(x, &ex), my = frexp(y, &ey);
+    return ldexp(mx * my / d, ex + ey + e);
+}
+
+/*
  * The checks bounds (a) and (b) share, in their order of report: L, sigma2,
  * the gap (f_gap or dist2, whose status is gap_status), a non-empty lrs
  * with 0 <= lrs[i] <= step_limit / L, not all zero.  Then the sums.
@@ -414,9 +441,9 @@ uba_bound_nonconvex(const double *lrs, size_t n, double L, double sigma2,
     if (s != UBA_OK) {
         return s;
     }
-    const double bias = ldexp(f_gap / r.s1, 1 - r.p);
+    const double bias = ratio_pow2(f_gap, 1.0, r.s1, 1 - r.p);
     const double noise = sigma2 == 0.0 ? 0.0
-        : sigma2 * ldexp(L, r.p) * (r.s2 / r.s1);
+        : ratio_pow2(sigma2, L, r.s1 / r.s2, r.p);
     *bound = bias + noise;
     return UBA_OK;
 }
@@ -442,9 +469,9 @@ uba_bound_convex(const double *lrs, size_t n, double L, double sigma2,
     if (s != UBA_OK) {
         return s;
     }
-    const double bias = ldexp(dist2 / r.s1, -r.p);
+    const double bias = ratio_pow2(dist2, 1.0, r.s1, -r.p);
     const double noise = sigma2 == 0.0 ? 0.0
-        : sigma2 * ldexp(r.s2 / r.s1, r.p);
+        : ratio_pow2(sigma2, 1.0, r.s1 / r.s2, r.p);
     *bound = bias + noise;
     return UBA_OK;
 }
@@ -468,7 +495,15 @@ sc_recursion_step(scaled *e, double eta, double mu, double L, double sigma2)
 {
     scaled_mul(e, fmax(0.0, fma(-mu, eta, 1.0)));
     if (sigma2 > 0.0 && eta > 0.0) {
-        scaled_add_double(e, (0.5 * sigma2) * (L * eta) * eta);
+        /* (sigma2 / 2) L eta^2 from the mantissas and exponents of its
+         * factors: formed in doubles, a subnormal sigma2 or L eta lost
+         * most of its bits (and the product could over- or underflow) */
+        int es, el, ee, em;
+        const double ms = frexp(sigma2, &es), ml = frexp(L, &el);
+        const double me = frexp(eta, &ee);
+        const double m = frexp(ms * ml * (me * me), &em);
+        scaled_add(e, m, (double)es + (double)el + 2.0 * (double)ee
+                             + (double)em - 1.0);
     }
 }
 
@@ -917,7 +952,9 @@ wc_run(const double *lrs, size_t n, double a, double b, double *work,
         wc_bracket(&st, prev, bs, prev_val, vb.root ? NULL : &vb);
     }
     *log_out = st.best;
-    *x_out = ldexp(st.best_x, k);
+    /* a / 2^k may be subnormal (kappa near 2^1023) and round: keep the
+     * maximiser inside [a, b] */
+    *x_out = fmin(b, fmax(a, ldexp(st.best_x, k)));
 }
 
 /* Checks lrs for the residual functions: finite, |lrs[i]| lam_max <= cap. */
@@ -1170,6 +1207,10 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
     const int k = scale_exponent(b);
     double *sorted = work, *eta = work + n, *cm = work + 2 * n;
     double *ce = work + 3 * n;
+    /* sigma2 as ms 2^es too: a subnormal sigma2 times m1^2 would keep
+     * only the subnormal's bits */
+    int es;
+    const double ms = frexp(sigma2, &es);
     for (size_t t = 0; t < n; t++) {
         eta[t] = ldexp(lrs[t], k);
         sorted[t] = eta[t];
@@ -1177,9 +1218,9 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
          * into mantissa and exponent, so it cannot overflow */
         int e1, e2;
         const double m1 = frexp(lrs[t], &e1);
-        const double c = sigma2 * (m1 * m1);
+        const double c = ms * (m1 * m1);
         cm[t] = frexp(c, &e2);
-        ce[t] = (double)e2 + 2.0 * (double)e1;
+        ce[t] = (double)e2 + 2.0 * (double)e1 + (double)es;
     }
     heap_sort(sorted, n);
     nv_ctx cx = {eta, cm, ce, n};
@@ -1219,7 +1260,9 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
         nv_bracket(&st, prev, bs, vprev, vb);
     }
     *log_out = st.best;
-    *x_out = ldexp(st.best_x, k);
+    /* a / 2^k may be subnormal (kappa near 2^1023) and round: keep the
+     * maximiser inside [a, b] */
+    *x_out = fmin(b, fmax(a, ldexp(st.best_x, k)));
 }
 
 uba_status

@@ -69,7 +69,7 @@ typedef enum uba_status {
     UBA_E_SIGMA2,         /* sigma2: finite, >= 0                          */
     UBA_E_F_GAP,          /* f_gap: finite, >= 0                           */
     UBA_E_DIST2,          /* dist2: finite, >= 0                           */
-    UBA_E_ETA_RANGE,      /* |eta_max|, |eta_min| times lam_max <= 1e100   */
+    UBA_E_ETA_RANGE,      /* |eta_max|, |eta_min| times lam_max <= 5e99    */
     UBA_E_ETA_MAX_L,      /* eta_max: finite, in (0, 1/L]                  */
     UBA_E_PHI_RANGE,      /* phi search range: 0 < phi_lo < phi_hi, finite */
     UBA_E_WORKSPACE,      /* a workspace shorter than its documented size  */
@@ -176,7 +176,9 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
  * kappa = lam_max/lam_min.  `lrs` is any sequence of n step sizes
  * eta_0..eta_{n-1}; on a failure that points at one entry, *bad_index
  * (if not NULL) is the first offending index.  Statuses are checked in
- * the order listed.
+ * the order listed, except that the per-entry statuses of lrs (UBA_E_LRS
+ * and the range or condition status after it) are checked entry by entry:
+ * the first offending entry gives its own status.
  */
 
 /* The largest |lrs[i]| * lam_max the residual functions accept.  A step
@@ -289,7 +291,9 @@ UBA_API size_t uba_optimal_phi_work_size(size_t T);
  * log-spaced scan then Brent's method on log phi.  With eta_max == eta_min
  * the schedule ignores phi and 2*lam_max/lam_min is returned.  Fails with
  * UBA_E_T, UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_SIGMA2,
- * UBA_E_ETA_MAX, UBA_E_ETA_MIN, UBA_E_ETA_RANGE, UBA_E_PHI_RANGE,
+ * UBA_E_ETA_MAX, UBA_E_ETA_MIN, UBA_E_ETA_RANGE (max(|eta_max|,
+ * |eta_min|) * lam_max > UBA_MAX_ETA_LAM / 2 = 5e99: half the residual
+ * functions' cap, room for rounding of the schedule values), UBA_E_PHI_RANGE,
  * UBA_E_NULL or UBA_E_WORKSPACE. */
 UBA_API uba_status uba_optimal_phi(size_t T, double lam_min, double lam_max,
                                    double sigma2, double eta_max,

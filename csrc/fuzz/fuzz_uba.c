@@ -20,6 +20,30 @@
  *   - the _fill forms agree bit for bit with the scalar forms;
  *   - g is non-increasing on [0, T], and eta monotone on each piece.
  *
+ * The theory functions (byte 7 on) get the same treatment: the status is
+ * the one uba.h's text gives (lrs entries checked one by one, the first
+ * offending entry giving its status and *bad_index); outputs and lrs are
+ * untouched on failure; results are finite (-inf only where documented),
+ * Chebyshev steps positive, in [1/lam_max, 1/lam_min] and descending;
+ * phi/kappa and curvature_params bit-exact; the bounds match their
+ * formulas in long double; the worst cases are at least the values at
+ * lam_min and lam_max, and the noisy one is exactly twice the residual for
+ * sigma2 = 0.  Workspaces are malloc'ed to exactly the length passed
+ * (exact, one short, zero or longer), so ASan sees a write past the
+ * documented size, and one short must give UBA_E_WORKSPACE.  The work-size
+ * functions are checked for any n (>= 4n and 85, about 5n-11n, SIZE_MAX
+ * only on overflow, monotone).
+ *
+ * Caps, so that each input runs well under 10 ms (these functions are
+ * O(T log T) or more): MAX_N (64) step sizes for the residual and the
+ * bounds, MAX_NOISY_N (32) for the noisy error, T <= MAX_CHEB_T (4096) for
+ * uba_chebyshev_steps, T^2 * grid points <= OPT_PHI_BUDGET for
+ * uba_optimal_phi and T * (grid points + 200) <= OPT_SC_BUDGET for
+ * uba_optimal_phi_strongly_convex (3 grid points per decade of the phi
+ * range).  A larger valid T is folded into the cap, but only when the call
+ * would run: calls that must fail first (a bad argument, a NULL, a short
+ * workspace) get any T, up to and past 2^53.
+ *
  * A finding is written to build/fuzz/crash-<sha1>; replay it with
  * `build/fuzz/fuzz_uba build/fuzz/crash-<sha1>`, which prints the call
  * (arguments as hex floats) and the clause of the contract it broke.
@@ -663,20 +687,853 @@ fuzz_step_groups(input *in)
     free(next_copy);
 }
 
+/* ---- theory (uba.h, section "Theory") ------------------------------------ */
+
+/* A size_t: small, 16-bit, an edge of the budget and workspace contracts,
+ * or any 64-bit pattern shifted right by 0..63. */
+static size_t
+take_size(input *in)
+{
+    static const uint64_t table[] = {
+        0, 1, 2, 3, 4, 31, 32, 33, 64, 65,
+        UINT64_C(9007199254740991),     /* 2^53 - 1                     */
+        UINT64_C(9007199254740992),     /* 2^53, the largest budget     */
+        UINT64_C(9007199254740993),     /* 2^53 + 1: rounds to 2^53     */
+        UINT64_C(9007199254740994),
+        UINT64_C(1) << 32, UINT64_C(1) << 63,
+        UINT64_MAX / 85, UINT64_MAX / 11, UINT64_MAX / 8,
+        UINT64_MAX / 8 + 1, UINT64_MAX - 1, UINT64_MAX,
+    };
+    const uint8_t mode = take_byte(in);
+    uint64_t v;
+    switch (mode % 4) {
+    case 0:
+        v = take_byte(in);
+        break;
+    case 1:
+        v = (uint64_t)take_byte(in) << 8;
+        v |= take_byte(in);
+        break;
+    case 2:
+        v = table[take_byte(in) % (sizeof table / sizeof table[0])];
+        break;
+    default:
+        v = take_u64(in);
+        v >>= take_byte(in) % 64;
+        break;
+    }
+    return v > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)v;
+}
+
+/* The budget of the theory functions: an integer in [1, 2^53], compared
+ * as an integer (a size_t above 2^53 may round to 2^53 as a double). */
+static int
+valid_budget_size(size_t T)
+{
+    return T >= 1 && (uint64_t)T <= (UINT64_C(1) << 53);
+}
+
+/* Largest sizes one input runs with (each call well under 10 ms; see the
+ * header).  Larger valid sizes are still passed when the call must fail
+ * before it uses them. */
+#define MAX_CHEB_T 4096       /* uba_chebyshev_steps: O(T)               */
+#define MAX_WC_N MAX_N        /* uba_worst_case_residual: O(n log n)     */
+#define MAX_NOISY_N 32        /* uba_worst_case_noisy_error: O(n^2)      */
+#define MAX_BOUND_N MAX_N     /* the three bounds: O(n)                  */
+#define OPT_PHI_BUDGET 4096   /* uba_optimal_phi: grid points * T^2      */
+#define OPT_SC_BUDGET 65536   /* optimal_phi_strongly_convex: points * T */
+
+/* A curvature range: arbitrary, or lam_max derived from lam_min. */
+static void
+take_lam_range(input *in, double *lam_min, double *lam_max)
+{
+    const uint8_t how = take_byte(in);
+    *lam_min = take_double(in);
+    *lam_max = take_double(in);
+    if ((how & 3) == 0) {
+        *lam_max = *lam_min * fabs(*lam_max);  /* kappa = |drawn| */
+    }
+    else if ((how & 3) == 1) {
+        *lam_max = *lam_min;
+    }
+}
+
+/* The status uba.h gives a curvature range (UBA_OK if it is valid). */
+static uba_status
+range_status(double lam_min, double lam_max)
+{
+    if (!(isfinite(lam_min) && lam_min > 0.0)) {
+        return UBA_E_LAM_MIN;
+    }
+    if (!(isfinite(lam_max) && lam_max >= lam_min)) {
+        return UBA_E_LAM_MAX;
+    }
+    if (!isfinite(1.0 / lam_min) || !isfinite(2.0 * (lam_max / lam_min))) {
+        return UBA_E_CURVATURE;
+    }
+    return UBA_OK;
+}
+
+static int
+nonnegative(double x)
+{
+    return isfinite(x) && x >= 0.0;
+}
+
+/* n step sizes: arbitrary doubles, or q * scale with q in [0, 2) (steps
+ * around a condition's edge, e.g. scale = 1/L or 1/lam_max). */
+/* 1/x, or 1 for x == 0 (the harness runs with float-divide-by-zero). */
+static double
+inverse(double x)
+{
+    return x != 0.0 ? 1.0 / x : 1.0;
+}
+
+static double *
+take_lrs(input *in, size_t n, double scale)
+{
+    double *lrs = malloc((n > 0 ? n : 1) * sizeof *lrs);
+    REQUIRE(lrs != NULL);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t how = take_byte(in);
+        lrs[i] = (how & 1) ? take_double(in) : scale * ((how >> 1) / 64.0);
+    }
+    return lrs;
+}
+
+static double *
+copy_of(const double *a, size_t n)
+{
+    double *c = malloc((n > 0 ? n : 1) * sizeof *c);
+    REQUIRE(c != NULL);
+    memcpy(c, a, n * sizeof *a);
+    return c;
+}
+
+/* The status of a per-entry check of lrs: the first entry that is not
+ * finite gives E_LRS, the first outside the range the other status; the
+ * index of that entry goes to *first. */
+typedef int (*entry_ok)(double e, double arg);
+
+static uba_status
+entries_status(const double *lrs, size_t n, entry_ok ok, double arg,
+               uba_status range_code, size_t *first)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(lrs[i])) {
+            *first = i;
+            return UBA_E_LRS;
+        }
+        if (!ok(lrs[i], arg)) {
+            *first = i;
+            return range_code;
+        }
+    }
+    return UBA_OK;
+}
+
+static int
+within_eta_lam(double e, double lam_max)
+{
+    return fabs(e) * lam_max <= UBA_MAX_ETA_LAM;
+}
+
+static int
+within_step_limit(double e, double limit)
+{
+    return e >= 0.0 && e <= limit;
+}
+
+/* a <= b within a relative tolerance (for sums of logs). */
+static int
+at_most(double a, double b, double rel)
+{
+    return a <= b + rel * (1.0 + fabs(b));
+}
+
+static double
+log_add(double a, double b)
+{
+    if (a < b) {
+        const double t = a;
+        a = b;
+        b = t;
+    }
+    if (b == -D_INF) {
+        return a;
+    }
+    return a + log1p(exp(b - a));
+}
+
+/* log of the noisy-quadratic error at lam, term by term in the log. */
+static double
+ref_log_noisy(const double *lrs, size_t n, double lam, double sigma2)
+{
+    double v = 0.0;
+    for (size_t t = 0; t < n; t++) {
+        const double f = fma(-lrs[t], lam, 1.0);
+        v = 2.0 * log(fabs(f)) + v;
+        if (sigma2 > 0.0 && lrs[t] != 0.0) {
+            v = log_add(v, log(sigma2) + 2.0 * log(fabs(lrs[t])));
+        }
+    }
+    return v;
+}
+
+static void
+fuzz_chebyshev(input *in)
+{
+    size_t T = take_size(in);
+    double lam_min, lam_max;
+    take_lam_range(in, &lam_min, &lam_max);
+    const uint8_t flags = take_byte(in);
+    const int null_out = (flags & 15) == 0;
+    uba_status expected = !valid_budget_size(T) ? UBA_E_T
+                                                : range_status(lam_min,
+                                                               lam_max);
+    if (expected == UBA_OK && null_out) {
+        expected = UBA_E_NULL;
+    }
+    if (expected == UBA_OK && T > MAX_CHEB_T) {
+        T = 1 + T % MAX_CHEB_T;
+    }
+    /* The buffer: T doubles when the call may write (ASan sees an
+     * overrun), else a few. */
+    const size_t len = expected == UBA_OK ? T : 4;
+    double *out = malloc(len * sizeof *out);
+    REQUIRE(out != NULL);
+    for (size_t i = 0; i < len; i++) {
+        out[i] = -9.0;
+    }
+    CONTEXT("uba_chebyshev_steps(T=%zu, lam_min=%a, lam_max=%a, flags=%u)",
+            T, lam_min, lam_max, (unsigned)flags);
+    const uba_status s = uba_chebyshev_steps(T, lam_min, lam_max,
+                                             null_out ? NULL : out);
+    REQUIRE(s == expected);
+    if (s != UBA_OK) {
+        for (size_t i = 0; i < len; i++) {
+            REQUIRE(same_bits(out[i], -9.0));
+        }
+    }
+    else {
+        const double hi = 1.0 / lam_min, lo = 1.0 / lam_max;
+        for (size_t k = 0; k < T; k++) {
+            REQUIRE(isfinite(out[k]) && out[k] > 0.0);
+            /* in [1/lam_max, 1/lam_min], descending (to rounding) */
+            REQUIRE(out[k] <= hi * (1.0 + 4 * DBL_EPSILON));
+            REQUIRE(out[k] >= lo * (1.0 - 4 * DBL_EPSILON)
+                    - 2 * 4.9406564584124654e-324);  /* lo may be subnormal */
+            if (k > 0) {
+                REQUIRE(out[k] <= out[k - 1] * (1.0 + 4 * DBL_EPSILON));
+            }
+        }
+    }
+    /* The log residual: O(1), so any valid T at all. */
+    size_t T2 = take_size(in);
+    double lr = 5.0;
+    const int null_lr = (flags & 0xf0) == 0;
+    uba_status e2 = !valid_budget_size(T2) ? UBA_E_T
+                                           : range_status(lam_min, lam_max);
+    if (e2 == UBA_OK && null_lr) {
+        e2 = UBA_E_NULL;
+    }
+    CONTEXT("uba_chebyshev_log_residual(T=%zu, lam_min=%a, lam_max=%a, "
+            "flags=%u)", T2, lam_min, lam_max, (unsigned)flags);
+    const uba_status s2 = uba_chebyshev_log_residual(T2, lam_min, lam_max,
+                                                     null_lr ? NULL : &lr);
+    REQUIRE(s2 == e2);
+    if (s2 != UBA_OK) {
+        REQUIRE(same_bits(lr, 5.0));
+    }
+    else if (lam_min == lam_max) {
+        REQUIRE(lr == -D_INF);
+    }
+    else {
+        /* 1/T_T(x) is in (0, 1]: its log is finite and <= 0 */
+        REQUIRE(isfinite(lr) && lr <= 4 * DBL_EPSILON);
+    }
+    free(out);
+}
+
+static void
+fuzz_phi_kappa(input *in)
+{
+    const double kappa = take_double(in), phi = take_double(in);
+    const uint8_t flags = take_byte(in);
+    double got = 77.0;
+    CONTEXT("uba_phi_from_kappa(kappa=%a, flags=%u)", kappa,
+            (unsigned)flags);
+    uba_status s = uba_phi_from_kappa(kappa, (flags & 1) ? NULL : &got);
+    if (!(isfinite(kappa) && kappa >= 1.0 && isfinite(2.0 * kappa))) {
+        REQUIRE(s == UBA_E_KAPPA);
+    }
+    else if (flags & 1) {
+        REQUIRE(s == UBA_E_NULL);
+    }
+    else {
+        REQUIRE(s == UBA_OK && same_bits(got, 2.0 * kappa));
+        double back = 0.0;
+        REQUIRE(uba_kappa_from_phi(got, &back) == UBA_OK);
+        REQUIRE(same_bits(back, kappa));
+    }
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(got, 77.0));
+    }
+    got = 77.0;
+    CONTEXT("uba_kappa_from_phi(phi=%a, flags=%u)", phi, (unsigned)flags);
+    s = uba_kappa_from_phi(phi, (flags & 2) ? NULL : &got);
+    if (!(isfinite(phi) && phi >= 2.0)) {
+        REQUIRE(s == UBA_E_PHI_KAPPA);
+    }
+    else if (flags & 2) {
+        REQUIRE(s == UBA_E_NULL);
+    }
+    else {
+        REQUIRE(s == UBA_OK && same_bits(got, 0.5 * phi));
+        REQUIRE(isfinite(got) && got >= 1.0);
+    }
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(got, 77.0));
+    }
+}
+
+static void
+fuzz_curvature_params(input *in)
+{
+    double lam_min, lam_max;
+    take_lam_range(in, &lam_min, &lam_max);
+    const uint8_t flags = take_byte(in);
+    double v[3] = {11.0, 12.0, 13.0};
+    const int which_null = (flags & 3) == 0 ? (flags >> 2) % 3 : -1;
+    CONTEXT("uba_curvature_params(lam_min=%a, lam_max=%a, flags=%u)",
+            lam_min, lam_max, (unsigned)flags);
+    const uba_status s = uba_curvature_params(
+        lam_min, lam_max, which_null == 0 ? NULL : &v[0],
+        which_null == 1 ? NULL : &v[1], which_null == 2 ? NULL : &v[2]);
+    uba_status expected = range_status(lam_min, lam_max);
+    if (expected == UBA_OK && which_null >= 0) {
+        expected = UBA_E_NULL;
+    }
+    REQUIRE(s == expected);
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(v[0], 11.0) && same_bits(v[1], 12.0)
+                && same_bits(v[2], 13.0));
+        return;
+    }
+    REQUIRE(same_bits(v[0], 1.0 / lam_min));
+    REQUIRE(same_bits(v[1], 1.0 / lam_max));
+    REQUIRE(same_bits(v[2], 2.0 * (lam_max / lam_min)));
+    REQUIRE(isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]));
+    REQUIRE(v[2] >= 2.0);
+}
+
+/* The workspace-size functions, for any n or T. */
+static void
+check_work_sizes(size_t n)
+{
+    const size_t w = uba_worst_case_work_size(n);
+    CONTEXT("uba_worst_case_work_size(n=%zu) = %zu", n, w);
+    REQUIRE(w >= 85);
+    if (w != SIZE_MAX) {
+        REQUIRE(w / 4 >= n);  /* at least 4n */
+        if (n <= SIZE_MAX / 16) {
+            REQUIRE(w <= 12 * n + 86);  /* "about 5n to 11n" */
+        }
+    }
+    else {
+        REQUIRE(n > SIZE_MAX / 12);  /* SIZE_MAX only on overflow */
+    }
+    if (n < SIZE_MAX) {
+        REQUIRE(uba_worst_case_work_size(n + 1) >= w);  /* monotone */
+    }
+    const size_t o = uba_optimal_phi_work_size(n);
+    CONTEXT("uba_optimal_phi_work_size(T=%zu) = %zu", n, o);
+    REQUIRE(o >= n && o > 0);
+    if (w == SIZE_MAX) {
+        REQUIRE(o == SIZE_MAX);  /* overflow is reported, not wrapped */
+    }
+}
+
+/* A workspace of exactly `len` doubles (ASan catches any write past it). */
+static double *
+workspace(size_t len)
+{
+    double *w = malloc((len > 0 ? len : 1) * sizeof *w);
+    REQUIRE(w != NULL);
+    for (size_t i = 0; i < len; i++) {
+        w[i] = D_NAN;  /* a workspace is output only: garbage in */
+    }
+    return w;
+}
+
+/* The workspace length to pass: exact, one short, zero, or generous. */
+static size_t
+work_length(uint8_t how, size_t need)
+{
+    switch (how & 3) {
+    case 0:
+    case 1:
+        return need;
+    case 2:
+        return need - 1;
+    default:
+        return (how & 4) ? 0 : need + (how >> 3);
+    }
+}
+
+/* uba_worst_case_residual and uba_worst_case_noisy_error (noisy != 0). */
+static void
+fuzz_worst_case(input *in, int noisy)
+{
+    check_work_sizes(take_size(in));
+    double lam_min, lam_max;
+    take_lam_range(in, &lam_min, &lam_max);
+    const double sigma2 = noisy ? take_double(in) : 0.0;
+    const uint8_t flags = take_byte(in), whow = take_byte(in);
+    const size_t cap = noisy ? MAX_NOISY_N : MAX_WC_N;
+    const size_t n = take_byte(in) % (cap + 1);
+    double *lrs = take_lrs(in, n, inverse(lam_max));
+    double *copy = copy_of(lrs, n);
+    const size_t need = uba_worst_case_work_size(n);
+    const size_t wlen = work_length(whow, need);
+    double *work = workspace(wlen);
+    /* bits 0-2: one NULL pointer (lrs, work, result, lam_at, bad) */
+    const int which_null = (flags & 7) < 5 ? -1 : (flags >> 3) % 5;
+    double result = 3.0, lam_at = 4.0;
+    size_t bad = (size_t)-1;
+    CONTEXT("%s(n=%zu, lam_min=%a, lam_max=%a, sigma2=%a, work_len=%zu "
+            "of %zu, flags=%u, lrs[0]=%a)", noisy ? "uba_worst_case_noisy_error"
+            : "uba_worst_case_residual", n, lam_min, lam_max, sigma2, wlen,
+            need, (unsigned)flags, n > 0 ? lrs[0] : 0.0);
+    const double *a_lrs = which_null == 0 ? NULL : lrs;
+    double *a_work = which_null == 1 ? NULL : work;
+    double *a_res = which_null == 2 ? NULL : &result;
+    double *a_at = which_null == 3 ? NULL : &lam_at;
+    size_t *a_bad = which_null == 4 ? NULL : &bad;
+    const uba_status s = noisy
+        ? uba_worst_case_noisy_error(a_lrs, n, lam_min, lam_max, sigma2,
+                                     a_work, wlen, a_res, a_at, a_bad)
+        : uba_worst_case_residual(a_lrs, n, lam_min, lam_max, a_work, wlen,
+                                  a_res, a_at, a_bad);
+    size_t first = n;
+    uba_status expected = range_status(lam_min, lam_max);
+    if (expected == UBA_OK && noisy && !nonnegative(sigma2)) {
+        expected = UBA_E_SIGMA2;
+    }
+    if (expected == UBA_OK) {
+        if (n == 0) {
+            expected = UBA_E_LRS_EMPTY;
+        }
+        else if (which_null >= 0 && which_null <= 2) {
+            expected = UBA_E_NULL;
+        }
+        else if (wlen < need) {
+            expected = UBA_E_WORKSPACE;
+        }
+        else {
+            expected = entries_status(copy, n, within_eta_lam, lam_max,
+                                      UBA_E_LRS_RANGE, &first);
+        }
+    }
+    REQUIRE(s == expected);
+    REQUIRE(memcmp(lrs, copy, n * sizeof *lrs) == 0);  /* lrs is const */
+    if (s == UBA_E_LRS || s == UBA_E_LRS_RANGE) {
+        REQUIRE(which_null == 4 || bad == first);
+    }
+    else {
+        REQUIRE(bad == (size_t)-1);
+    }
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(result, 3.0) && same_bits(lam_at, 4.0));
+    }
+    else {
+        /* -inf only for an exact zero, which needs lam_min == lam_max */
+        REQUIRE(isfinite(result) || (result == -D_INF && lam_min == lam_max));
+        if (which_null != 3) {
+            REQUIRE(lam_at >= lam_min && lam_at <= lam_max);
+        }
+        else {
+            REQUIRE(same_bits(lam_at, 4.0));
+        }
+        /* the maximum is at least the value at either end */
+        const double fa = noisy ? ref_log_noisy(copy, n, lam_min, sigma2)
+                                : 0.5 * ref_log_noisy(copy, n, lam_min, 0.0);
+        const double fb = noisy ? ref_log_noisy(copy, n, lam_max, sigma2)
+                                : 0.5 * ref_log_noisy(copy, n, lam_max, 0.0);
+        REQUIRE(at_most(fa, result, 1e-9) || fa == -D_INF);
+        REQUIRE(at_most(fb, result, 1e-9) || fb == -D_INF);
+        if (noisy && sigma2 == 0.0) {
+            /* exactly twice the log residual */
+            double r = 0.0;
+            REQUIRE(uba_worst_case_residual(copy, n, lam_min, lam_max, work,
+                                            wlen, &r, NULL, NULL) == UBA_OK);
+            REQUIRE(same_bits(result, 2.0 * r));
+        }
+    }
+    free(lrs);
+    free(copy);
+    free(work);
+}
+
+static int
+sum_fits(long double x)
+{
+    return x <= (long double)DBL_MAX * 0.5L;
+}
+
+/* |got - want| small relative to want (want in double range). */
+static int
+close_to(double got, long double want, long double rel)
+{
+    if (want > (long double)DBL_MAX) {
+        return isinf(got) || (long double)got >= (long double)DBL_MAX
+            * (1.0L - rel);
+    }
+    const long double err = fabsl((long double)got - want);
+    return err <= rel * want + 0x1p-1000L;
+}
+
+/* Bounds (a), (b), (c): kind 0, 1, 2. */
+static void
+fuzz_bound(input *in, int kind)
+{
+    const double L = take_double(in);
+    double mu = kind == 2 ? take_double(in) : 0.0;
+    const double sigma2 = take_double(in), gap = take_double(in);
+    const uint8_t flags = take_byte(in);
+    if (kind == 2 && (flags & 0x40) && isfinite(L)) {
+        mu = L * (fabs(mu) / (1.0 + fabs(mu)));  /* a mu in [0, L] */
+    }
+    const size_t n = take_byte(in) % (MAX_BOUND_N + 1);
+    double *lrs = take_lrs(in, n, inverse(L));
+    double *copy = copy_of(lrs, n);
+    const int null_lrs = (flags & 7) == 1, null_out = (flags & 7) == 2;
+    const int null_bad = (flags & 0x08) != 0;
+    double bound = 6.0;
+    size_t bad = (size_t)-1;
+    static const char *const names[] = {
+        "uba_bound_nonconvex", "uba_bound_convex", "uba_bound_strongly_convex"
+    };
+    CONTEXT("%s(n=%zu, mu=%a, L=%a, sigma2=%a, gap=%a, flags=%u, "
+            "lrs[0]=%a)", names[kind], n, mu, L, sigma2, gap,
+            (unsigned)flags, n > 0 ? lrs[0] : 0.0);
+    const double *a_lrs = null_lrs ? NULL : lrs;
+    double *a_out = null_out ? NULL : &bound;
+    size_t *a_bad = null_bad ? NULL : &bad;
+    uba_status s;
+    if (kind == 0) {
+        s = uba_bound_nonconvex(a_lrs, n, L, sigma2, gap, a_out, a_bad);
+    }
+    else if (kind == 1) {
+        s = uba_bound_convex(a_lrs, n, L, sigma2, gap, a_out, a_bad);
+    }
+    else {
+        s = uba_bound_strongly_convex(a_lrs, n, mu, L, sigma2, gap, a_out,
+                                      a_bad);
+    }
+    /* the oracle, in the order uba.h lists */
+    /* 1/(2L), 1/L */
+    const double limit = (kind == 1 ? 0.5 : 1.0) * inverse(L);
+    size_t first = n;
+    uba_status expected = UBA_OK;
+    if (!(isfinite(L) && L > 0.0)) {
+        expected = UBA_E_L;
+    }
+    else if (kind == 2 && !(isfinite(mu) && mu > 0.0 && mu <= L)) {
+        expected = UBA_E_MU;
+    }
+    else if (!nonnegative(sigma2)) {
+        expected = UBA_E_SIGMA2;
+    }
+    else if (!nonnegative(gap)) {
+        expected = kind == 1 ? UBA_E_DIST2 : UBA_E_F_GAP;
+    }
+    else if (n == 0) {
+        expected = UBA_E_LRS_EMPTY;
+    }
+    else if (null_lrs || null_out) {
+        expected = UBA_E_NULL;
+    }
+    else {
+        expected = entries_status(copy, n, within_step_limit, limit,
+                                  UBA_E_STEP_CONDITION, &first);
+        if (expected == UBA_OK && kind != 2) {
+            int any = 0;
+            for (size_t i = 0; i < n; i++) {
+                any |= copy[i] > 0.0;
+            }
+            if (!any) {
+                expected = UBA_E_LRS_ZERO;
+            }
+        }
+    }
+    REQUIRE(s == expected);
+    REQUIRE(memcmp(lrs, copy, n * sizeof *lrs) == 0);
+    if (s == UBA_E_LRS || s == UBA_E_STEP_CONDITION) {
+        REQUIRE(null_bad || bad == first);
+    }
+    else {
+        REQUIRE(bad == (size_t)-1);
+    }
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(bound, 6.0));
+    }
+    else {
+        REQUIRE(!isnan(bound) && bound >= 0.0);
+        /* the formula of uba.h in long double (wider exponent range) */
+        long double want;
+        if (kind < 2) {
+            long double s1 = 0.0L, s2 = 0.0L;
+            for (size_t i = 0; i < n; i++) {
+                s1 += (long double)copy[i];
+                s2 += (long double)copy[i] * (long double)copy[i];
+            }
+            want = kind == 0
+                ? (2.0L * (long double)gap + (long double)L * (long double)sigma2 * s2) / s1
+                : ((long double)gap + (long double)sigma2 * s2) / s1;
+        }
+        else {
+            want = (long double)gap;
+            for (size_t i = 0; i < n; i++) {
+                const long double e = (long double)copy[i];
+                /* 1 - mu eta with one rounding: near mu eta = 1 it is
+                 * tiny, and a long double product would not be exact */
+                const double f1 = fma(-mu, copy[i], 1.0);
+                const long double f = f1 < 0.0 ? 0.0L : (long double)f1;
+                want = f * want
+                    + 0.5L * (long double)sigma2 * (long double)L * e * e;
+            }
+        }
+        const size_t len = strlen(context);
+        snprintf(context + len, sizeof context - len, " = %a, want %La",
+                 bound, want);
+        if (sum_fits(want)) {
+            REQUIRE(isfinite(bound));
+        }
+        REQUIRE(close_to(bound, want, 1e-9L));
+    }
+    free(lrs);
+    free(copy);
+}
+
+/* Grid points of the phi minimisers' scan (3 per decade, at least 3). */
+static double
+phi_grid_points(double phi_lo, double phi_hi)
+{
+    return fmax(3.0, ceil(3.0 * (log(phi_hi) - log(phi_lo)) / log(10.0))
+                + 1.0);
+}
+
+static int
+valid_phi_range(double lo, double hi)
+{
+    return isfinite(lo) && isfinite(hi) && lo > 0.0 && lo < hi;
+}
+
+static void
+fuzz_optimal_phi(input *in)
+{
+    size_t T = take_size(in);
+    double lam_min, lam_max;
+    take_lam_range(in, &lam_min, &lam_max);
+    const double sigma2 = take_double(in);
+    double eta_max = take_double(in), eta_min = take_double(in);
+    const double phi_lo = take_double(in), phi_hi = take_double(in);
+    const uint8_t flags = take_byte(in), whow = take_byte(in);
+    if ((flags & 0x30) == 0x10 && isfinite(lam_min) && lam_min > 0.0) {
+        eta_max = 1.0 / lam_min;  /* the curvature parameters */
+        eta_min = inverse(lam_max);
+    }
+    else if ((flags & 0x30) == 0x20) {
+        eta_min = eta_max;       /* a constant schedule */
+    }
+    const int which_null = (flags & 7) < 5 ? -1 : (flags >> 6) % 3;
+    uba_status expected = UBA_OK;
+    if (!valid_budget_size(T)) {
+        expected = UBA_E_T;
+    }
+    else if ((expected = range_status(lam_min, lam_max)) != UBA_OK) {
+    }
+    else if (!nonnegative(sigma2)) {
+        expected = UBA_E_SIGMA2;
+    }
+    else if (!isfinite(eta_max)) {
+        expected = UBA_E_ETA_MAX;
+    }
+    else if (!isfinite(eta_min)) {
+        expected = UBA_E_ETA_MIN;
+    }
+    else if (!(fabs(eta_max) * lam_max <= 0.5 * UBA_MAX_ETA_LAM
+               && fabs(eta_min) * lam_max <= 0.5 * UBA_MAX_ETA_LAM)) {
+        expected = UBA_E_ETA_RANGE;
+    }
+    else if (!valid_phi_range(phi_lo, phi_hi)) {
+        expected = UBA_E_PHI_RANGE;
+    }
+    else if (which_null >= 0) {
+        expected = UBA_E_NULL;
+    }
+    /* Keep the run short: T^2 * grid points <= OPT_PHI_BUDGET, unless the
+     * workspace is to be short (then any valid T: the call must fail). */
+    size_t need = uba_optimal_phi_work_size(T);
+    size_t wlen;
+    if (expected == UBA_OK) {
+        const double pts = phi_grid_points(phi_lo, phi_hi);
+        size_t cap = (size_t)sqrt(OPT_PHI_BUDGET / pts);
+        cap = cap < 1 ? 1 : cap;
+        if ((whow & 3) == 2 && (whow & 4)) {
+            wlen = T > cap ? 64 : need - 1;  /* short: any T */
+        }
+        else {
+            if (T > cap) {
+                T = 1 + T % cap;
+                need = uba_optimal_phi_work_size(T);
+            }
+            wlen = work_length(whow, need);
+        }
+        if (wlen < need) {
+            expected = UBA_E_WORKSPACE;
+        }
+    }
+    else {
+        wlen = work_length(whow, T <= 64 ? need : 64);
+    }
+    double *work = workspace(wlen);
+    double phi = 8.0, obj = 9.0;
+    CONTEXT("uba_optimal_phi(T=%zu, lam_min=%a, lam_max=%a, sigma2=%a, "
+            "eta_max=%a, eta_min=%a, phi_lo=%a, phi_hi=%a, work_len=%zu of "
+            "%zu, flags=%u)", T, lam_min, lam_max, sigma2, eta_max, eta_min,
+            phi_lo, phi_hi, wlen, need, (unsigned)flags);
+    const uba_status s = uba_optimal_phi(T, lam_min, lam_max, sigma2,
+                                         eta_max, eta_min, phi_lo, phi_hi,
+                                         which_null == 0 ? NULL : work, wlen,
+                                         which_null == 1 ? NULL : &phi,
+                                         which_null == 2 ? NULL : &obj);
+    REQUIRE(s == expected);
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(phi, 8.0) && same_bits(obj, 9.0));
+    }
+    else {
+        REQUIRE(isfinite(obj));
+        if (eta_max == eta_min) {
+            REQUIRE(same_bits(phi, 2.0 * (lam_max / lam_min)));
+        }
+        else {
+            REQUIRE(phi >= phi_lo && phi <= phi_hi);
+        }
+    }
+    free(work);
+}
+
+static void
+fuzz_optimal_phi_sc(input *in)
+{
+    size_t T = take_size(in);
+    const double L = take_double(in);
+    double mu = take_double(in);
+    const double sigma2 = take_double(in), f_gap = take_double(in);
+    double eta_max = take_double(in);
+    const double phi_lo = take_double(in), phi_hi = take_double(in);
+    const uint8_t flags = take_byte(in);
+    if ((flags & 0x10) && isfinite(L)) {
+        mu = L * fabs(mu) / (1.0 + fabs(mu));
+    }
+    if ((flags & 0x20) && isfinite(L) && L > 0.0) {
+        eta_max = (1.0 / L) * ((flags >> 6) + 1) / 4.0;  /* up to 1/L */
+    }
+    const int which_null = (flags & 7) == 1 ? 0 : ((flags & 7) == 2 ? 1 : -1);
+    uba_status expected = UBA_OK;
+    if (!valid_budget_size(T)) {
+        expected = UBA_E_T;
+    }
+    else if (!(isfinite(L) && L > 0.0)) {
+        expected = UBA_E_L;
+    }
+    else if (!(isfinite(mu) && mu > 0.0 && mu <= L)) {
+        expected = UBA_E_MU;
+    }
+    else if (!nonnegative(sigma2)) {
+        expected = UBA_E_SIGMA2;
+    }
+    else if (!nonnegative(f_gap)) {
+        expected = UBA_E_F_GAP;
+    }
+    else if (!(isfinite(eta_max) && eta_max > 0.0 && eta_max <= 1.0 / L)) {
+        expected = UBA_E_ETA_MAX_L;
+    }
+    else if (!valid_phi_range(phi_lo, phi_hi)) {
+        expected = UBA_E_PHI_RANGE;
+    }
+    else if (which_null >= 0) {
+        expected = UBA_E_NULL;
+    }
+    if (expected == UBA_OK) {
+        /* O(T) per trial: T * grid points <= OPT_SC_BUDGET */
+        const double pts = phi_grid_points(phi_lo, phi_hi);
+        const size_t cap = (size_t)fmax(1.0, OPT_SC_BUDGET / (pts + 200.0));
+        if (T > cap) {
+            T = 1 + T % cap;
+        }
+    }
+    double phi = 8.0, bound = 9.0;
+    CONTEXT("uba_optimal_phi_strongly_convex(T=%zu, mu=%a, L=%a, sigma2=%a, "
+            "f_gap=%a, eta_max=%a, phi_lo=%a, phi_hi=%a, flags=%u)", T, mu,
+            L, sigma2, f_gap, eta_max, phi_lo, phi_hi, (unsigned)flags);
+    const uba_status s = uba_optimal_phi_strongly_convex(
+        T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi,
+        which_null == 0 ? NULL : &phi, which_null == 1 ? NULL : &bound);
+    REQUIRE(s == expected);
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(phi, 8.0) && same_bits(bound, 9.0));
+        return;
+    }
+    REQUIRE(phi >= phi_lo && phi <= phi_hi);
+    REQUIRE(!isnan(bound) && bound >= 0.0);
+    if (f_gap == 0.0 && sigma2 == 0.0) {
+        REQUIRE(same_bits(phi, phi_lo) && bound == 0.0);
+        return;
+    }
+    /* bound (c) is at most f_gap + (sigma2 / (2 L)) T: finite if that is */
+    if (sum_fits((long double)f_gap
+                 + 0.5L * (long double)sigma2 / (long double)L
+                 * (long double)T)) {
+        REQUIRE(isfinite(bound));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     input in = {data, size};
-    switch (take_byte(&in) % 7) {
+    switch (take_byte(&in) % 16) {
     case 0: fuzz_strerror(&in); break;
     case 1: fuzz_shape(&in); break;
     case 2: fuzz_shape_fill(&in); break;
     case 3: fuzz_params_and_eta(&in); break;
     case 4: fuzz_eta_fill(&in); break;
     case 5: fuzz_monotone(&in); break;
-    default: fuzz_step_groups(&in); break;
+    case 6: fuzz_step_groups(&in); break;
+    case 7: fuzz_chebyshev(&in); break;
+    case 8: fuzz_phi_kappa(&in); break;
+    case 9: fuzz_curvature_params(&in); break;
+    case 10: fuzz_worst_case(&in, 0); break;
+    case 11: fuzz_worst_case(&in, 1); break;
+    case 12: fuzz_bound(&in, 0); break;
+    case 13: fuzz_bound(&in, 1); break;
+    case 14: fuzz_bound(&in, 2); break;
+    default:
+        if (take_byte(&in) & 1) {
+            fuzz_optimal_phi(&in);
+        }
+        else {
+            fuzz_optimal_phi_sc(&in);
+        }
+        break;
     }
+#ifdef FUZZ_TRACE
+    fprintf(stderr, "last call: %s\n", context);  /* -DFUZZ_TRACE */
+#endif
     return 0;
 }

@@ -8,8 +8,26 @@ import struct
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
-# Entry points (first byte, modulo 7), as in LLVMFuzzerTestOneInput.
-STRERROR, SHAPE, SHAPE_FILL, PARAMS_ETA, ETA_FILL, MONOTONE, STEP = range(7)
+# Entry points (first byte, modulo 16), as in LLVMFuzzerTestOneInput.
+(STRERROR, SHAPE, SHAPE_FILL, PARAMS_ETA, ETA_FILL, MONOTONE, STEP,
+ CHEBYSHEV, PHI_KAPPA, CURVATURE, RESIDUAL, NOISY, NONCONVEX, CONVEX,
+ STRONGLY_CONVEX, OPTIMAL) = range(16)
+OPT_PHI, OPT_SC = b"\x01", b"\x00"  # the byte after OPTIMAL picks one
+
+
+def size(n: int) -> bytes:
+    """A size_t as take_size's 16-bit mode (mode 1)."""
+    return bytes([1, n >> 8, n & 0xFF])
+
+
+def lam(lo: float, hi: float) -> bytes:
+    """A curvature range as take_lam_range's arbitrary pair."""
+    return b"\x02" + d(lo) + d(hi)
+
+
+def steps(*xs: float) -> bytes:
+    """n step sizes as take_lrs's arbitrary entries."""
+    return bytes([len(xs)]) + b"".join(b"\x01" + d(x) for x in xs)
 
 
 def d(x: float) -> bytes:
@@ -67,6 +85,40 @@ SEEDS = {
     + d(0.0),
     "step_bad_lr": bytes([STEP]) + d(10.0) + d(2.0) + d(0.0) + d(0.0) + b"\x01"
     + d(0.0) + d(3.0) + b"\x00\x00\x01" + d(0.1) + d(0.0) + b"\x11" + d(INF),
+    # theory
+    "chebyshev": bytes([CHEBYSHEV]) + size(16) + lam(1.0, 100.0) + b"\x11"
+    + size(1000),
+    "chebyshev_huge_T": bytes([CHEBYSHEV]) + bytes([2, 12]) + lam(1.0, 10.0)
+    + b"\x11" + bytes([2, 11]),
+    "chebyshev_top_of_range": bytes([CHEBYSHEV]) + size(5) + b"\x01"
+    + edge(26) + edge(26) + b"\x11" + size(3),
+    "phi_kappa": bytes([PHI_KAPPA]) + d(50.0) + d(1.5) + b"\x00",
+    "curvature_params": bytes([CURVATURE]) + lam(0.5, 2.0) + b"\x01",
+    "residual": bytes([RESIDUAL]) + size(40) + lam(1.0, 10.0) + b"\x00\x00"
+    + steps(1.0, 0.5, 0.2, 0.1, 0.15),
+    "residual_short_work": bytes([RESIDUAL]) + size(0) + lam(1.0, 10.0)
+    + b"\x00\x02" + steps(1.0, 0.5),
+    "residual_bad_range": bytes([RESIDUAL]) + size(7) + lam(1.0, 10.0)
+    + b"\x00\x00" + steps(0.1, 1e101, float("nan")),
+    "noisy": bytes([NOISY]) + size(3) + lam(1.0, 10.0) + d(1e-2) + b"\x00\x00"
+    + steps(0.9, 0.5, 0.3, 0.1),
+    "noisy_no_noise": bytes([NOISY]) + size(3) + lam(1.0, 10.0) + d(0.0)
+    + b"\x00\x01" + steps(0.9, 0.5),
+    "bound_nonconvex": bytes([NONCONVEX]) + d(2.0) + d(0.1) + d(1.0) + b"\x00"
+    + steps(0.5, 0.25, 0.1),
+    "bound_convex_condition": bytes([CONVEX]) + d(2.0) + d(0.1) + d(1.0)
+    + b"\x00" + steps(0.2, 0.3),
+    "bound_strongly_convex": bytes([STRONGLY_CONVEX]) + d(2.0) + d(0.5)
+    + d(0.1) + d(1.0) + b"\x00" + steps(0.5, 0.25, 0.0),
+    "optimal_phi": bytes([OPTIMAL]) + OPT_PHI + size(8) + lam(1.0, 30.0)
+    + d(1e-3) + d(1.0) + d(1.0 / 30) + d(1.0) + d(1e3) + b"\x00\x00",
+    "optimal_phi_constant": bytes([OPTIMAL]) + OPT_PHI + size(4) + lam(1.0, 30.0)
+    + d(0.0) + d(0.5) + d(0.5) + d(1e-6) + d(1e8) + b"\x00\x01",
+    "optimal_phi_short_work": bytes([OPTIMAL]) + OPT_PHI + size(4)
+    + lam(1.0, 30.0) + d(0.0) + d(1.0) + d(0.1) + d(1.0) + d(10.0)
+    + b"\x00\x02",
+    "optimal_phi_sc": bytes([OPTIMAL]) + OPT_SC + size(100) + d(1.0) + d(0.01)
+    + d(1e-2) + d(1.0) + d(1.0) + d(1e-6) + d(1e8) + b"\x00",
 }
 
 

@@ -681,6 +681,137 @@ optimal_phi_strongly_convex_minimises_bound_c(void)
                                           NULL, &b) == UBA_E_NULL);
 }
 
+/* Fuzzer finding: a size_t budget was checked as (double)T <= 2^53, and
+ * 2^53 + 1 rounds to 2^53, so T = 2^53 + 1 passed as valid (and
+ * uba_chebyshev_steps went on to write 2^53 + 1 doubles). */
+static void
+budget_just_above_2_53_is_refused(void)
+{
+#if SIZE_MAX > 0xffffffffu
+    const size_t over = ((size_t)1 << 53) + 1;
+    double out[4] = {7, 7, 7, 7}, v = 7, phi = 7, obj = 7;
+    double work[64];
+    CHECK(uba_chebyshev_steps(over, 1, 10, out) == UBA_E_T);
+    CHECK_EQ(out[0], 7);
+    CHECK(uba_chebyshev_log_residual(over, 1, 10, &v) == UBA_E_T);
+    CHECK_EQ(v, 7);
+    CHECK(uba_chebyshev_log_residual(over + 2, 1, 10, &v) == UBA_E_T);
+    CHECK(uba_chebyshev_log_residual((size_t)1 << 53, 1, 10, &v)
+          == UBA_OK);
+    CHECK(uba_optimal_phi(over, 1, 10, 0, 1, 0.1, 1e-6, 1e8, work, 64,
+                          &phi, &obj) == UBA_E_T);
+    CHECK(uba_optimal_phi_strongly_convex(over, 0.1, 1, 0, 1, 1, 1e-6, 1e8,
+                                          &phi, &obj) == UBA_E_T);
+    CHECK_EQ(phi, 7);
+    CHECK_EQ(obj, 7);
+#endif
+}
+
+/* Fuzzer findings: curvature ranges at the top of double range.  The
+ * Chebyshev denominator lam_min c^2 + lam_max s^2 rounded to inf for
+ * lam_min = lam_max = DBL_MAX (steps of 0), and the log residual formed
+ * 2 lam_min, which overflows above DBL_MAX / 2 (a -inf residual for
+ * kappa = 1.5).  Both are scale-invariant: compare with lam = 1. */
+static void
+chebyshev_at_the_top_of_double_range(void)
+{
+    double out[5], ref[5], v = 0, vref = 0;
+    CHECK(uba_chebyshev_steps(5, DBL_MAX, DBL_MAX, out) == UBA_OK);
+    for (size_t k = 0; k < 5; k++) {
+        CHECK(out[k] > 0);
+        CHECK_CLOSE(out[k], 1.0L / (long double)DBL_MAX, 1e-15L);
+    }
+    CHECK(uba_chebyshev_steps(5, DBL_MAX / 4, DBL_MAX, out) == UBA_OK);
+    CHECK(uba_chebyshev_steps(5, 0.25, 1, ref) == UBA_OK);
+    for (size_t k = 0; k < 5; k++) {
+        CHECK(out[k] > 0);
+        CHECK_CLOSE((long double)out[k] * (long double)DBL_MAX, ref[k],
+                    1e-12L);
+    }
+    CHECK(uba_chebyshev_log_residual(3, DBL_MAX / 1.5, DBL_MAX, &v)
+          == UBA_OK);
+    CHECK(uba_chebyshev_log_residual(3, 1, 1.5, &vref) == UBA_OK);
+    CHECK(isfinite(v));
+    CHECK_CLOSE(v, vref, 1e-14L);
+}
+
+/* Fuzzer findings: bounds (a)-(c) with a subnormal gap or sigma2 (or a
+ * subnormal L * 2^p) kept only that subnormal's few bits, although the
+ * bound itself is an ordinary number: e.g. 2 f_gap / S1 for f_gap =
+ * 31375 * 2^-1074 and S1 = 3 * 2^-1002 was off by 2^-15. */
+static void
+bounds_keep_precision_for_subnormal_arguments(void)
+{
+    const double gap = 0x0.0000000007a8fp-1022;  /* 31375 * 2^-1074 */
+    const double eta[] = {0x3p-1002};
+    double b = NAN;
+    CHECK(uba_bound_nonconvex(eta, 1, 1, 0, gap, &b, NULL) == UBA_OK);
+    CHECK_CLOSE(b, 2.0L * gap / (long double)eta[0], 1e-15L);
+    CHECK(uba_bound_convex(eta, 1, 1, 0, gap, &b, NULL) == UBA_OK);
+    CHECK_CLOSE(b, (long double)gap / (long double)eta[0], 1e-15L);
+    /* noise: sigma2 L S2 / S1 with L * 2^p subnormal, sigma2 huge */
+    const double small[] = {0x3p-40};
+    CHECK(uba_bound_nonconvex(small, 1, 0x1.8p-1030, 0x1p1000, 0, &b, NULL)
+          == UBA_OK);
+    CHECK_CLOSE(b, 0x1.8p-1030L * 0x1p1000L * (long double)small[0],
+                1e-15L);
+    const double tiny[] = {0x1.23456789abcdep-1040};  /* 2^p subnormal */
+    CHECK(uba_bound_convex(tiny, 1, 1, 0x1p1000, 0, &b, NULL) == UBA_OK);
+    CHECK_CLOSE(b, 0x1p1000L * (long double)tiny[0], 1e-15L);
+    /* (c): (sigma2 / 2) L eta^2 with sigma2 = 3 * 2^-1074, eta = 1/L */
+    const double L = 1e-300, big[] = {1.0 / L};
+    CHECK(uba_bound_strongly_convex(big, 1, L, L, 0x3p-1074, 0, &b, NULL)
+          == UBA_OK);
+    CHECK_CLOSE(b, 0.5L * 0x3p-1074L * (long double)L * (long double)big[0]
+                       * (long double)big[0], 1e-15L);
+}
+
+/* Fuzzer findings: a subnormal lam_min (allowed: 1/lam_min is finite) made
+ * the Chebyshev steps lose bits (no longer descending to rounding), and a
+ * subnormal sigma2 lost bits in the noisy error's sigma2 eta^2 term. */
+static void
+subnormal_curvature_and_noise_keep_precision(void)
+{
+    const double lam = 0x0.50b01000302p-1022;
+    enum { N = 4080 };
+    double *out = doubles(N);
+    CHECK(uba_chebyshev_steps(N, lam, lam, out) == UBA_OK);
+    for (size_t k = 0; k < N; k++) {
+        CHECK_CLOSE((long double)out[k] * (long double)lam, 1.0L, 1e-15L);
+        /* descending, to a few roundings (equal in exact arithmetic) */
+        CHECK(k == 0 || out[k] <= out[k - 1] * (1.0 + 4 * DBL_EPSILON));
+    }
+    free(out);
+    /* n = 1 on a single point: V = (1 - eta lam)^2 + sigma2 eta^2 */
+    const double eta[] = {0x1.8p1000}, lam1 = 0x1p-1002;
+    const double sigma2 = 0x3p-1074;
+    const size_t w = uba_worst_case_work_size(1);
+    double *work = doubles(w), v = NAN;
+    CHECK(uba_worst_case_noisy_error(eta, 1, lam1, lam1, sigma2, work, w,
+                                     &v, NULL, NULL) == UBA_OK);
+    CHECK_CLOSE(v, logl(0.390625L + 6.75L * 0x1p926L), 1e-14L);
+    free(work);
+}
+
+/* Fuzzer finding: lam_min / 2^k is subnormal for kappa near 2^1023 and may
+ * round down, and the maximiser came back just below lam_min. */
+static void
+maximiser_stays_inside_the_range(void)
+{
+    const double lrs[] = {0x1p-1002};
+    const double lmin = 0x1.3456789abcde1p-23, lmax = 0x1p1000;
+    const size_t w = uba_worst_case_work_size(1);
+    double *work = doubles(w), v = NAN, at = NAN;
+    CHECK(uba_worst_case_residual(lrs, 1, lmin, lmax, work, w, &v, &at,
+                                  NULL) == UBA_OK);
+    CHECK(at >= lmin && at <= lmax);
+    at = NAN;
+    CHECK(uba_worst_case_noisy_error(lrs, 1, lmin, lmax, 1.0, work, w, &v,
+                                     &at, NULL) == UBA_OK);
+    CHECK(at >= lmin && at <= lmax);
+    free(work);
+}
+
 int
 main(void)
 {
@@ -698,5 +829,10 @@ main(void)
     RUN(optimal_phi_recovers_two_kappa);
     RUN(optimal_phi_with_noise_is_a_local_minimum);
     RUN(optimal_phi_strongly_convex_minimises_bound_c);
+    RUN(budget_just_above_2_53_is_refused);
+    RUN(chebyshev_at_the_top_of_double_range);
+    RUN(bounds_keep_precision_for_subnormal_arguments);
+    RUN(subnormal_curvature_and_noise_keep_precision);
+    RUN(maximiser_stays_inside_the_range);
     return check_summary("test_theory");
 }
