@@ -5,13 +5,13 @@
  * the same formula, on random steps near 0, T/2 and T and for huge T. */
 #include "../uba.h"
 #include "check.h"
+#include "reference.h"
 
 #include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const long double PI_L = 3.141592653589793238462643383279502884L;
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define N_STEPS 4099  /* not a multiple of the kernel's block */
@@ -33,19 +33,6 @@ static double
 uniform(void)
 {
     return (double)(next_u64() >> 11) * 0x1.0p-53;
-}
-
-/* g in extended precision, through the reflected angle past T/2. */
-static long double
-ref_shape(long double t, long double T, long double phi)
-{
-    long double h = phi / 2;
-    if (t <= T / 2) {
-        long double x = tanl(PI_L * t / (2 * T));
-        return 1 / (1 + h * x * x);
-    }
-    long double y = tanl(PI_L * (T - t) / (2 * T));
-    return y * y / (y * y + h);
 }
 
 /* The formula with libm's sin and cos in double: the implementation the

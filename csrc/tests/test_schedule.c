@@ -1,26 +1,12 @@
 /* test_schedule.c -- C-only tests of the schedule (uba.h, schedule.c). */
 #include "../uba.h"
 #include "check.h"
+#include "reference.h"
 
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
 
-static const long double PI_L = 3.141592653589793238462643383279502884L;
-
-/* Reference g in extended precision: 1 / (1 + (phi/2) tan^2(pi t / 2T)),
- * written through the reflected angle past T/2 so it stays accurate. */
-static long double
-ref_shape(long double t, long double T, long double phi)
-{
-    long double h = phi / 2;
-    if (t <= T / 2) {
-        long double x = tanl(PI_L * t / (2 * T));
-        return 1 / (1 + h * x * x);
-    }
-    long double y = tanl(PI_L * (T - t) / (2 * T));
-    return y * y / (y * y + h);
-}
 
 static double
 shape(double t, double T, double phi)
