@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,41 +33,31 @@ from uba._schedule import schedule
 BOUND_NAMES = ("nonconvex", "convex", "strongly-convex")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _number_type(
+    convert: Callable[[str], Any], what: str, ok: Callable[[Any], bool], allowed: str
+) -> Callable[[str], Any]:
+    """An argparse type: `convert` the text, then require `ok` of the value."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    value = _finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+_positive_int = _number_type(int, "an integer", lambda v: v >= 1, ">= 1")
+_positive_float = _number_type(
+    float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
+)
+_finite_float = _number_type(float, "a number", math.isfinite, "a finite number")
+_nonnegative_float = _number_type(
+    float, "a number", lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
+)
 
 
 def _peer_name(text: str) -> str:
