@@ -184,6 +184,18 @@ valid_step(double t)
     return isfinite(t) && t >= 0.0;
 }
 
+/* The index of the first step valid_step refuses, or n if none. */
+static size_t
+first_bad_step(const double *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!valid_step(t[i])) {
+            return i;
+        }
+    }
+    return n;
+}
+
 static int
 valid_warmup(double W, double T)
 {
@@ -303,13 +315,7 @@ fuzz_shape_fill(input *in)
     const uba_status s = uba_shape_fill(null_t ? NULL : t, n, T, phi,
                                         null_out ? NULL : dst,
                                         null_bad ? NULL : &bad);
-    size_t first_bad = n;
-    for (size_t i = 0; i < n; i++) {
-        if (!valid_step(copy[i])) {
-            first_bad = i;
-            break;
-        }
-    }
+    const size_t first_bad = first_bad_step(copy, n);
     if (!valid_budget(T)) {
         REQUIRE(s == UBA_E_T);
     }
@@ -482,13 +488,7 @@ fuzz_eta_fill(input *in)
     const uba_status s = uba_eta_fill(&p, null_t ? NULL : t, n,
                                       null_out ? NULL : dst,
                                       null_bad ? NULL : &bad);
-    size_t first_bad = n;
-    for (size_t i = 0; i < n; i++) {
-        if (!valid_step(copy[i])) {
-            first_bad = i;
-            break;
-        }
-    }
+    const size_t first_bad = first_bad_step(copy, n);
     if (n > 0 && (null_t || null_out)) {
         REQUIRE(s == UBA_E_NULL);
     }
