@@ -2,4 +2,8 @@
 --doctest-modules from importing them (they import torch or hypothesis at
 the top, which may be absent where those tests skip)."""
 
-collect_ignore = ["_crash_cases.py", "_ddp_worker.py", "_resume_train.py"]
+collect_ignore = [
+    "reliability/_crash_cases.py",
+    "scheduler/_ddp_worker.py",
+    "scheduler/_resume_train.py",
+]

@@ -38,13 +38,14 @@ Example:
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
+
+from uba._checks import MAX_BUDGET, budget, choice, integer, real, real_number
 
 __all__ = [
     "PEERS",
@@ -64,54 +65,8 @@ __all__ = [
 ]
 
 _Array = npt.NDArray[np.float64]
-_MAX_T = 2**53
 
 # ---- argument checking (shared by every peer) -------------------------------
-
-
-def _number(name: str, value: Any) -> float:
-    """``value`` as a float, or TypeError naming ``name``."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a real number, got {type(value).__name__}"
-        ) from None
-
-
-def _real(
-    name: str,
-    value: Any,
-    allowed: str = "a finite number",
-    ok: Callable[[float], bool] = lambda x: True,
-) -> float:
-    """A finite real number that satisfies ``ok``; the errors name the
-    argument, the range ``allowed`` (in words) and the value."""
-    x = _number(name, value)
-    if not (math.isfinite(x) and ok(x)):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return x
-
-
-def _integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:
-    """An integer (an integral float is accepted) in ``[low, high]``."""
-    x = _number(name, value)
-    if not (math.isfinite(x) and x == int(x) and low <= int(x) <= high):
-        raise ValueError(f"{name} must be an integer in {allowed}, got {value!r}")
-    return int(x)
-
-
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
-    return value
-
-
-def _budget(T: Any) -> int:
-    return _integer("T", T, 1, _MAX_T, "[1, 2**53]")
 
 
 def _steps(t: Any) -> tuple[_Array, bool]:
@@ -138,7 +93,7 @@ def _steps(t: Any) -> tuple[_Array, bool]:
 
 
 def _levels(eta_max: Any, eta_min: Any = 0.0) -> tuple[float, float]:
-    return _real("eta_max", eta_max), _real("eta_min", eta_min)
+    return real("eta_max", eta_max), real("eta_min", eta_min)
 
 
 def _out(values: _Array, scalar: bool) -> float | _Array:
@@ -183,7 +138,7 @@ def cosine(
         array([0.1     , 0.085502, 0.001   ])
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     r = np.mod(x, 2.0 * T)
     r = np.where(r > T, 2.0 * T - r, r)  # fold onto [0, T]
@@ -220,7 +175,7 @@ def linear(
         [1.0, 0.75, 0.0, 0.0]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     return _between(1.0 - np.minimum(x / T, 1.0), scalar, hi, lo)
 
@@ -266,9 +221,9 @@ def polynomial(
         [1.0, 0.25, 0.0]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    p = _real("power", power, "a finite number > 0", lambda v: v > 0)
+    p = real("power", power, "a finite number > 0", lambda v: v > 0)
     return _between((1.0 - np.minimum(x / T, 1.0)) ** p, scalar, hi, lo)
 
 
@@ -317,11 +272,11 @@ def step(
         [1.0, 1.0, 0.1, 0.01, 0.01]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    s = -(-T // 3) if step_size is None else _integer(
-        "step_size", step_size, 1, _MAX_T, "[1, 2**53]")
-    g = _real("gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
+    s = -(-T // 3) if step_size is None else integer(
+        "step_size", step_size, 1, MAX_BUDGET, "[1, 2**53]")
+    g = real("gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
     return _between(g ** np.floor(x / s), scalar, hi, lo)
 
 
@@ -366,9 +321,9 @@ def exponential(
         0.01
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    g = 0.01 ** (1.0 / T) if gamma is None else _real(
+    g = 0.01 ** (1.0 / T) if gamma is None else real(
         "gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
     return _between(g**x, scalar, hi, lo)
 
@@ -444,17 +399,17 @@ def wsd(
         [1.0, 1.0, 1.0, 0.5, 0.0]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    W = _integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
-    D = max(1, T // 5) if decay_steps is None else _integer(
+    W = integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
+    D = max(1, T // 5) if decay_steps is None else integer(
         "decay_steps", decay_steps, 1, T, "[1, T]")
     if W + D > T:
         raise ValueError(
             f"warmup_steps + decay_steps must be <= T = {T}, got {W} + {D} = {W + D}"
         )
-    wtype = _choice("warmup_type", warmup_type, _WARMUP_TYPES)
-    dtype = _choice("decay_type", decay_type, _DECAY_TYPES)
+    wtype = choice("warmup_type", warmup_type, _WARMUP_TYPES)
+    dtype = choice("decay_type", decay_type, _DECAY_TYPES)
     S = T - W - D
 
     p = np.clip(x / max(1, W), 0.0, 1.0)
@@ -508,7 +463,7 @@ def rex(
         [1.0, 0.666667, 0.0]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
+    T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     z = np.minimum(x / T, 1.0)
     return _between((1.0 - z) / (1.0 - 0.5 * z), scalar, hi, lo)
@@ -582,16 +537,16 @@ def onecycle(
         [0.04, 1.0, 4e-06]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
-    peak = _real("eta_max", eta_max)
+    T = budget(T)
+    peak = real("eta_max", eta_max)
     three = bool(three_phase)
     top = 0.5 if three else 1.0
-    p = _real("pct_start", pct_start, f"a finite number in [0, {top:g}]",
+    p = real("pct_start", pct_start, f"a finite number in [0, {top:g}]",
               lambda v: 0 <= v <= top)
-    div = _real("div_factor", div_factor, "a finite number > 0", lambda v: v > 0)
-    final = _real("final_div_factor", final_div_factor, "a finite number > 0",
+    div = real("div_factor", div_factor, "a finite number > 0", lambda v: v > 0)
+    final = real("final_div_factor", final_div_factor, "a finite number > 0",
                   lambda v: v > 0)
-    anneal = _choice("anneal_strategy", anneal_strategy, _ANNEAL)
+    anneal = choice("anneal_strategy", anneal_strategy, _ANNEAL)
     start = peak / div
     end = start / final
     if three:
@@ -665,11 +620,11 @@ def inverse_sqrt(
         [0.0, 0.5, 1.0, 0.5]
     """
     x, scalar = _steps(t)
-    T = _budget(T)
-    peak = _real("eta_max", eta_max)
-    W = _integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
-    tau = (W or 10_000) if timescale is None else _integer(
-        "timescale", timescale, 1, _MAX_T, "[1, 2**53]")
+    T = budget(T)
+    peak = real("eta_max", eta_max)
+    W = integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
+    tau = (W or 10_000) if timescale is None else integer(
+        "timescale", timescale, 1, MAX_BUDGET, "[1, 2**53]")
     # For t >= W, t + tau - W >= tau > 0: the root is always defined.
     decay = 1.0 / np.sqrt(np.maximum(x + (tau - W), tau) / tau)
     shape = np.where(x < W, x / max(1, W), decay)
@@ -697,8 +652,8 @@ def constant(t: float | npt.ArrayLike, T: int, eta_max: float = 1.0) -> float | 
         [0.5, 0.5]
     """
     x, scalar = _steps(t)
-    _budget(T)
-    return _out(np.full_like(x, _real("eta_max", eta_max)), scalar)
+    budget(T)
+    return _out(np.full_like(x, real("eta_max", eta_max)), scalar)
 
 
 PEERS: Mapping[str, Callable[..., Any]] = MappingProxyType({
@@ -762,7 +717,7 @@ def evaluate(
     fn = get(name)
     if takes_eta_min(name):
         return np.asarray(fn(np.asarray(t), T, eta_max, eta_min, **options), np.float64)
-    if _number("eta_min", eta_min) != 0:
+    if real_number("eta_min", eta_min) != 0:
         raise ValueError(
             f"peer {name!r} has no eta_min (got {eta_min!r}); leave it at 0"
         )

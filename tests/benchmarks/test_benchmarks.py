@@ -16,7 +16,9 @@ import pytest
 
 import uba
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from ..helpers import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from peers import numpy_log_worst_case_residual, numpy_schedule  # noqa: E402
 

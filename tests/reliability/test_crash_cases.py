@@ -1,7 +1,7 @@
 """Bad input never crashes the interpreter and never raises anything but
 ValueError or TypeError (never SystemError).
 
-The hypothesis search over bad input (tests/_crash_cases.py) runs in a
+The hypothesis search over bad input (tests/reliability/_crash_cases.py) runs in a
 child interpreter: a segfault, an abort or a hang there fails this test
 instead of killing the session.  The tests below it pin what that search
 found, in-process.
@@ -23,16 +23,10 @@ import pytest
 import uba
 from uba import _core
 
+from ..helpers import child_env
+
 HERE = Path(__file__).resolve().parent
 EXAMPLES = int(os.environ.get("UBA_CRASH_EXAMPLES", "400"))
-
-
-def child_env() -> dict[str, str]:
-    """The child imports the very uba this session imports."""
-    env = dict(os.environ)
-    root = str(Path(uba.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
 
 
 def test_bad_input_never_crashes_the_interpreter() -> None:

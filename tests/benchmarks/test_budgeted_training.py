@@ -18,7 +18,9 @@ pytest.importorskip("sklearn")
 
 import uba  # noqa: E402
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "budgeted_training.py"
+from ..helpers import REPO  # noqa: E402
+
+SCRIPT = REPO / "benchmarks" / "budgeted_training.py"
 
 
 @pytest.fixture(scope="module")

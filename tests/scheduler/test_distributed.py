@@ -28,6 +28,8 @@ if not dist.is_available() or not dist.is_gloo_available():
 
 import uba  # noqa: E402
 
+from .. import helpers  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 WORLD = 2
 
@@ -41,9 +43,7 @@ def free_port() -> int:
 def child_env() -> dict[str, str]:
     """The workers import the very uba this session imports, and talk over
     the loopback interface."""
-    env = dict(os.environ)
-    root = str(Path(uba.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env = helpers.child_env()
     if sys.platform.startswith("linux"):
         env.setdefault("GLOO_SOCKET_IFNAME", "lo")
     return env

@@ -11,12 +11,14 @@ import pytest
 
 import uba
 
+from ..helpers import REPO
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "explore.ipynb"
+NOTEBOOK = REPO / "examples" / "explore.ipynb"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 

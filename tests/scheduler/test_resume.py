@@ -2,7 +2,7 @@
 points and resumed from its last checkpoint uses, at every step, exactly
 the learning rates (bit for bit) of a run that was never interrupted.
 
-The run (tests/_resume_train.py, a real child process) goes through six
+The run (tests/scheduler/_resume_train.py, a real child process) goes through six
 configurations: UBALR alone (float lrs, and a float32 tensor lr, past T
 where the schedule is periodic), UBALR with warmup, UBALR inside
 SequentialLR after a LinearLR, UBALR composed with StepLR, and UBALR with
@@ -37,18 +37,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _resume_train import CONFIGS  # noqa: E402
 
+from ..helpers import child_env  # noqa: E402
+
 STEPS = 300
 SAVE_EVERY = 25
 KILLS = 6
 SEED = int(os.environ.get("UBA_RESUME_SEED", "20250"))
-
-
-def child_env() -> dict[str, str]:
-    """The child imports the very uba this session imports."""
-    env = dict(os.environ)
-    root = str(Path(uba.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
 
 
 def command(workdir: Path) -> list[str]:

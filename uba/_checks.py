@@ -1,0 +1,82 @@
+"""Argument checks shared by the whole package: one home for each rule.
+
+Every check names the argument, states what is allowed and shows the value
+as the caller passed it.  Wrong types raise TypeError, values out of range
+ValueError (never OverflowError, whatever the size of the number).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["MAX_BUDGET", "budget", "choice", "integer", "real", "real_number"]
+
+#: The largest budget: every integer up to 2**53 is exact in a double.
+MAX_BUDGET = 2**53
+
+
+def _type_error(name: str, value: Any) -> TypeError:
+    return TypeError(f"{name} must be a real number, got {type(value).__name__}")
+
+
+def real_number(name: str, value: Any) -> float:
+    """``value`` as a float (+-inf for a real beyond double range), or
+    TypeError naming ``name`` for anything that is not a real number."""
+    if isinstance(value, (str, bytes, complex)) or value is None:
+        raise _type_error(name, value)
+    try:
+        return float(value)
+    except OverflowError:  # an int or Fraction too large for a double
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        raise _type_error(name, value) from None
+
+
+def real(
+    name: str,
+    value: Any,
+    allowed: str = "a finite number",
+    ok: Callable[[float], bool] = lambda x: True,
+) -> float:
+    """A finite real number that satisfies ``ok``; the errors name the
+    argument, the range ``allowed`` (in words) and the value."""
+    x = real_number(name, value)
+    if not (math.isfinite(x) and ok(x)):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return x
+
+
+def integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:
+    """An integer in ``[low, high]``, from anything integral: a Python or
+    NumPy integer, an integral float, a 0-d integer tensor.  Integers are
+    compared exactly (2**53 + 1 is not rounded to 2**53 on the way)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got bool")
+    try:
+        exact = operator.index(value)
+    except TypeError:
+        x = real_number(name, value)
+        if not (math.isfinite(x) and x == math.floor(x)):
+            raise ValueError(
+                f"{name} must be an integer in {allowed}, got {value!r}"
+            ) from None
+        exact = int(x)
+    if not low <= exact <= high:
+        raise ValueError(f"{name} must be an integer in {allowed}, got {value!r}")
+    return exact
+
+
+def budget(value: Any, name: str = "T") -> int:
+    """A budget: an integer in ``[1, 2**53]``."""
+    return integer(name, value, 1, MAX_BUDGET, "[1, 2**53]")
+
+
+def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """One of ``choices``, or ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
