@@ -16,6 +16,7 @@ Example:
     0.5
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from uba import theory
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = ["UBALR", "__version__", "schedule", "theory"]
 
 if TYPE_CHECKING:
+    from uba import probe
     from uba.scheduler import UBALR
 
 
@@ -36,8 +38,10 @@ def __getattr__(name: str) -> Any:
         from uba.scheduler import UBALR
 
         return UBALR
+    if name == "probe":  # torch-free to import; torch comes with suggest_phi's first call
+        return importlib.import_module("uba.probe")
     raise AttributeError(f"module 'uba' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"UBALR"})
+    return sorted(set(globals()) | {"UBALR", "probe"})
