@@ -356,6 +356,20 @@ def plot_spectral_density(
 
     Returns:
         The Axes drawn on.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from uba.probe import ProbeResult
+        >>> from uba.plotting import plot_spectral_density
+        >>> lams = np.geomspace(0.01, 1.0, 50)[None]  # a known spectrum as the one "run"
+        >>> r = ProbeResult(phi=4.0, T=100, lr=1.0, eta_min=0.0, momentum=0.0, lam_min=0.1,
+        ...                 lam_max=1.0, sigma2=1e-3, dist2=1.0, negative_share=0.0,
+        ...                 mass=0.1, params=50, hvps=0, gradients=0, hessian_batches=0,
+        ...                 nodes=lams, weights=np.full_like(lams, 1 / 50))
+        >>> plot_spectral_density(r).get_title()
+        'kappa = 10, sigma2 = 0.001: phi = 4 for T = 100'
     """
     ok = np.isfinite(result.nodes)
     lo, hi = float(result.nodes[ok].min()), float(result.nodes[ok].max())

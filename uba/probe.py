@@ -84,13 +84,13 @@ def lower_end(nodes: npt.ArrayLike, weights: npt.ArrayLike, mass: float) -> floa
     if not keep.any():
         raise ValueError("the measure has no positive curvature: no node > 0 with weight > 0")
     curvature, at = np.unique(theta[keep], return_inverse=True)  # sorted, repeats merged
-    share = np.bincount(at, weights=(w * theta)[keep])
+    share = np.bincount(at, weights=(w * theta)[keep]).astype(np.float64)
     share /= share.sum()
     middle = np.cumsum(share) - share / 2
     return float(np.exp(np.interp(q, middle, np.log(curvature))))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProbeResult:
     r"""What :func:`suggest_phi` measured, the phi it suggests, and the cost.
 
@@ -159,11 +159,12 @@ class ProbeResult:
         distance 1, the ``sigma2`` that :func:`uba.theory.optimal_phi` gets."""
         return self.sigma2 / self.dist2
 
-    def phi_for(self, T: int, *, lr: float, eta_min: float = 0.0) -> float:
+    def phi_for(self, T: int, *, lr: float, eta_min: float = 0.0,
+                phi_range: tuple[float, float] | None = None) -> float:
         """The suggested phi for another budget or peak, from the same
         measurements (no new Hessian-vector products)."""
         return _phi_from(self.lam_min, self.lam_max, self.noise, T, lr, eta_min,
-                         self.momentum)
+                         self.momentum, phi_range)
 
     def density(self, lams: npt.ArrayLike, *, width: float | None = None) -> _Array:
         r"""The estimated spectral density at ``lams``, each Ritz value
@@ -188,12 +189,18 @@ class ProbeResult:
         return plot_spectral_density(self, ax=ax, width=width)
 
 
-def _phi_from(lam_min: float, lam_max: float, noise: float, T: int, lr: float,
-              eta_min: float, momentum: float,
-              phi_range: tuple[float, float] | None = None) -> float:
+def _peak(lr: float, eta_min: float) -> tuple[float, float]:
+    """The schedule's peak and floor, checked."""
     lr = _checks.real("lr", lr, "a finite number > 0", lambda x: x > 0)
     eta_min = _checks.real("eta_min", eta_min, "a finite number in [0, lr)",
                            lambda x: 0 <= x < lr)
+    return lr, eta_min
+
+
+def _phi_from(lam_min: float, lam_max: float, noise: float, T: int, lr: float,
+              eta_min: float, momentum: float,
+              phi_range: tuple[float, float] | None) -> float:
+    lr, eta_min = _peak(lr, eta_min)
     scale = 1.0 / (1.0 - momentum)
     return theory.optimal_phi(T, lam_min, lam_max, sigma2=noise, eta_max=lr * scale,
                               eta_min=eta_min * scale, phi_range=phi_range)
@@ -263,11 +270,11 @@ def suggest_phi(
 
     Cost: ``lanczos_steps * vectors`` Hessian-vector products (each one a
     double backward pass over ``hessian_batches`` batches) and ``n_batches``
-    gradients;
-    the memory is a few copies of the parameters plus one batch's autograd
-    graph.  The model's parameters, gradients and mode are left as they are;
-    it runs in its current mode (call ``model.eval()`` first to probe without
-    dropout).  Attention runs on PyTorch's math kernel while probing (the
+    gradients; the memory is a few copies of the parameters (measured: 6.6
+    for SGD, 8.7 for Adam, 3.4 of them what any double backward needs) plus
+    one batch's autograd graph.  The model's parameters, gradients and mode
+    are left as they are; it runs in its current mode (call ``model.eval()``
+    first to probe without dropout).  Attention runs on PyTorch's math kernel while probing (the
     fused kernels have no double backward).
 
     Args:
@@ -326,7 +333,7 @@ def suggest_phi(
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     T = _checks.budget(T)
-    lr = _checks.real("lr", lr, "a finite number > 0", lambda x: x > 0)
+    lr, eta_min = _peak(lr, eta_min)
     momentum = _checks.real("momentum", momentum, "a number in [0, 1)",
                             lambda x: 0 <= x < 1)
     optimizer = _checks.choice("optimizer", optimizer, OPTIMIZERS)
@@ -338,7 +345,6 @@ def suggest_phi(
     vectors = _checks.integer("vectors", vectors, 1, 2**20, "[1, 2**20]")
     _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0 <= x < 1)
     seed = _checks.integer("seed", seed, 0, 2**63 - 1, "[0, 2**63 - 1]")
-    _checks.real("eta_min", eta_min, "a finite number in [0, lr)", lambda x: 0 <= x < lr)
 
     if phi_range is not None:  # refused now, not after the probing (the rule lives in theory)
         theory.optimal_phi(1, 1.0, 2.0, phi_range=phi_range)
@@ -393,7 +399,7 @@ def suggest_phi(
     dist2 = grad2 / trace_h2
     phi = _phi_from(lam_min, lam_max, sigma2 / dist2, T, lr, eta_min, momentum, phi_range)
     return ProbeResult(
-        phi=phi, T=T, lr=lr, eta_min=float(eta_min), momentum=momentum,
+        phi=phi, T=T, lr=lr, eta_min=eta_min, momentum=momentum,
         lam_min=lam_min, lam_max=lam_max, sigma2=sigma2, dist2=dist2,
         negative_share=_negative_share(nodes[ok], weights[ok]), mass=float(mass),
         params=P, hvps=loss_of.hvps, gradients=loss_of.gradients,

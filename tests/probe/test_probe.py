@@ -236,33 +236,32 @@ def test_attention_models_are_probed() -> None:
     assert r.hvps == 5 and math.isfinite(r.phi) and r.lam_max > 0
 
 
-def test_memory_is_a_few_copies_of_the_parameters() -> None:
-    # A 2**22-parameter linear model on tiny batches: the probe's peak RSS
-    # over the model's own is measured in a child process, in copies of the
-    # parameters (16 MiB each).
-    code = textwrap.dedent("""
+@pytest.mark.parametrize(("optimizer", "limit"), [("sgd", 7.5), ("adam", 9.5)])
+def test_memory_is_a_few_copies_of_the_parameters(optimizer: str, limit: float) -> None:
+    # A 2**22-parameter linear model on tiny batches, in a child process whose
+    # large allocations are returned to the system when freed (so that the
+    # peak RSS follows the live tensors): the probe's peak over the model's
+    # own, in copies of the parameters (16 MiB each).  One plain
+    # Hessian-vector product by double backward costs about 3.4 copies.
+    code = textwrap.dedent(f"""
         import resource, torch
         from uba.probe import suggest_phi
         torch.manual_seed(0)
         P = 2**22
         model = torch.nn.Linear(P, 1, bias=False)
         batches = [(torch.randn(2, P), torch.randn(2, 1)) for _ in range(4)]
-        loss = torch.nn.functional.mse_loss
-        for _ in range(2):  # the autograd graph and allocator, warmed up
-            l = loss(model(batches[0][0]), batches[0][1])
-            torch.autograd.grad(torch.autograd.grad(l, model.weight, create_graph=True)[0].sum(),
-                                model.weight)
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        suggest_phi(model, loss, batches, 100, lr=0.01, n_batches=4, hessian_batches=1,
-                    lanczos_steps=4, vectors=1, optimizer="adam")
+        suggest_phi(model, torch.nn.functional.mse_loss, batches, 100, lr=0.01, n_batches=4,
+                    hessian_batches=1, lanczos_steps=4, vectors=1, optimizer="{optimizer}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print((peak - base) * 1024 / (P * 4))
     """)
+    env = {**child_env(), "MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=child_env(), timeout=300)
+                         env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     copies = float(out.stdout.split()[-1])
-    assert copies <= 8, f"the probe held {copies:.1f} copies of the parameters at its peak"
+    assert copies <= limit, f"the probe held {copies:.1f} copies of the parameters at its peak"
 
 
 # ---- lower_end: the definition of lam_min -------------------------------------------------
