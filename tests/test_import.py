@@ -34,6 +34,15 @@ def test_ubalr_brings_torch_in_on_first_use() -> None:
     assert out.split() == ["True", "UBALR", "uba.scheduler"]
 
 
+def test_uba_probe_is_reachable_without_torch() -> None:
+    out = run(
+        "import sys, uba\n"
+        "assert 'probe' in dir(uba)\n"
+        "print(uba.probe.lower_end([1.0, 2.0], [1.0, 1.0], 0.0), 'torch' in sys.modules)"
+    )
+    assert out.split() == ["1.0", "False"]
+
+
 def test_public_names() -> None:
     import uba
 

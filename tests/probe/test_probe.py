@@ -385,11 +385,3 @@ def test_density_integrates_to_one_and_plots(ls_result) -> None:
     assert len(ax.lines) == 1 and len(ax.patches) == 1
     assert "phi = " in ax.get_title() and ax.get_yscale() == "log"
     plt.close(ax.figure)
-
-
-def test_import_uba_probe_leaves_torch_alone() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", "import sys, uba; uba.probe.lower_end([1.0], [1.0], 0.1); "
-         "print('torch' in sys.modules)"],
-        capture_output=True, text=True, env=child_env(), check=True)
-    assert out.stdout.strip() == "False"
