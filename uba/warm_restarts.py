@@ -28,7 +28,7 @@ def _warn_if_called_outside_step(scheduler: CosineAnnealingWarmRestarts) -> None
             "To get the last learning rate computed by the scheduler, "
             "please use `get_last_lr()`.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
 
 

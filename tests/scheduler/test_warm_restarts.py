@@ -190,18 +190,6 @@ def test_lr3_interleaved_epochs_jump_between_cycles(kind, T_mult):
         assert_cosine_at(kind, optimizer, T_cur, T_i, f"step({epoch})")
 
 
-def test_T_cur_set_by_hand_wraps_at_the_next_step(kind):
-    """test_CosineAnnealingWarmRestarts_T_cur_reset."""
-    optimizer = build_optimizer()
-    scheduler = make_sched(kind, optimizer, 4)
-    for T_cur in [7, 8, 9]:
-        scheduler.T_cur = T_cur
-        optimizer.step()
-        scheduler.step()
-        assert scheduler.T_cur == (T_cur + 1) % 4
-        assert_cosine_at(kind, optimizer, (T_cur + 1) % 4, 4, f"T_cur={T_cur}", eta_min=0.0)
-
-
 def test_state_dict_loads_into_a_differently_built_scheduler(kind):
     """test_CosineAnnealingWarmRestarts_lr_state_dict."""
     optimizer = build_optimizer()
@@ -230,20 +218,66 @@ def test_state_dict_survives_torch_save_and_load(kind, weights_only):
     assert same_state(again.state_dict(), state)
 
 
-def test_a_tensor_initial_lr_is_constant_and_not_aliased(kind):
-    """test_constant_initial_lr with CosineAnnealingWarmRestarts(T_0=20)."""
+def set_T_cur_by_hand(kind):
+    """T_0=4, T_cur set to 7, 8, 9 before a step: (T_cur, lr) after each step."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.05)
+    scheduler = make_sched(kind, optimizer, 4)
+    rows = []
+    for T_cur in [7, 8, 9]:
+        scheduler.T_cur = T_cur
+        optimizer.step()
+        scheduler.step()
+        rows.append((scheduler.T_cur, optimizer.param_groups[0]["lr"]))
+    return rows
+
+
+def mutate_a_tensor_lr(kind):
+    """A tensor lr scaled in place after each step(epoch): what the scheduler and the
+    param group keep as the initial lr."""
     lr = torch.as_tensor(0.1)
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.randn(1))], lr=lr)
     scheduler = make_sched(kind, optimizer, 20)
-    original = copy.deepcopy(optimizer.param_groups)
+    rows = []
     for epoch in range(2):
         optimizer.step()
         step_epoch(scheduler, epoch)
         lr.multiply_(0.1)
-        for group, before in zip(optimizer.param_groups, original):
-            assert torch.equal(group["initial_lr"], before["initial_lr"])
-            assert scheduler.base_lrs == [0.1]
-            assert scheduler.base_lrs[0] is not group["initial_lr"]
+        group = optimizer.param_groups[0]
+        rows.append((float(group["initial_lr"]), [float(b) for b in scheduler.base_lrs],
+                     scheduler.base_lrs[0] is group["initial_lr"], float(group["lr"])))
+    return rows
+
+
+# torch fixed both in its own class along the supported range (pytorch#151289, #127190):
+# the upstream tests run where torch's class has the fix; the parity test runs everywhere.
+TORCH_WRAPS_T_CUR = [T_cur for T_cur, _ in set_T_cur_by_hand("torch")] == [0, 1, 2]
+LR_0_1 = float(torch.tensor(0.1))  # the float32 tensor's value
+TORCH_COPIES_INITIAL_LR = all(
+    row[:3] == (LR_0_1, [LR_0_1], False) for row in mutate_a_tensor_lr("torch"))
+
+
+@pytest.mark.skipif(not TORCH_WRAPS_T_CUR, reason="this torch's class subtracts T_i once")
+def test_T_cur_set_by_hand_wraps_at_the_next_step(kind):
+    """test_CosineAnnealingWarmRestarts_T_cur_reset."""
+    for (T_cur, lr), was in zip(set_T_cur_by_hand(kind), [7, 8, 9]):
+        assert T_cur == (was + 1) % 4
+        assert math.isclose(lr, cosine(0.05, T_cur, 4, 0.0), rel_tol=FLOAT_REL)
+
+
+@pytest.mark.skipif(not TORCH_COPIES_INITIAL_LR, reason="this torch's class aliases the lr tensor")
+def test_a_tensor_initial_lr_is_constant_and_not_aliased(kind):
+    """test_constant_initial_lr with CosineAnnealingWarmRestarts(T_0=20)."""
+    for initial_lr, base_lrs, aliased, _ in mutate_a_tensor_lr(kind):
+        assert (initial_lr, base_lrs, aliased) == (LR_0_1, [LR_0_1], False)
+
+
+def test_where_torch_changed_between_versions_uba_follows_the_installed_torch():
+    """The two scenarios above, side by side with torch's own class, on any torch."""
+    for scenario in (set_T_cur_by_hand, mutate_a_tensor_lr):
+        ours, theirs = scenario("uba"), scenario("torch")
+        assert [row[:-1] for row in ours] == [row[:-1] for row in theirs], scenario.__name__
+        for got, want in zip(ours, theirs):
+            assert math.isclose(got[-1], want[-1], rel_tol=2e-7), scenario.__name__
 
 
 def test_rebuilding_with_last_epoch_0_resumes_the_lr(kind):
