@@ -40,10 +40,10 @@ def build_optimizer():
 
 
 def transformers_schedule(optimizer, warmup, total, min_lr_rate):
-    transformers = pytest.importorskip("transformers")
+    optimization = pytest.importorskip("transformers.optimization")
     if min_lr_rate == 0.0:
-        return transformers.get_cosine_schedule_with_warmup(optimizer, warmup, total)
-    return transformers.get_cosine_with_min_lr_schedule_with_warmup(
+        return optimization.get_cosine_schedule_with_warmup(optimizer, warmup, total)
+    return optimization.get_cosine_with_min_lr_schedule_with_warmup(
         optimizer, warmup, total, min_lr_rate=min_lr_rate
     )
 
