@@ -1,6 +1,5 @@
 """Type stubs for the C extension uba._core (positional-only entry points)."""
 
-from collections.abc import Sequence
 from typing import Any, overload
 
 import numpy as np

@@ -11,7 +11,6 @@ this module only when ``uba.UBALR`` is first used.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
