@@ -113,12 +113,11 @@ def get_uba_schedule_with_warmup(
     min_lr_rate = _checks.real(
         "min_lr_rate", min_lr_rate, "a number in [0, 1]", lambda r: 0.0 <= r <= 1.0
     )
-    _core.schedule(0, 1, phi, 1.0, 0.0, 0, 0.0)  # the core checks phi
     lr_lambda = functools.partial(
         uba_warmup_factor,
         num_warmup_steps=num_warmup_steps,
         num_training_steps=num_training_steps,
-        phi=float(phi),
+        phi=_checks.phi(phi),
         min_lr_rate=min_lr_rate,
     )
     return LambdaLR(optimizer, lr_lambda, last_epoch)

@@ -6,30 +6,14 @@ this module only when ``uba.UBAWarmRestarts`` is first used.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
 from uba import _checks, _core
+from uba.scheduler import _as_lr_type, _warn_outside_step
 
 __all__ = ["UBAWarmRestarts"]
-
-
-def _warn_if_called_outside_step(scheduler: CosineAnnealingWarmRestarts) -> None:
-    # torch's schedulers warn when get_lr() is called by hand; torch >= 2.6
-    # has a helper for it, older versions inline the same check.
-    helper = getattr(torch.optim.lr_scheduler, "_warn_get_lr_called_within_step", None)
-    if helper is not None:
-        helper(scheduler)
-    elif not getattr(scheduler, "_get_lr_called_within_step", False):
-        warnings.warn(
-            "To get the last learning rate computed by the scheduler, "
-            "please use `get_last_lr()`.",
-            UserWarning,
-            stacklevel=2,
-        )
 
 
 def _cycle_position(T_cur: float, T_i: int) -> tuple[float, int]:
@@ -121,17 +105,18 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         T_0 = _checks.budget(T_0, "T_0")
         T_mult = _checks.integer("T_mult", T_mult, 1, _checks.MAX_BUDGET, "[1, 2**53]")
         eta_min = _checks.real("eta_min", eta_min)
-        _core.schedule(0, T_0, phi, 1.0, 0.0, 0, 0.0)  # the core checks phi
-        self.phi = float(phi)
+        self.phi = _checks.phi(phi)
         super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch)
 
     def get_lr(self) -> list[float | torch.Tensor]:
-        """Each group's lr at ``T_cur`` epochs into the current cycle."""
-        _warn_if_called_outside_step(self)
+        """Each group's lr at ``T_cur`` epochs into the current cycle, of the
+        group's type (a tensor for a tensor lr)."""
+        if not self._get_lr_called_within_step:
+            _warn_outside_step()
         t, T = _cycle_position(self.T_cur, self.T_i)
-        values: list[float | torch.Tensor] = []
-        for base in self.base_lrs:
-            value = _core.schedule(t, T, self.phi, float(base), self.eta_min, 0, 0.0)
-            # The group's own type back, as torch's schedulers return it.
-            values.append(base.new_tensor(value) if isinstance(base, torch.Tensor) else value)
-        return values
+        base = self.base_lrs
+        # All groups in one call: the closed form (ratio 1, nothing to compose).
+        values, _, _ = _core.step_groups(
+            T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0)
+        groups = self.optimizer.param_groups
+        return [_as_lr_type(group["lr"], value)[0] for group, value in zip(groups, values)]

@@ -10,7 +10,6 @@ before a zero floor.  For phi != 2 the reference is the 50-digit UBA value.
 
 from __future__ import annotations
 
-import io
 import math
 import pickle
 
@@ -22,6 +21,7 @@ import uba  # noqa: E402  (after the torch skip: a broken uba must fail, not ski
 from uba.hf import uba_warmup_factor  # noqa: E402
 
 from ..helpers import exact_uba  # noqa: E402
+from .twins import round_trip  # noqa: E402
 
 PEAKS = (1e-3, 0.5)  # two parameter groups
 REL, ABS = 1e-12, 1e-15  # ABS: times the group's peak
@@ -103,13 +103,6 @@ def test_the_factor_is_accurate_for_a_huge_budget():
         got = uba_warmup_factor(step, num_warmup_steps=0, num_training_steps=total,
                                 phi=0.5, min_lr_rate=0.0)
         assert math.isclose(got, exact_uba(step, total, 0.5), rel_tol=1e-14), step
-
-
-def round_trip(obj):
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
 
 
 def test_state_dict_loads_with_weights_only_and_resumes_exactly():

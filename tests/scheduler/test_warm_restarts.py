@@ -24,10 +24,8 @@ Tolerances (torch's own tests allow 1e-5 absolute):
 
 from __future__ import annotations
 
-import copy
 import io
 import math
-import warnings
 from fractions import Fraction
 
 import pytest
@@ -38,13 +36,12 @@ lrs = torch.optim.lr_scheduler
 import uba  # noqa: E402  (after the torch skip: a broken uba must fail, not skip)
 
 from ..helpers import exact_uba  # noqa: E402
+from .twins import KINDS, assert_same_state, record_warnings, round_trip  # noqa: E402
 
 BASE_LRS = (0.05, 0.5)  # group 0: Python float; group 1: float32 0-d tensor
 ETA_MIN = 1e-10
 FLOAT_REL, FLOAT_ABS = 1e-12, 1e-15  # FLOAT_ABS: times the group's base lr
 TENSOR_REL = {"torch": 2e-6, "uba": 2e-7}
-
-KINDS = ("torch", "uba")
 
 
 def make_sched(kind, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
@@ -104,30 +101,8 @@ def assert_cosine_at(kind, optimizer, T_cur, T_i, context, eta_min=ETA_MIN):
 def step_epoch(scheduler, epoch):
     """step(epoch): documented usage for this class, so no deprecation warning
     (torch deprecates it for the other schedulers)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        scheduler.step(epoch)
+    _, caught = record_warnings(lambda: scheduler.step(epoch))
     assert [str(w.message) for w in caught] == []
-
-
-def round_trip(obj):
-    """torch.save then torch.load(weights_only=True), as HF Trainer restores scheduler.pt."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
-
-
-def same_state(a, b):
-    """Equal scheduler states: tensors by value and dtype, everything else by ==."""
-    if isinstance(a, torch.Tensor):
-        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(
-            same_state(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(same_state, a, b))
-    return type(a) is type(b) and a == b
 
 
 def scheduler_state(scheduler):
@@ -199,8 +174,8 @@ def test_state_dict_loads_into_a_differently_built_scheduler(kind):
         scheduler.step()
     other = make_sched(kind, optimizer, 100)
     other.load_state_dict(scheduler.state_dict())
-    assert same_state(scheduler_state(other), scheduler_state(scheduler))
-    assert same_state(other.get_last_lr(), scheduler.get_last_lr())
+    assert_same_state(scheduler_state(other), scheduler_state(scheduler), "state")
+    assert_same_state(other.get_last_lr(), scheduler.get_last_lr(), "get_last_lr()")
 
 
 @pytest.mark.parametrize("weights_only", [True, False])
@@ -212,10 +187,10 @@ def test_state_dict_survives_torch_save_and_load(kind, weights_only):
     torch.save(state, buffer)
     buffer.seek(0)
     loaded = torch.load(buffer, weights_only=weights_only)
-    assert same_state(loaded, state)
+    assert_same_state(loaded, state, "loaded")
     again = make_sched(kind, optimizer, 20)
     again.load_state_dict(loaded)
-    assert same_state(again.state_dict(), state)
+    assert_same_state(again.state_dict(), state, "state_dict()")
 
 
 def set_T_cur_by_hand(kind):
@@ -357,12 +332,15 @@ def test_get_lr_outside_step_warns_and_changes_nothing(kind):
 
 def test_normal_use_warns_nothing_and_keeps_the_lr_types(kind):
     optimizer = build_optimizer()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+
+    def use():
         scheduler = make_sched(kind, optimizer, 5, 2)
         for _ in range(30):
             optimizer.step()
             scheduler.step()
+        return scheduler
+
+    scheduler, caught = record_warnings(use)
     assert [str(w.message) for w in caught] == []
     kinds = [type(group["lr"]) for group in optimizer.param_groups]
     assert kinds == [float, torch.Tensor]
@@ -405,10 +383,8 @@ def test_after_a_linear_warmup_in_sequential_lr(kind):
         return rows
 
     reference = run(lrs.CosineAnnealingWarmRestarts, build_optimizer(tensor_lr=False))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        optimizer = build_optimizer()
-        rows = run(lambda *args: make_sched(kind, *args), optimizer)
+    rows, caught = record_warnings(
+        lambda: run(lambda *args: make_sched(kind, *args), build_optimizer()))
     assert [str(w.message) for w in caught] == []
     for epoch, (row, want) in enumerate(zip(rows, reference)):
         for group, (got, target) in enumerate(zip(row, want)):
