@@ -301,9 +301,9 @@ class UBALR(LRScheduler):
 
         .. math::
 
-            p(t) = p_s + (1 - p_s)\,rac{t - s}{T' - s}, \qquad
+            p(t) = p_s + (1 - p_s)\,\frac{t - s}{T' - s}, \qquad
             \eta_t = \eta_{\min} + (\eta_{\mathrm{base}} - \eta_{\min})\,
-            rac{1}{1 + rac{arphi}{2}	an^2rac{\pi p(t)}{2}},
+            \frac{1}{1 + \frac{\varphi}{2}\tan^2\frac{\pi p(t)}{2}},
 
         so the lr is continuous at :math:`s`, falls monotonically and is
         ``eta_min`` exactly at :math:`T'`.  During warmup the decay has not

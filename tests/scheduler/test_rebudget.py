@@ -222,3 +222,18 @@ def test_a_budget_without_room_for_the_warmup_is_refused():
         scheduler.rebudget(20)
     scheduler.rebudget(21)  # one decay step: allowed
     assert scheduler.T_max == 21
+
+
+def test_last_epoch_set_back_across_a_rebudget_composes_from_the_old_curve():
+    """last_epoch set by hand to a step before the rebudget: the next step composes
+    torch's way, lr = eta_min + (lr - eta_min) * d(t) / d(t - 1), with d the heights
+    above the floor of the schedule as it was at t - 1 (the old budget's curve) and
+    at t (the rebudgeted one)."""
+    _, scheduler = run(100, 1.0, 61, rebudgets=[(40, 160)])
+    want = reference_lrs(61, 100, 1.0, rebudgets=[(40, 160)])
+    lr_now = scheduler.optimizer.param_groups[0]["lr"]
+    scheduler.last_epoch = 39
+    scheduler.optimizer.step()
+    scheduler.step()  # 39 -> 40, across the rebudget
+    expected = ETA_MIN + (lr_now - ETA_MIN) * (want[40] - ETA_MIN) / (want[39] - ETA_MIN)
+    assert math.isclose(scheduler.optimizer.param_groups[0]["lr"], expected, rel_tol=1e-12)
