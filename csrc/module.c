@@ -1,13 +1,11 @@
-/*
- * module.c -- uba._core, the CPython/NumPy binding of the C core.
+/* module.c -- uba._core, the CPython/NumPy binding of the C core.
  *
  * The only file that includes Python.h.  An adapter, in the manner of
  * CPython's math_1: each entry point converts its positional arguments,
  * makes one call into the core, and turns a failed status into an
  * exception in one place, raise_status(), which names the argument the
  * core blames as the entry point's table of argument names says.
- * Defaults, keywords and docs live in the uba package.
- */
+ * Defaults, keywords and docs live in the uba package. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -19,9 +17,6 @@
 #include <math.h>
 
 #include "uba.h"
-
-/* Below this many elements, releasing the GIL costs more than it frees. */
-#define GIL_RELEASE_MIN 4096
 
 /* Groups a scheduler step handles on the stack before it allocates. */
 #define STACK_GROUPS 16
@@ -58,11 +53,9 @@ typedef struct entry {
     const char *condition;  /* a bound's step-size condition, or NULL       */
 } entry;
 
-/*
- * An element of array argument `arg` a status may be about: the first
+/* An element of array argument `arg` a status may be about: the first
  * offending one, its value, and the array's shape (1-D: ndim 1, dims
- * NULL).  raise_status() names it when the status blames `arg`.
- */
+ * NULL).  raise_status() names it when the status blames `arg`. */
 typedef struct element {
     int arg;
     size_t index;
@@ -71,47 +64,31 @@ typedef struct element {
     const npy_intp *dims;
 } element;
 
-/* "2, 3" for flat index i of a C-ordered array of the given shape. */
-static PyObject *
-index_text(const element *at)
-{
-    npy_intp index[NPY_MAXDIMS];
-    npy_intp rest = (npy_intp)at->index;
-    for (int d = at->ndim - 1; d >= 0; d--) {
-        index[d] = d > 0 ? rest % at->dims[d] : rest;
-        rest = d > 0 ? rest / at->dims[d] : 0;
-    }
-    PyObject *text = PyUnicode_FromString("");
-    for (int d = 0; text != NULL && d < at->ndim; d++) {
-        Py_SETREF(text, PyUnicode_FromFormat("%U%s%zd", text,
-                                             d > 0 ? ", " : "",
-                                             (Py_ssize_t)index[d]));
-    }
-    return text;
-}
-
-/* The argument's name, with the element's index where there is one:
- * "lrs[3]", or a name with a "{}" slot filled: "param_groups[3]['lr']". */
+/* The name of argument `name`, or of its element `at`: "lrs[3]", "t[1, 2]",
+ * or with a "{}" slot in the name, "param_groups[3]['lr']". */
 static PyObject *
 argument_name(const char *name, const element *at)
 {
     if (at == NULL) {
         return PyUnicode_FromString(name);
     }
-    PyObject *index = index_text(at);
-    if (index == NULL) {
-        return NULL;
+    npy_intp rest = (npy_intp)at->index, index[NPY_MAXDIMS];
+    for (int d = at->ndim - 1; d >= 0; d--) {  /* C order: last varies fastest */
+        index[d] = d > 0 ? rest % at->dims[d] : rest;
+        rest = d > 0 ? rest / at->dims[d] : 0;
     }
+    char text[NPY_MAXDIMS * 24 + 80];
     const char *slot = strstr(name, "{}");
-    PyObject *head = slot == NULL ? NULL : PyUnicode_FromStringAndSize(
-                                               name, slot - name);
-    PyObject *text =
-        slot == NULL ? PyUnicode_FromFormat("%s[%U]", name, index)
-        : head == NULL ? NULL
-                       : PyUnicode_FromFormat("%U%U%s", head, index, slot + 2);
-    Py_DECREF(index);
-    Py_XDECREF(head);
-    return text;
+    int len = snprintf(text, sizeof text, "%.*s%s",
+                       slot != NULL ? (int)(slot - name) : (int)strlen(name),
+                       name, slot != NULL ? "" : "[");
+    for (int d = 0; d < at->ndim; d++) {
+        len += snprintf(text + len, sizeof text - (size_t)len, "%s%zd",
+                        d > 0 ? ", " : "", (Py_ssize_t)index[d]);
+    }
+    snprintf(text + len, sizeof text - (size_t)len, "%.40s",
+             slot != NULL ? slot + 2 : "]");
+    return PyUnicode_FromString(text);
 }
 
 /* The position of the argument uba.h calls core[0..len), or -1. */
@@ -127,14 +104,12 @@ position_of(const entry *e, const char *core, size_t len)
     return -1;
 }
 
-/*
- * The one place a status of the core becomes an exception: ValueError
+/* The one place a status of the core becomes an exception: ValueError
  * "<argument> <rule>, got <value>".  The core says which argument the
  * status is about (uba_status_argument: "phi", "lrs[i]", a pair such as
  * "(lam_min, lam_max)"); the entry's table gives its position and the name
  * the user knows it by; the value is the one passed (or, for an element,
- * the one converted).  A whole sequence is named without its value.
- */
+ * the one converted).  A whole sequence is named without its value. */
 static PyObject *
 raise_status(const entry *e, uba_status status, PyObject *const *args,
              const element *at)
@@ -186,18 +161,6 @@ raise_status(const entry *e, uba_status status, PyObject *const *args,
     return NULL;
 }
 
-static int
-check_nargs(const entry *e, Py_ssize_t nargs)
-{
-    if (nargs != e->nargs) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes exactly %zd positional arguments (%zd given)",
-                     e->func, e->nargs, nargs);
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- converting arguments ----------------------------------------------- */
 
 /* The name of argument `name`, or of its element `index` (if >= 0). */
@@ -220,11 +183,9 @@ not_a_real(const char *name, Py_ssize_t index, PyObject *obj)
     return -1;
 }
 
-/*
- * A count (a step, a budget) whose double v reached 2**53, where a double
+/* A count (a step, a budget) whose double v reached 2**53, where a double
  * holds only some integers: the exact value must be v, else ValueError.
- * An object whose __index__ refuses (a float tensor) is a real: v.
- */
+ * An object whose __index__ refuses (a float tensor) is a real: v. */
 static int
 as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
                double *out)
@@ -254,16 +215,14 @@ as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
     return same > 0 ? 0 : -1;
 }
 
-/*
- * Reads a real number.  Python ints and floats, NumPy scalars, 0-d tensors
+/* Reads a real number.  Python ints and floats, NumPy scalars, 0-d tensors
  * and anything with __float__ or __index__ are accepted; str, bytes,
  * complex and other objects raise TypeError naming the argument, as does
  * a TypeError or ValueError from the object's own __float__.  Any other
  * exception from it (KeyboardInterrupt, MemoryError) propagates unchanged.
  * A real too large for a double becomes +-inf, which the core then
  * refuses with its range.  For a count (a step, a budget), an integer of
- * any type that a double cannot hold exactly is refused.
- */
+ * any type that a double cannot hold exactly is refused. */
 static int
 as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
         double *out)
@@ -310,11 +269,18 @@ as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
     return 0;
 }
 
-/* Reads args[first..first+count) as reals into out[0..count). */
+/* Checks that the entry got its nargs arguments, and reads
+ * args[first..first+count) as reals into out[0..count). */
 static int
-as_reals(const entry *e, PyObject *const *args, int first, int count,
-         double *out)
+as_reals(const entry *e, PyObject *const *args, Py_ssize_t nargs, int first,
+         int count, double *out)
 {
+    if (nargs != e->nargs) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes exactly %zd positional arguments (%zd given)",
+                     e->func, e->nargs, nargs);
+        return -1;
+    }
     for (int i = 0; i < count; i++) {
         const arg_name *a = &e->names[first + i];
         if (as_real(args[first + i], a->user, -1, a->count, &out[i]) < 0) {
@@ -324,10 +290,7 @@ as_reals(const entry *e, PyObject *const *args, int first, int count,
     return 0;
 }
 
-/*
- * A budget that sizes a buffer: an integer in [1, 2**53] (UBA_E_T
- * otherwise), small enough to allocate.
- */
+/* A budget that sizes a buffer: an integer in [1, 2**53], else UBA_E_T. */
 static int
 as_budget(const entry *e, PyObject *const *args, int arg, size_t *out)
 {
@@ -339,20 +302,14 @@ as_budget(const entry *e, PyObject *const *args, int arg, size_t *out)
         raise_status(e, UBA_E_T, args, NULL);
         return -1;
     }
-    if (T > (double)(PY_SSIZE_T_MAX / (Py_ssize_t)(16 * sizeof(double)))) {
-        PyErr_NoMemory();
-        return -1;
-    }
     *out = (size_t)T;
     return 0;
 }
 
-/*
- * Converts an array-like argument to a C-contiguous float64 array (a new
+/* Converts an array-like argument to a C-contiguous float64 array (a new
  * reference).  Only bool, integer and floating dtypes are accepted
  * (TypeError otherwise).  `one_d` also requires a non-empty 1-D array
- * (ValueError).
- */
+ * (ValueError). */
 static PyArrayObject *
 as_float_array(PyObject *obj, const char *name, int one_d)
 {
@@ -397,12 +354,10 @@ as_float_array(PyObject *obj, const char *name, int one_d)
     return out;
 }
 
-/*
- * One group's value: a real, None ("unknown": NaN to the core), or, as an
+/* One group's value: a real, None ("unknown": NaN to the core), or, as an
  * item (index >= 0), a parameter group (a dict), whose lr is read (under
  * `lr_key`, the interned "lr").  *plain is cleared for anything but a
- * Python float.
- */
+ * Python float. */
 static int
 as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
                Py_ssize_t index, double *out, int *plain)
@@ -430,12 +385,10 @@ as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
     return failed;
 }
 
-/*
- * Reads a per-group argument into buf[0..n): a list or tuple of n group
+/* Reads a per-group argument into buf[0..n): a list or tuple of n group
  * values, or one for every group (*scalar set).  Items are read one at a
  * time, each held while it converts: its __float__ may run any code, even
- * code that empties the list, and the next item is fetched afresh.
- */
+ * code that empties the list, and the next item is fetched afresh. */
 static int
 as_group_values(PyObject *obj, PyObject *lr_key, const char *name,
                 Py_ssize_t n, double *buf, int *scalar, int *plain)
@@ -470,22 +423,10 @@ as_group_values(PyObject *obj, PyObject *lr_key, const char *name,
     return 0;
 }
 
-/* A list of the n values as floats, with None for NaN ("unknown"); the
- * list `same` itself (a new reference) if it holds just these floats. */
+/* A list of the n values as floats, with None for NaN ("unknown"). */
 static PyObject *
-list_of_floats(const double *values, Py_ssize_t n, PyObject *same)
+list_of_floats(const double *values, Py_ssize_t n)
 {
-    const int is_list = same != NULL && PyList_Check(same)
-                        && PyList_GET_SIZE(same) == n;
-    Py_ssize_t equal = 0;
-    while (is_list && equal < n
-           && PyFloat_CheckExact(PyList_GET_ITEM(same, equal))
-           && PyFloat_AS_DOUBLE(PyList_GET_ITEM(same, equal)) == values[equal]) {
-        equal++;
-    }
-    if (is_list && equal == n) {
-        return Py_NewRef(same);
-    }
     PyObject *list = PyList_New(n);
     for (Py_ssize_t i = 0; list != NULL && i < n; i++) {
         PyObject *f = isnan(values[i]) ? Py_NewRef(Py_None)
@@ -526,7 +467,7 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &schedule_entry;
     double v[7];
-    if (check_nargs(e, nargs) < 0 || as_reals(e, args, 1, 6, &v[1]) < 0) {
+    if (as_reals(e, args, nargs, 1, 6, &v[1]) < 0) {
         return NULL;
     }
     uba_params p;
@@ -589,7 +530,7 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &step_entry;
     double v[G_BASE];
-    if (check_nargs(e, nargs) < 0 || as_reals(e, args, 0, G_BASE, v) < 0) {
+    if (as_reals(e, args, nargs, 0, G_BASE, v) < 0) {
         return NULL;
     }
     const uba_group_step params = {v[G_T], v[G_PHI], v[G_WARMUP],
@@ -623,8 +564,8 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                                          group[2], group[3], group[4],
                                          group[5], &bad);
     if (s == UBA_OK) {
-        PyObject *lrs = list_of_floats(group[5], n, NULL);
-        PyObject *ratios = list_of_floats(group[4], n, args[G_RATIOS]);
+        PyObject *lrs = list_of_floats(group[5], n);
+        PyObject *ratios = list_of_floats(group[4], n);
         if (lrs != NULL && ratios != NULL) {
             result = PyTuple_Pack(3, lrs, ratios, plain[G_LRS - G_BASE]
                                                       ? Py_True : Py_False);
@@ -649,11 +590,9 @@ exit:
 
 /* ---- theory ------------------------------------------------------------------ */
 
-/*
- * The theory entry points share one adapter, theory().  Each takes, in
+/* The theory entry points share one adapter, theory().  Each takes, in
  * this order, the step sizes lrs (if any), the budget T (if any) and
- * reals; it returns one to three floats.
- */
+ * reals; it returns one to three floats. */
 typedef struct theory_call {
     const double *lrs;  /* n step sizes                                  */
     size_t n;
@@ -666,8 +605,8 @@ typedef struct theory_call {
 } theory_call;
 
 enum theory_fn {
-    CHEBYSHEV_LOG_RESIDUAL, CURVATURE_PARAMS, PHI_FROM_KAPPA, KAPPA_FROM_PHI,
-    WORST_CASE_RESIDUAL, WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX,
+    CHEBYSHEV_STEPS, CHEBYSHEV_LOG_RESIDUAL, CURVATURE_PARAMS,
+    PHI_FROM_KAPPA, KAPPA_FROM_PHI, WORST_CASE_RESIDUAL, WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX,
     BOUND_CONVEX, BOUND_STRONGLY_CONVEX, OPTIMAL_PHI,
     OPTIMAL_PHI_STRONGLY_CONVEX
 };
@@ -685,6 +624,8 @@ call_theory(enum theory_fn fn, theory_call *c)
     const double *v = c->v;
     double *out = c->out;
     switch (fn) {
+    case CHEBYSHEV_STEPS:  /* into the workspace: the array returned */
+        return uba_chebyshev_steps(c->T, v[0], v[1], c->work);
     case CHEBYSHEV_LOG_RESIDUAL:
         return uba_chebyshev_log_residual(c->T, v[0], v[1], out);
     case CURVATURE_PARAMS:
@@ -724,15 +665,10 @@ call_theory(enum theory_fn fn, theory_call *c)
 static size_t
 theory_work_size(enum theory_fn fn, const theory_call *c)
 {
-    switch (fn) {
-    case WORST_CASE_RESIDUAL:
-    case WORST_CASE_NOISY_ERROR:
-        return uba_worst_case_work_size(c->n);
-    case OPTIMAL_PHI:
-        return uba_optimal_phi_work_size(c->T);
-    default:
-        return 0;
-    }
+    return fn == CHEBYSHEV_STEPS ? c->T
+         : fn == WORST_CASE_RESIDUAL || fn == WORST_CASE_NOISY_ERROR
+               ? uba_worst_case_work_size(c->n)
+         : fn == OPTIMAL_PHI ? uba_optimal_phi_work_size(c->T) : 0;
 }
 
 static const arg_name curvature_names[] = {
@@ -753,13 +689,12 @@ static const arg_name optimal_sc_names[] = {
     COUNT("T"), SAME("mu"), SAME("L"), SAME("sigma2"), SAME("f_gap"),
     SAME("eta_max"), SAME("phi_lo"), SAME("phi_hi")};
 
-static const entry chebyshev_steps_entry = {
-    "chebyshev_step_sizes", 3, curvature_names, NULL};
-
 #define THEORY(func, nargs, names, condition, fn, lrs, T, n_out)            \
     static const theory_entry fn##_ENTRY = {                                 \
         {func, nargs, names, condition}, fn, lrs, T, n_out}
 
+THEORY("chebyshev_step_sizes", 3, curvature_names, NULL, CHEBYSHEV_STEPS, 0,
+       1, 0);
 THEORY("chebyshev_log_residual", 3, curvature_names, NULL,
        CHEBYSHEV_LOG_RESIDUAL, 0, 1, 1);
 THEORY("curvature_params", 2, curvature_names + 1, NULL, CURVATURE_PARAMS, 0,
@@ -785,13 +720,12 @@ THEORY("optimal_phi", 8, optimal_phi_names, NULL, OPTIMAL_PHI, 0, 1, 2);
 THEORY("optimal_phi_strongly_convex", 8, optimal_sc_names, NULL,
        OPTIMAL_PHI_STRONGLY_CONVEX, 0, 1, 2);
 
-/*
- * The one body of the theory entry points: converts the arguments, makes
- * the entry's call (the GIL released), and returns its results or raises
- * for its status.  A workspace is allocated only once the call, made
- * without one, got past every check of its arguments (UBA_E_NULL): a bad
- * argument then gives its ValueError, not a MemoryError for a huge T.
- */
+/* The one body of the theory entry points: converts the arguments, makes
+ * the entry's call (the GIL released), returns its results or raises for
+ * its status.  A workspace (or the array of Chebyshev steps) is allocated
+ * only once the call, made without one, got past every check of its
+ * arguments (UBA_E_NULL): a bad argument gives its ValueError, not a
+ * MemoryError for a huge T. */
 static PyObject *
 theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -799,9 +733,8 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
     theory_call c = {0};
     PyArrayObject *lrs = NULL;
     const int first = te->takes_lrs + te->takes_T;
-    if (check_nargs(e, nargs) < 0
-        || (te->takes_T && as_budget(e, args, 0, &c.T) < 0)
-        || as_reals(e, args, first, (int)nargs - first, c.v) < 0) {
+    if (as_reals(e, args, nargs, first, (int)e->nargs - first, c.v) < 0
+        || (te->takes_T && as_budget(e, args, 0, &c.T) < 0)) {
         return NULL;
     }
     if (te->takes_lrs) {
@@ -812,10 +745,15 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         c.n = (size_t)PyArray_SIZE(lrs);
     }
     const size_t work_len = theory_work_size(te->fn, &c);
+    PyObject *array = NULL, *result = NULL;
     uba_status s = work_len == 0 ? UBA_E_NULL : call_theory(te->fn, &c);
     if (s == UBA_E_NULL && work_len > 0) {
+        npy_intp dim = (npy_intp)work_len;
+        array = te->n_out == 0 ? PyArray_SimpleNew(1, &dim, NPY_DOUBLE) : NULL;
+        c.work = array != NULL ? (double *)PyArray_DATA((PyArrayObject *)array)
+               : te->n_out == 0 ? NULL : new_workspace(work_len);
         c.work_len = work_len;
-        if ((c.work = new_workspace(work_len)) == NULL) {
+        if (c.work == NULL) {
             Py_XDECREF(lrs);
             return NULL;
         }
@@ -825,13 +763,18 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         s = call_theory(te->fn, &c);
         Py_END_ALLOW_THREADS
     }
-    PyMem_Free(c.work);
-    PyObject *result = NULL;
+    if (array == NULL) {
+        PyMem_Free(c.work);
+    }
     if (s != UBA_OK) {
         const int about_entry = strchr(uba_status_argument(s), '[') != NULL;
         const element at = {0, c.bad, c.bad < c.n ? c.lrs[c.bad] : 0.0, 1,
                             NULL};
         raise_status(e, s, args, about_entry ? &at : NULL);
+        Py_CLEAR(array);
+    }
+    else if (te->n_out == 0) {
+        result = Py_NewRef(array);
     }
     else if (te->n_out == 1) {
         result = PyFloat_FromDouble(c.out[0]);
@@ -841,6 +784,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
                                 : Py_BuildValue("(ddd)", c.out[0], c.out[1],
                                                 c.out[2]);
     }
+    Py_XDECREF(array);
     Py_XDECREF(lrs);
     return result;
 }
@@ -852,6 +796,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         return theory(&fn##_ENTRY, args, nargs);                            \
     }
 
+THEORY_ENTRY(chebyshev_step_sizes, CHEBYSHEV_STEPS)
 THEORY_ENTRY(chebyshev_log_residual, CHEBYSHEV_LOG_RESIDUAL)
 THEORY_ENTRY(curvature_params, CURVATURE_PARAMS)
 THEORY_ENTRY(phi_from_condition_number, PHI_FROM_KAPPA)
@@ -863,40 +808,6 @@ THEORY_ENTRY(bound_convex, BOUND_CONVEX)
 THEORY_ENTRY(bound_strongly_convex, BOUND_STRONGLY_CONVEX)
 THEORY_ENTRY(optimal_phi, OPTIMAL_PHI)
 THEORY_ENTRY(optimal_phi_strongly_convex, OPTIMAL_PHI_STRONGLY_CONVEX)
-
-/* The Chebyshev steps fill an array of T: the range is checked before it
- * is allocated. */
-static PyObject *
-chebyshev_step_sizes(PyObject *Py_UNUSED(module), PyObject *const *args,
-                     Py_ssize_t nargs)
-{
-    const entry *e = &chebyshev_steps_entry;
-    size_t T;
-    double lam[2], unused[3];
-    if (check_nargs(e, nargs) < 0 || as_budget(e, args, 0, &T) < 0
-        || as_reals(e, args, 1, 2, lam) < 0) {
-        return NULL;
-    }
-    uba_status s = uba_curvature_params(lam[0], lam[1], &unused[0],
-                                        &unused[1], &unused[2]);
-    PyArrayObject *out = NULL;
-    if (s == UBA_OK) {
-        npy_intp dim = (npy_intp)T;
-        out = (PyArrayObject *)PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
-        if (out == NULL) {
-            return NULL;
-        }
-        Py_BEGIN_ALLOW_THREADS
-        s = uba_chebyshev_steps(T, lam[0], lam[1],
-                                (double *)PyArray_DATA(out));
-        Py_END_ALLOW_THREADS
-    }
-    if (s != UBA_OK) {
-        Py_XDECREF(out);
-        return raise_status(e, s, args, NULL);
-    }
-    return (PyObject *)out;
-}
 
 /* ---- the module ------------------------------------------------------------ */
 
@@ -928,11 +839,9 @@ static PyMethodDef core_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/*
- * Multi-phase init (PEP 489).  The core is stateless; the module's state
+/* Multi-phase init (PEP 489).  The core is stateless; the module's state
  * is the interned key "lr".  The exec slot imports NumPy's C API and
- * publishes the C library's version.
- */
+ * publishes the C library's version. */
 static int
 core_exec(PyObject *module)
 {
