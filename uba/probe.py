@@ -43,13 +43,15 @@ def lower_end(nodes: npt.ArrayLike, weights: npt.ArrayLike, mass: float) -> floa
 
     .. math::
 
-        \lambda_{\min} = \Big\{\lambda:\ \int_0^{\lambda} t\,d\mu(t)
-            = q \int_0^{\infty} t\,d\mu(t)\Big\}
+        \lambda_{\min} = \Big\{\lambda:\ \int_0^{\lambda} t^2\,d\mu(t)
+            = q \int_0^{\infty} t^2\,d\mu(t)\Big\}
 
     for the measure :math:`\mu = \sum_k w_k\,\delta_{\theta_k}` (``nodes``
     :math:`\theta_k`, ``weights`` :math:`w_k \ge 0`) and ``mass`` :math:`q`:
     the curvature below which the positive eigen-directions hold only the
-    fraction :math:`q` of :math:`\mathrm{tr}(H_+)` (docs/theory.md, section 5).
+    fraction :math:`q` of :math:`\mathrm{tr}(H_+^2)`, i.e. of the starting
+    gradient's energy when the start is equally far from the minimum along
+    every direction (docs/theory.md, section 5).
     Equal nodes are merged; each node's share is spread over its
     neighbourhood: the cumulative share at node :math:`k` is taken as the
     share below it plus half its own, and the quantile is interpolated
@@ -70,9 +72,9 @@ def lower_end(nodes: npt.ArrayLike, weights: npt.ArrayLike, mass: float) -> floa
 
     Example:
         >>> from uba.probe import lower_end
-        >>> round(lower_end([1.0, 2.0, 3.0, 4.0], [0.25] * 4, 0.05), 12)
+        >>> round(lower_end([1.0, 2.0, 3.0, 4.0], [0.25] * 4, 0.01), 12)
         1.0
-        >>> 2.0 < lower_end([1.0, 2.0, 3.0, 4.0], [0.25] * 4, 0.3) < 3.0
+        >>> 2.0 < lower_end([1.0, 2.0, 3.0, 4.0], [0.25] * 4, 0.2) < 3.0
         True
     """
     q = _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0.0 <= x < 1.0)
@@ -84,7 +86,7 @@ def lower_end(nodes: npt.ArrayLike, weights: npt.ArrayLike, mass: float) -> floa
     if not keep.any():
         raise ValueError("the measure has no positive curvature: no node > 0 with weight > 0")
     curvature, at = np.unique(theta[keep], return_inverse=True)  # sorted, repeats merged
-    share = np.bincount(at, weights=(w * theta)[keep]).astype(np.float64)
+    share = np.bincount(at, weights=(w * theta * theta)[keep]).astype(np.float64)
     share /= share.sum()
     middle = np.cumsum(share) - share / 2
     return float(np.exp(np.interp(q, middle, np.log(curvature))))
@@ -134,7 +136,7 @@ class ProbeResult:
     :math:`\int_{\lambda<0}|\lambda|\,d\hat\rho / \int|\lambda|\,d\hat\rho`
     (0 for a convex loss; the near-zero bulk of a network does not count)."""
     mass: float
-    """The share of ``tr(H+)`` the useful range leaves out below ``lam_min``."""
+    """The share of ``tr(H+^2)`` the useful range leaves out below ``lam_min``."""
     params: int
     """The number of parameters probed, P."""
     hvps: int
@@ -249,9 +251,8 @@ def suggest_phi(
       fastest of all, typically to < 1% in 20 steps);
     * ``lam_min``, the low end of the useful range: the curvature below which
       the positive eigen-directions hold only the fraction ``mass`` of
-      :math:`\mathrm{tr}(H_+)`, i.e. of the excess loss of an isotropic start
-      (:func:`lower_end`; about +-25% with the defaults on spectra of a few
-      hundred or more eigenvalues);
+      :math:`\mathrm{tr}(H_+^2)`, i.e. of the starting gradient's energy
+      (:func:`lower_end`; within +-30% with the defaults on the test spectra);
     * ``sigma2``, the per-parameter variance of one batch's gradient,
       from the spread of the ``n_batches`` batch gradients;
     * ``dist2`` = :math:`\|\nabla f\|^2/\mathrm{tr}(H^2)`, with
@@ -297,7 +298,7 @@ def suggest_phi(
             a linear model: more samples than parameters).  Default 4.
         lanczos_steps: Hessian-vector products per Lanczos run, ``>= 2``.
         vectors: Lanczos runs, ``>= 1``.
-        mass: the share of ``tr(H+)`` left below ``lam_min``, in ``[0, 1)``.
+        mass: the share of ``tr(H+^2)`` left below ``lam_min``, in ``[0, 1)``.
         seed: seeds the random start vectors.
         phi_range: the search range of :func:`uba.theory.optimal_phi`.
 
@@ -346,8 +347,8 @@ def suggest_phi(
     _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0 <= x < 1)
     seed = _checks.integer("seed", seed, 0, 2**63 - 1, "[0, 2**63 - 1]")
 
-    if phi_range is not None:  # refused now, not after the probing (the rule lives in theory)
-        theory.optimal_phi(1, 1.0, 2.0, phi_range=phi_range)
+    if phi_range is not None:  # refused now, not after the probing
+        theory._phi_range(phi_range)
 
     params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
     if not params:

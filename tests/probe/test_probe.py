@@ -2,7 +2,7 @@
 
 * A linear least-squares model whose every batch has the Hessian
   V diag(lam) V^T (lam set by construction) and label noise of known variance:
-  lam_max within 5%, lam_min within the documented +-30% of the definition
+  lam_max within 5%, lam_min within the documented +-25% of the definition
   applied to the true spectrum, sigma2 within 20% of s^2 mean(lam) / B.
 * A non-convex model (indefinite quadratic plus a quartic) whose Hessian at
   the probe point is known exactly: negative curvature measured, not fatal.
@@ -87,7 +87,7 @@ def test_least_squares_curvature_range(least_squares, ls_result) -> None:
     assert ls_result.lam_max == pytest.approx(lams.max(), rel=0.05)
     assert ls_result.lam_max <= lams.max() * (1 + 1e-9)  # a Ritz value never exceeds it
     truth = lower_end(lams, np.full(len(lams), 1 / len(lams)), 0.1)
-    assert ls_result.lam_min == pytest.approx(truth, rel=0.3)
+    assert ls_result.lam_min == pytest.approx(truth, rel=0.25)
     assert ls_result.kappa == pytest.approx(ls_result.lam_max / ls_result.lam_min)
     assert ls_result.negative_share == pytest.approx(0.0, abs=1e-6)
     # the quadrature's first moments are exact: sum of weights 1, mean tr(H)/P
@@ -171,7 +171,7 @@ def test_non_convex_model_negative_curvature_is_measured_not_fatal() -> None:
     assert r.negative_share == pytest.approx(share, abs=0.1)
     positive = eig[eig > 0]
     truth = lower_end(positive, np.ones(len(positive)), 0.1)
-    assert r.lam_min == pytest.approx(truth, rel=0.3)
+    assert r.lam_min == pytest.approx(truth, rel=0.25)
     assert math.isfinite(r.phi) and r.phi > 0
     assert np.isfinite(r.nodes).any() and (r.nodes[np.isfinite(r.nodes)] < 0).any()
 
@@ -199,7 +199,7 @@ def test_adam_geometry_is_the_preconditioned_hessian() -> None:
     r = suggest_phi(model, lambda out, _: out, noise, 100, lr=1e-3, optimizer="adam")
     assert r.lam_max == pytest.approx(expected.max(), rel=0.05)
     truth = lower_end(expected, np.ones(P), 0.1)
-    assert r.lam_min == pytest.approx(truth, rel=0.3)
+    assert r.lam_min == pytest.approx(truth, rel=0.25)
     sgd = suggest_phi(model, lambda out, _: out, noise, 100, lr=1e-3)
     assert sgd.lam_max == pytest.approx(lams.max(), rel=0.05)
 
@@ -268,12 +268,12 @@ def test_memory_is_a_few_copies_of_the_parameters(optimizer: str, limit: float) 
 
 
 def test_lower_end_of_a_uniform_density_is_its_closed_form() -> None:
-    # density uniform on [a, b]: the lam-weighted share below x is
-    # (x^2 - a^2) / (b^2 - a^2), so the q-quantile is sqrt(a^2 + q (b^2 - a^2))
+    # density uniform on [a, b]: the lam^2-weighted share below x is
+    # (x^3 - a^3) / (b^3 - a^3), so the q-quantile is (a^3 + q (b^3 - a^3))^(1/3)
     a, b = 0.5, 4.0
     lams = np.linspace(a, b, 200_001)
     for q in (0.0, 0.05, 0.1, 0.5, 0.9):
-        expected = math.sqrt(a * a + q * (b * b - a * a))
+        expected = (a**3 + q * (b**3 - a**3)) ** (1 / 3)
         assert lower_end(lams, np.ones_like(lams), q) == pytest.approx(expected, rel=1e-4)
 
 
