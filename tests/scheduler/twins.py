@@ -100,13 +100,19 @@ FLOAT_ABS = 1e-12  # times the group's base lr
 F32_CLOSED_FORM_REL = 2e-7
 F32_CHAINED_REL = 2e-6
 
+def cosine_class(kind):
+    """The class under test, and the keywords that make it a cosine."""
+    if kind == "torch":
+        return lrs.CosineAnnealingLR, {}
+    if kind == "uba":
+        return uba.UBALR, {"phi": 2.0}
+    raise ValueError(f"unknown scheduler kind {kind!r}")
+
+
 def make_sched(kind, optimizer, T_max, eta_min=0.0, last_epoch=-1):
     """The scheduler under test, built positionally like CosineAnnealingLR."""
-    if kind == "torch":
-        return lrs.CosineAnnealingLR(optimizer, T_max, eta_min, last_epoch)
-    if kind == "uba":
-        return uba.UBALR(optimizer, T_max, eta_min, last_epoch, phi=2.0)
-    raise ValueError(f"unknown scheduler kind {kind!r}")
+    cls, keywords = cosine_class(kind)
+    return cls(optimizer, T_max, eta_min, last_epoch, **keywords)
 
 
 torch_cosine = functools.partial(make_sched, "torch")  # builds torch's reference sequences
@@ -250,3 +256,22 @@ def torch_sequential_lr_warns_at_milestones():
     opt.step()
     _, caught = record_warnings(sched.step)
     return any("epoch parameter" in str(w.message) for w in caught)
+
+
+def torch_sequential_lr_takes_a_chained_scheduler():
+    """Whether SequentialLR accepts a ChainedScheduler as a child (not before
+    the chain had a last_epoch of its own, as in 2.2)."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+    def build():
+        chain = torch.optim.lr_scheduler.ChainedScheduler(
+            [torch.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=1)]
+        )
+        after = torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=1)
+        torch.optim.lr_scheduler.SequentialLR(opt, [chain, after], milestones=[1])
+
+    try:
+        record_warnings(build)  # (it warns about the step order; that is not asked here)
+    except AttributeError:
+        return False
+    return True
