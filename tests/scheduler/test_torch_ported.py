@@ -21,6 +21,7 @@ import functools
 import gc
 import math
 import os
+import pickle
 import tempfile
 import types
 import weakref
@@ -581,6 +582,24 @@ def test_state_dict_saved_and_loaded_restores_the_schedule(kind, holder, steps, 
     restored_optimizer.load_state_dict(saved_optimizer)
     restored.load_state_dict(save_and_load(state, weights_only))
     assert run_steps(restored_optimizer, [restored], 2 * T_MAX) == uninterrupted
+
+
+COPIES = {"deepcopy": copy.deepcopy, "pickle": lambda obj: pickle.loads(pickle.dumps(obj))}
+
+
+@pytest.mark.parametrize("how", list(COPIES))
+def test_a_copied_scheduler_goes_on_as_the_original_and_leaves_it_alone(kind, how):
+    # Not in torch's tests (which deep-copy only param_groups): a scheduler copied
+    # with its optimizer, as whole training states are, then both run on.
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, T_MAX, 0.01)
+    run_steps(optimizer, [scheduler], 3)
+    duplicate, caught = record_warnings(lambda: COPIES[how](scheduler))
+    assert caught == []
+    assert duplicate.optimizer is not optimizer
+    rows, caught = record_warnings(lambda: run_steps(duplicate.optimizer, [duplicate], 2 * T_MAX))
+    assert caught == []
+    assert rows == run_steps(optimizer, [scheduler], 2 * T_MAX)
 
 
 # ------------------------------------------------------------------------- tensor lr
