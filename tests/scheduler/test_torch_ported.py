@@ -739,17 +739,7 @@ def test_a_compiled_optimizer_step_follows_the_scheduler_without_recompiling(kin
     assert compiled_once(counts), f"graphs compiled after each step: {counts}"
 
 
-TRACED_BY_DYNAMO = pytest.mark.xfail(
-    strict=True,
-    reason="dynamo skips torch's lr_scheduler.py but traces uba/scheduler.py: called "
-    "from a compiled function, UBALR's frames recompile on every new lr value up to "
-    "dynamo's recompile limit, and newer dynamo warns that it cannot trace "
-    "uba._core.step_groups",
-)
-
-
 @TORCHS_OWN_COMPILE_WARNINGS
-@pytest.mark.parametrize("kind", ["torch", pytest.param("uba", marks=TRACED_BY_DYNAMO)])
 def test_a_compiled_step_that_also_steps_the_scheduler_compiles_once_and_quietly(kind, graphs):
     # torch's compiled parity test and its tutorial (compiling_optimizer_lr_scheduler):
     # optimizer.step() and scheduler.step() in one compiled function, tensor lr.
