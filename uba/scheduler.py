@@ -12,7 +12,7 @@ this module only when ``uba.UBALR`` is first used.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -39,8 +39,7 @@ def _warn_outside_step() -> None:
     )
 
 
-@torch.compiler.disable  # run eagerly, also when a compiled function steps
-def _as_group_types(groups: list[dict[str, Any]], values: list[float]) -> list[Any]:
+def _group_types(groups: list[dict[str, Any]], values: list[float]) -> list[Any]:
     """The values as the types of the groups' lrs (a tensor of its dtype and
     device for a tensor lr); each value becomes, in place, the number that
     lr will then hold."""
@@ -57,6 +56,13 @@ def _as_group_types(groups: list[dict[str, Any]], values: list[float]) -> list[A
         else:
             out[i] = values[i] = float(values[i])
     return out
+
+
+# Excluded from torch.compile: it runs eagerly, also when a compiled function
+# steps the scheduler (the only frame here that handles tensors).
+_as_group_types: Callable[[list[dict[str, Any]], list[float]], list[Any]] = (
+    torch.compiler.disable(_group_types)  # type: ignore[no-untyped-call]
+)
 
 
 def _copy(lr: Any) -> Any:
