@@ -120,6 +120,15 @@ SEEDS = {
     "optimal_phi_sc": bytes([OPTIMAL]) + OPT_SC + size(100) + d(1.0) + d(0.01)
     + d(1e-2) + d(1.0) + d(1.0) + d(1e-6) + d(1e8) + b"\x00",
 }
+# The long calls again with a progress hook (a last byte, see take_hook):
+# 1 never asks to stop, 3, 5 and 7 ask at the first, second, third poll.
+HOOKED = {
+    "eta_fill": 1, "shape_fill": 3, "chebyshev": 3, "residual": 7,
+    "noisy": 5, "bound_nonconvex": 3, "bound_strongly_convex": 5,
+    "optimal_phi": 3, "optimal_phi_sc": 5,
+}
+SEEDS.update({f"{name}_hooked": SEEDS[name] + bytes([b])
+              for name, b in HOOKED.items()})
 
 
 def main() -> None:
