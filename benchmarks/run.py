@@ -433,7 +433,7 @@ def bench_noisy(quick: bool) -> list[Row]:
     rows = []
     for n in (10**4, 10**5):
         for label, lrs in noisy_cases(n):
-            got, lam = _core.worst_case_noisy_error(lrs, 1.0, KAPPA, SIGMA2)
+            got, lam = _core.worst_case_noisy_error(lrs, 1.0, KAPPA, SIGMA2, None)
             # accuracy: both values are E x^2 at actual curvatures, so the
             # larger is the nearer to the true maximum; ours is checked by
             # evaluating the NumPy recursion at its maximiser
@@ -497,7 +497,9 @@ def bench_optimal_phi(quick: bool) -> list[Row]:
             found["numpy"] = numpy_optimal_phi(T, 1.0, KAPPA, SIGMA2)
 
         def mine(T: int = T) -> None:
-            found["uba"] = _core.optimal_phi(T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, 1e-6, 1e8)
+            found["uba"] = _core.optimal_phi(
+                T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, 1e-6, 1e8, None
+            )
 
         numpy_t, uba_t, ratio = compare(peer, mine, 1, 1)
         phi_np, phi_uba = found["numpy"][0], found["uba"][0]

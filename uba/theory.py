@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -58,6 +59,11 @@ __all__ = [
     "worst_case_noisy_error",
     "worst_case_residual",
 ]
+
+#: A progress callback: called with the fraction done (an estimate, from 0
+#: towards 1) about every millisecond of a long computation, in the calling
+#: thread; an exception it raises stops the computation and propagates.
+Progress = Callable[[float], object]
 
 #: The default search range of :func:`optimal_phi` and
 #: :func:`optimal_phi_strongly_convex` (the upper end of the former grows to
@@ -290,7 +296,9 @@ def uba_params_from_curvature(lam_min: float, lam_max: float) -> UBAParams:
     return UBAParams(*_core.curvature_params(lam_min, lam_max))
 
 
-def log_worst_case_residual(lrs: npt.ArrayLike, lam_min: float, lam_max: float) -> float:
+def log_worst_case_residual(
+    lrs: npt.ArrayLike, lam_min: float, lam_max: float, *, progress: Progress | None = None
+) -> float:
     r"""The log of :func:`worst_case_residual`: finite for any budget.
 
     .. math::
@@ -322,10 +330,12 @@ def log_worst_case_residual(lrs: npt.ArrayLike, lam_min: float, lam_max: float) 
         >>> round(theory.log_worst_case_residual(steps, 1.0, 10.0), 3)
         -65489.337
     """
-    return _core.worst_case_residual(lrs, lam_min, lam_max)[0]
+    return _core.worst_case_residual(lrs, lam_min, lam_max, progress)[0]
 
 
-def worst_case_residual(lrs: npt.ArrayLike, lam_min: float, lam_max: float) -> float:
+def worst_case_residual(
+    lrs: npt.ArrayLike, lam_min: float, lam_max: float, *, progress: Progress | None = None
+) -> float:
     r"""Worst-case contraction of gradient descent with steps ``lrs`` on a quadratic.
 
     .. math::
@@ -381,11 +391,16 @@ def worst_case_residual(lrs: npt.ArrayLike, lam_min: float, lam_max: float) -> f
         >>> theory.worst_case_residual(cosine, 1.0, 100.0) > 0.0805233
         True
     """
-    return _exp(_core.worst_case_residual(lrs, lam_min, lam_max)[0])
+    return _exp(_core.worst_case_residual(lrs, lam_min, lam_max, progress)[0])
 
 
 def log_worst_case_noisy_error(
-    lrs: npt.ArrayLike, lam_min: float, lam_max: float, *, sigma2: float
+    lrs: npt.ArrayLike,
+    lam_min: float,
+    lam_max: float,
+    *,
+    sigma2: float,
+    progress: Progress | None = None,
 ) -> float:
     r"""The log of :func:`worst_case_noisy_error`: finite for any budget.
 
@@ -407,11 +422,16 @@ def log_worst_case_noisy_error(
         >>> round(theory.log_worst_case_noisy_error(steps, 1.0, 10.0, sigma2=0.0), 2)
         -65488.64
     """
-    return _core.worst_case_noisy_error(lrs, lam_min, lam_max, sigma2)[0]
+    return _core.worst_case_noisy_error(lrs, lam_min, lam_max, sigma2, progress)[0]
 
 
 def worst_case_noisy_error(
-    lrs: npt.ArrayLike, lam_min: float, lam_max: float, *, sigma2: float
+    lrs: npt.ArrayLike,
+    lam_min: float,
+    lam_max: float,
+    *,
+    sigma2: float,
+    progress: Progress | None = None,
 ) -> float:
     r"""Worst case over the curvature range of SGD's final error on a noisy quadratic.
 
@@ -458,7 +478,7 @@ def worst_case_noisy_error(
         >>> theory.worst_case_noisy_error(steps, 1.0, 100.0, sigma2=1e-3) > 0.006483999
         True
     """
-    return _exp(_core.worst_case_noisy_error(lrs, lam_min, lam_max, sigma2)[0])
+    return _exp(_core.worst_case_noisy_error(lrs, lam_min, lam_max, sigma2, progress)[0])
 
 
 def bound_nonconvex(lrs: npt.ArrayLike, *, L: float, sigma2: float, f_gap: float) -> float:
@@ -604,6 +624,7 @@ def optimal_phi(
     eta_max: float | None = None,
     eta_min: float | None = None,
     phi_range: tuple[float, float] | None = None,
+    progress: Progress | None = None,
 ) -> float:
     r"""The UBA shape that minimises the worst case of a noisy quadratic.
 
@@ -665,7 +686,9 @@ def optimal_phi(
         kappa = uba_params_from_curvature(lam_min, lam_max).phi / 2.0
         phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], 200.0 * kappa))
     phi_lo, phi_hi = phi_range
-    return _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi)[0]
+    return _core.optimal_phi(
+        T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi, progress
+    )[0]
 
 
 def optimal_phi_strongly_convex(
@@ -677,6 +700,7 @@ def optimal_phi_strongly_convex(
     f_gap: float,
     eta_max: float | None = None,
     phi_range: tuple[float, float] | None = None,
+    progress: Progress | None = None,
 ) -> float:
     r"""The UBA shape that minimises bound (c) for a given noise level.
 
@@ -729,4 +753,6 @@ def optimal_phi_strongly_convex(
         except (TypeError, ZeroDivisionError):
             eta_max = math.nan  # L itself is refused with its own message
     phi_lo, phi_hi = PHI_RANGE if phi_range is None else phi_range
-    return _core.optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi)[0]
+    return _core.optimal_phi_strongly_convex(
+        T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi, progress
+    )[0]
