@@ -174,11 +174,10 @@ INEXACT = 2**53 + 1  # the first integer a double cannot hold: it rounds to 2**5
 
 @pytest.mark.parametrize("kind", [int, np.int64, np.uint64])
 def test_a_budget_no_double_holds_is_refused_whatever_its_type(kind: type) -> None:
-    """Before, np.int64(2**53 + 1) and np.uint64(2**53 + 1) were taken as 2**53.
-    The message shows the value as passed (np.int64(...) for NumPy's)."""
-    with pytest.raises(ValueError, match=r"T must be an integer in \[1, 2\*\*53\], got .*9007199254740993"):
+    """Before, np.int64(2**53 + 1) and np.uint64(2**53 + 1) were taken as 2**53."""
+    with pytest.raises(ValueError, match=r"T must be an integer .*, got 9007199254740993"):
         uba.schedule(0, kind(INEXACT))
-    with pytest.raises(ValueError, match=r"T must be .* got .*9007199254740993"):
+    with pytest.raises(ValueError, match=r"T must be .* got 9007199254740993"):
         uba.theory.chebyshev_step_sizes(kind(INEXACT), 1.0, 2.0)
     assert uba.schedule(0, kind(2**53)) == 1.0
 
@@ -187,7 +186,7 @@ def test_a_budget_no_double_holds_is_refused_whatever_its_type(kind: type) -> No
 def test_a_step_no_double_holds_is_refused_whatever_its_type(kind: type) -> None:
     """Before, uba.schedule(2**53 + 1, 3) was 0.4 (step 2**53, which is 2 mod
     the period 6), where step 2**53 + 1 is 3 mod 6: the trough, 0."""
-    with pytest.raises(ValueError, match=r"t must .*exactly.*, got .*9007199254740993"):
+    with pytest.raises(ValueError, match=r"t must .*exactly.*, got 9007199254740993"):
         uba.schedule(kind(INEXACT), 3)
     # integers a double holds exactly are fine, however large
     assert uba.schedule(kind(2**60), 1000) == uba.schedule(2**60 % 2000, 1000)
@@ -197,7 +196,7 @@ def test_a_step_no_double_holds_is_refused_whatever_its_type(kind: type) -> None
 @pytest.mark.parametrize("dtype", [np.int64, np.uint64])
 def test_an_array_step_no_double_holds_is_refused(dtype: type) -> None:
     t = np.array([0, 1, INEXACT, 2**60], dtype=dtype)
-    with pytest.raises(ValueError, match=r"t must .*exactly.*, got t\[2\] = 9007199254740993"):
+    with pytest.raises(ValueError, match=r"t\[2\] must .*exactly.*, got 9007199254740993"):
         uba.schedule(t, 3)
     exact = np.array([0, 2**53, 2**60], dtype=dtype)
     np.testing.assert_array_equal(uba.schedule(exact, 3), uba.schedule(exact.astype(np.float64), 3))
@@ -227,8 +226,8 @@ def test_an_array_step_no_double_holds_is_refused(dtype: type) -> None:
         ({"t": -1}, r"t must be a finite number >= 0, got -1"),
         ({"t": float("nan")}, r"t must be .* got nan"),
         ({"t": float("inf")}, r"t must be .* got inf"),
-        ({"t": [0, 1, -2, -3]}, r"t must be .* got t\[2\] = -2.0"),
-        ({"t": [[0, 1], [2, float("nan")]]}, r"got t\[1, 1\] = nan"),
+        ({"t": [0, 1, -2, -3]}, r"t\[2\] must be a finite number >= 0, got -2.0"),
+        ({"t": [[0, 1], [2, float("nan")]]}, r"t\[1, 1\] must be .* got nan"),
     ],
 )
 def test_bad_values_raise_value_error_naming_argument_and_value(kwargs: dict, pattern: str) -> None:
