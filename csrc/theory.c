@@ -682,6 +682,9 @@ sort_ascending(double *a, size_t n, uba_ticker *ticker)
     for (size_t i = 1; i < n; i++) {
         up += a[i] < a[i - 1];
         down += a[i] > a[i - 1];
+        if ((i & (SCAN_CHUNK - 1)) == 0 && ticker_add(ticker, SCAN_CHUNK)) {
+            return 1;
+        }
     }
     if (up == 0) {
         return ticker_add(ticker, (double)n);
@@ -849,7 +852,6 @@ root_of(double eta, double *lo)
 #define WC_TOL_ABS 1e-13
 #define WC_TOL_REL 1e-15
 #define WC_ROOT_AT_ZERO 0x1p332    /* |u| beyond this: a root at y = 0 */
-#define WC_EVAL_UNITS 2048.0      /* progress units per tree evaluation */
 
 static size_t
 wc_depth(size_t n)
@@ -865,6 +867,14 @@ static size_t
 wc_nodes(size_t n)
 {
     return ((size_t)2 << wc_depth(n)) - 1;
+}
+
+/* Progress units (about a nanosecond each) of one tree evaluation: a
+ * series per level of the tree, and a few leaves. */
+static double
+wc_eval_units(size_t n)
+{
+    return 2000.0 * (double)(wc_depth(n) + 2);
 }
 
 /* The noisy search's workspace: NV_ARRAYS arrays of n, and room for its
@@ -908,19 +918,22 @@ wc_build(wc_tree *tr, size_t i, size_t lo, size_t hi, uba_ticker *ticker)
     }
     nu[0] = (double)(hi - lo);
     if (h > 0.0) {
-        for (size_t t = lo; t < hi; t++) {
+        for (size_t t = lo; t < hi && !ticker->stopped; t++) {
             const double q = (eta[t] - c) / h;
             double p = q;
             for (int k = 1; k < WC_NMOM; k++) {
                 nu[k] += p;
                 p *= q;
             }
+            if (((t - lo) & 4095) == 4095) {
+                (void)ticker_add(ticker, 4096.0 * WC_NMOM);
+            }
         }
     }
     for (int k = 1; k <= WC_ORDER; k++) {
         g[k - 1] = nu[k] / (double)k;
     }
-    (void)ticker_add(ticker, (double)(hi - lo) * WC_NMOM);
+    (void)ticker_add(ticker, (double)((hi - lo) & 4095) * WC_NMOM);
     if (hi - lo > WC_LEAF && !ticker->stopped) {
         const size_t mid = lo + (hi - lo) / 2;
         wc_build(tr, 2 * i + 1, lo, mid, ticker);
@@ -1064,10 +1077,14 @@ wc_setup(const double *lrs, size_t n, double a, double b, double *work,
     pr->shrink = ldexp(1.0, -k);
     pr->dy = pr->ys.scale * pr->shrink;
     double *eta = work;
+    const double grow = ldexp(1.0, k);  /* k is in [-1074, 1023]: a double */
     for (size_t t = 0; t < n; t++) {
-        eta[t] = ldexp(lrs[t], k);
+        eta[t] = lrs[t] * grow;
+        if ((t & (SCAN_CHUNK - 1)) == 0 && ticker_add(ticker, SCAN_CHUNK)) {
+            return 1;
+        }
     }
-    if (ticker_add(ticker, 4.0 * (double)n) || sort_ascending(eta, n, ticker)) {
+    if (sort_ascending(eta, n, ticker)) {
         return 1;
     }
     pr->tree.eta = eta;
@@ -1082,6 +1099,7 @@ typedef struct wc_search {
     double best;    /* largest f found so far */
     double best_y;
     uba_ticker *ticker;
+    double eval_units;
 } wc_search;
 
 static void
@@ -1113,7 +1131,7 @@ wc_bracket(wc_search *st, double lo, double hi, const wc_val *at_lo,
     }
     double y = lo + 0.5 * (hi - lo);
     for (int it = 0; it < WC_MAX_IT; it++) {
-        if (ticker_add(st->ticker, WC_EVAL_UNITS)) {
+        if (ticker_add(st->ticker, st->eval_units)) {
             return;
         }
         const wc_val v = wc_eval(st->pr, y);
@@ -1194,7 +1212,7 @@ wc_run(const double *lrs, size_t n, double a, double b, double *work,
     const double yb = pr.ys.yb;
     const wc_val va = wc_eval(&pr, 0.0);
     const wc_val vb = wc_eval(&pr, yb);
-    wc_search st = {&pr, -HUGE_VAL, 0.0, ticker};
+    wc_search st = {&pr, -HUGE_VAL, 0.0, ticker, wc_eval_units(n)};
     wc_take(&st, va.f, 0.0);
     wc_take(&st, vb.f, yb);
     double prev = 0.0;
@@ -1291,7 +1309,7 @@ check_worst_case(const double *lrs, size_t n, double lam_min, double lam_max,
 static double
 wc_expected_units(size_t n)
 {
-    return (double)n * (WC_NMOM + 16.0) + 4.0 * WC_EVAL_UNITS * (double)n;
+    return (double)n * (WC_NMOM + 16.0) + 4.0 * wc_eval_units(n) * (double)n;
 }
 
 uba_status
@@ -1416,10 +1434,11 @@ nv_layout_of(double *work, size_t n)
 
 /*
  * The per-step data of V for validated input (no roots yet); O(n).
+ * Returns nonzero when interrupted.
  */
-static void
+static int
 nv_setup(nv_problem *pr, const nv_layout *l, const double *lrs, size_t n,
-         double a, double b, double sigma2)
+         double a, double b, double sigma2, uba_ticker *ticker)
 {
     pr->eta = lrs;
     pr->n = n;
@@ -1450,6 +1469,9 @@ nv_setup(nv_problem *pr, const nv_layout *l, const double *lrs, size_t n,
             growth = 0;
         }
         growth += g;
+        if ((t & (SCAN_CHUNK - 1)) == 0 && ticker_add(ticker, SCAN_CHUNK)) {
+            return 1;
+        }
     }
     l->grow[nb] = (double)growth;
     cut[nb++] = (double)n;
@@ -1459,6 +1481,7 @@ nv_setup(nv_problem *pr, const nv_layout *l, const double *lrs, size_t n,
     pr->nblocks = nb;
     pr->k_top = k_max > 0.0 && isfinite(k_max) ? (double)exponent_of(k_max)
                                                 : -2000.0;
+    return 0;
 }
 
 /* The roots of p inside (0, y_b), as offsets, ascending, each once;
@@ -1468,6 +1491,9 @@ nv_roots(const nv_problem *pr, double *roots, uba_ticker *ticker)
 {
     size_t m = 0;
     for (size_t t = 0; t < pr->n; t++) {
+        if ((t & (SCAN_CHUNK - 1)) == 0 && ticker_add(ticker, SCAN_CHUNK)) {
+            return SIZE_MAX;
+        }
         if (pr->eta[t] > 0.0) {
             double rl;
             const double rh = root_of(pr->eta[t], &rl);
@@ -2062,7 +2088,9 @@ nv_run(const double *lrs, size_t n, double a, double b, double sigma2,
 {
     const nv_layout l = nv_layout_of(work, n);
     nv_problem pr;
-    nv_setup(&pr, &l, lrs, n, a, b, sigma2);
+    if (nv_setup(&pr, &l, lrs, n, a, b, sigma2, ticker)) {
+        return 1;
+    }
     const size_t m = nv_roots(&pr, l.roots, ticker);
     if (m == SIZE_MAX) {
         return 1;
@@ -2397,7 +2425,10 @@ op_lower_bound(void *vctx, double u)
     }
     const nv_layout l = nv_layout_of(cx->work, cx->T);
     nv_problem pr;
-    nv_setup(&pr, &l, cx->eta, cx->T, cx->lam_min, cx->lam_max, cx->sigma2);
+    if (nv_setup(&pr, &l, cx->eta, cx->T, cx->lam_min, cx->lam_max,
+                 cx->sigma2, cx->ticker)) {
+        return 1e200;
+    }
     double y[2 + NV_HINTS + NV_UNIFORM / 5 + 1], v[sizeof y / sizeof y[0]];
     size_t m = 0;
     y[m++] = 0.0;
