@@ -403,6 +403,15 @@ def bench_import(quick: bool) -> list[Row]:
 
 # ---------------------------------------------------------------------------- 5-7. theory at scale
 
+def speed_row(section: str, case: str, peer: str, times: tuple[float, float, float],
+              target: str, met: str, note: str = "") -> Row:
+    """The Row of a timed comparison, printed as one line as it is made."""
+    peer_t, uba_t, ratio = times
+    print(f"{section} {case}: {peer} {fmt_time(peer_t)}  uba {fmt_time(uba_t)}  "
+          f"ratio {ratio:.4f} ({1 / ratio:.1f}x faster); {met}. {note}")
+    return Row(section, case, peer, peer_t, uba_t, ratio, target=target, met=met, note=note)
+
+
 # The curvature range and noise of sections 5 and 6: kappa = 1e4, where the
 # noisy optimum of phi is inside the search range (not at an end).
 KAPPA, SIGMA2 = 1e4, 1e-6
@@ -446,30 +455,19 @@ def bench_noisy(quick: bool) -> list[Row]:
             def mine(lrs: np.ndarray = lrs) -> object:
                 return theory.worst_case_noisy_error(lrs, 1.0, KAPPA, sigma2=SIGMA2)
 
-            numpy_t, uba_t, ratio = compare(peer, mine, 1, rounds)
+            times = compare(peer, mine, 1, rounds)
             at_least = got >= grid64 - 1e-12 * abs(grid64)
-            note = (
-                f"log max: uba {got:.12f} at lam = {lam:.9g} (NumPy at that lam: {at_ours:.12f}); "
-                f"8,192-point grid {grid8:.12f}, 65,536-point grid {grid64:.12f}"
-            )
-            rows.append(
-                Row(
-                    "5. worst_case_noisy_error",
-                    f"n = {n:.0e}, kappa = 1e4, sigma2 = 1e-6, {label}",
-                    "NumPy, 8,192-point grid",
-                    numpy_t,
-                    uba_t,
-                    ratio,
-                    target=">= 10x faster; at least as accurate as 65,536 points",
-                    met=f"{yes_no(ratio <= 0.1)} ({1 / ratio:.0f}x); "
-                    f"{yes_no(at_least and real)}",
-                    note=note,
-                )
-            )
-            print(
-                f"5. noisy n={n:.0e} {label}: NumPy {fmt_time(numpy_t)}  uba {fmt_time(uba_t)}  "
-                f"ratio {ratio:.4f} ({1 / ratio:.0f}x); {note}"
-            )
+            rows.append(speed_row(
+                "5. worst_case_noisy_error",
+                f"n = {n:.0e}, kappa = 1e4, sigma2 = 1e-6, {label}",
+                "NumPy, 8,192-point grid",
+                times,
+                ">= 10x faster; at least as accurate as 65,536 points",
+                f"{yes_no(times[2] <= 0.1)} ({1 / times[2]:.0f}x); {yes_no(at_least and real)}",
+                f"log max: uba {got:.12f} at lam = {lam:.9g} (NumPy at that lam: "
+                f"{at_ours:.12f}); 8,192-point grid {grid8:.12f}, 65,536-point grid "
+                f"{grid64:.12f}",
+            ))
     return rows
 
 
@@ -498,33 +496,22 @@ def bench_optimal_phi(quick: bool) -> list[Row]:
                 T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, 1e-6, 1e8, None
             )
 
-        numpy_t, uba_t, ratio = compare(peer, mine, 1, 1)
+        times = compare(peer, mine, 1, 1)
         phi_np, phi_uba = found["numpy"][0], found["uba"][0]
         # both phi judged by the same (uba's) worst case
         obj_np, obj_uba = objective(phi_np), objective(phi_uba)
         no_worse = obj_uba <= obj_np + 1e-12 * abs(obj_np)
-        note = (
+        rows.append(speed_row(
+            "6. optimal_phi with noise",
+            f"T = {T:.0e}, kappa = 1e4, sigma2 = 1e-6",
+            "scipy minimize_scalar, NumPy 8,192-point objective",
+            times,
+            ">= 10x faster, objective no worse",
+            f"{yes_no(times[2] <= 0.1)} ({1 / times[2]:.0f}x); {yes_no(no_worse)}",
             f"phi: uba {phi_uba:.9g}, NumPy+scipy {phi_np:.9g}; log worst case at each "
             f"(uba's evaluation): {obj_uba:.12f} and {obj_np:.12f}; the NumPy grid's own "
-            f"value at its phi {found['numpy'][1]:.12f}"
-        )
-        rows.append(
-            Row(
-                "6. optimal_phi with noise",
-                f"T = {T:.0e}, kappa = 1e4, sigma2 = 1e-6",
-                "scipy minimize_scalar, NumPy 8,192-point objective",
-                numpy_t,
-                uba_t,
-                ratio,
-                target=">= 10x faster, objective no worse",
-                met=f"{yes_no(ratio <= 0.1)} ({1 / ratio:.0f}x); {yes_no(no_worse)}",
-                note=note,
-            )
-        )
-        print(
-            f"6. optimal_phi T={T:.0e}: NumPy+scipy {fmt_time(numpy_t)}  uba {fmt_time(uba_t)}  "
-            f"ratio {ratio:.4f} ({1 / ratio:.0f}x); {note}"
-        )
+            f"value at its phi {found['numpy'][1]:.12f}",
+        ))
     return rows
 
 
@@ -535,28 +522,20 @@ def bench_optimal_phi_sc(quick: bool) -> list[Row]:
         return []
     T, mu, L, sigma2, f_gap = 10**6, 0.01, 1.0, 0.01, 1.0
     lrs = uba.schedule(np.arange(T, dtype=np.float64), T, 3.0, 1.0 / L)
-    numpy_t, uba_t, ratio = compare(
+    times = compare(
         lambda: numpy_bound_strongly_convex(lrs, mu, L, sigma2, f_gap),
         lambda: theory.optimal_phi_strongly_convex(T, mu=mu, L=L, sigma2=sigma2, f_gap=f_gap),
         1,
         3 if quick else 7,
     )
-    row = Row(
+    return [speed_row(
         "7. optimal_phi_strongly_convex",
         "T = 1e6, mu = 0.01, L = 1, sigma2 = 0.01",
         "one NumPy evaluation of bound (c)",
-        numpy_t,
-        uba_t,
-        ratio,
-        target="<= 10x one NumPy bound (c)",
-        met=f"{yes_no(ratio <= 10)} ({ratio:.1f}x)",
-    )
-    print(
-        f"7. optimal_phi_strongly_convex T=1e6: one NumPy bound (c) {fmt_time(numpy_t)}  "
-        f"uba minimiser {fmt_time(uba_t)}  ratio {ratio:.2f}"
-    )
-    return [row]
-
+        times,
+        "<= 10x one NumPy bound (c)",
+        f"{yes_no(times[2] <= 10)} ({times[2]:.1f}x)",
+    )]
 
 # ---------------------------------------------------------------------------- report
 
