@@ -408,7 +408,7 @@ def speed_row(section: str, case: str, peer: str, times: tuple[float, float, flo
     """The Row of a timed comparison, printed as one line as it is made."""
     peer_t, uba_t, ratio = times
     print(f"{section} {case}: {peer} {fmt_time(peer_t)}  uba {fmt_time(uba_t)}  "
-          f"ratio {ratio:.4f} ({1 / ratio:.1f}x faster); {met}. {note}")
+          f"uba / peer {ratio:.4f}; target {target}: {met}. {note}")
     return Row(section, case, peer, peer_t, uba_t, ratio, target=target, met=met, note=note)
 
 

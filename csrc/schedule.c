@@ -400,18 +400,14 @@ decay_block(const double *restrict t, double *restrict out,
     }
 }
 
-UBA_TARGET_CLONES
-static uba_status
-fill_values(const fill_plan *p, const double *t, size_t n, double *out,
-            size_t *bad_index, const uba_progress *progress)
+/* Fills out[i0..i1) (see fill_values). */
+UBA_INLINE uba_status
+fill_range(const fill_plan *p, const double *t, size_t i0, size_t i1,
+           double *out, size_t *bad_index)
 {
     double pad[FILL_BLOCK], block[FILL_BLOCK];
-    uba_ticker ticker = ticker_start(progress, (double)n);
-    for (size_t i = 0; i < n; i += FILL_BLOCK) {
-        const size_t m = n - i < FILL_BLOCK ? n - i : FILL_BLOCK;
-        if (ticker_add(&ticker, (double)m)) {
-            return UBA_E_INTERRUPTED;
-        }
+    for (size_t i = i0; i < i1; i += FILL_BLOCK) {
+        const size_t m = i1 - i < FILL_BLOCK ? i1 - i : FILL_BLOCK;
         const double *src = t + i;
         if (m < FILL_BLOCK) {
             memcpy(pad, src, m * sizeof pad[0]);
@@ -436,6 +432,29 @@ fill_values(const fill_plan *p, const double *t, size_t n, double *out,
             const position pos = position_at(tj, p->T, p->half_phi, p->W);
             out[i + j] = value_at(&pos, p->peak, p->floor_value,
                                   p->warmup_start);
+        }
+    }
+    return UBA_OK;
+}
+
+/* Chunks of FILL_CHUNK steps (a multiple of FILL_BLOCK) between polls of
+ * the progress hook: the loop over blocks has no call in it. */
+#define FILL_CHUNK 65536
+
+UBA_TARGET_CLONES
+static uba_status
+fill_values(const fill_plan *p, const double *t, size_t n, double *out,
+            size_t *bad_index, const uba_progress *progress)
+{
+    uba_ticker ticker = ticker_start(progress, (double)n);
+    for (size_t i0 = 0; i0 < n; i0 += FILL_CHUNK) {
+        const size_t i1 = n - i0 < FILL_CHUNK ? n : i0 + FILL_CHUNK;
+        if (ticker_add(&ticker, (double)(i1 - i0))) {
+            return UBA_E_INTERRUPTED;
+        }
+        const uba_status s = fill_range(p, t, i0, i1, out, bad_index);
+        if (s != UBA_OK) {
+            return s;
         }
     }
     return UBA_OK;
