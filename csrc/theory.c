@@ -241,6 +241,17 @@ uba_curvature_params(double lam_min, double lam_max, double *eta_max,
 
 /* ---- section 3: bounds for any step sequence ------------------------------ */
 
+/* s + err = x + y exactly (Knuth's TwoSum). */
+static double
+two_sum(double x, double y, double *err)
+{
+    const double s = x + y;
+    const double bv = s - x;
+    *err = (x - (s - bv)) + (y - bv);
+    return s;
+}
+
+
 /* The loops over lrs below poll the progress hook once per chunk. */
 #define SCAN_CHUNK 65536
 
@@ -567,8 +578,11 @@ sc_sum_step(sc_sum *x, double eta, double mu, const sc_noise *z)
     const double sum = prod + k;
     const double bv = sum - prod;
     const double serr = (prod - (sum - bv)) + (k - bv);
-    x->lo = x->lo * a_hi + (perr + serr + x->hi * a_lo);
-    x->hi = sum;
+    /* the pair renormalised (TwoSum), so that hi holds the value and lo
+     * only its rounding error: where 1 - mu eta rounds to 0, the value
+     * would otherwise sit in lo alone */
+    x->hi = two_sum(sum, x->lo * a_hi + (perr + serr + x->hi * a_lo),
+                    &x->lo);
     sc_sum_norm(x);
 }
 
@@ -738,16 +752,6 @@ typedef struct yspace {
     double scale;  /* 2^j                        */
     double yb;     /* the end of the interval, y */
 } yspace;
-
-/* s + err = x + y exactly (Knuth's TwoSum). */
-static double
-two_sum(double x, double y, double *err)
-{
-    const double s = x + y;
-    const double bv = s - x;
-    *err = (x - (s - bv)) + (y - bv);
-    return s;
-}
 
 static yspace
 yspace_of(double a, double b)
@@ -1353,18 +1357,20 @@ uba_worst_case_residual(const double *lrs, size_t n, double lam_min,
  * accuracy.  It is exact for sigma2 = 0, which goes to the residual.
  *
  * Evaluation.  V is evaluated at many points ("lanes") in one pass over
- * the steps, in the offset y of yspace: f_t = c_t - e_t y by one fma,
- * v = f_t^2 v + k_t S (k_t = sigma2 eta_t^2, S = 2^-E the lane's scale),
- * 32 lanes at a time, so that the loop over lanes vectorizes.  The steps
- * run in blocks whose factors can grow a lane by at most 2^480 (from the
- * largest |f_t| on [0, y_b]) and at most 64 long; after each block a lane
- * whose v left [2^-200, 2^200] is rescaled by a power of two, and one
- * whose v left [2^-480, 2^1000] (or whose scale left double range) is
- * redone for that block in exact scaled arithmetic (m 2^E at every step,
- * as the residual's logs are).  So no lane overflows, underflows or loses
- * bits to a subnormal, whatever the steps, and the common case runs at a
- * fraction of a nanosecond per lane and step.  The derivatives of V in y
- * are carried the same way where Newton needs them.
+ * the steps, 32 lanes at a time, so that the loop over lanes vectorizes:
+ * each lane is an offset y of yspace, its point lam = hi + lo held exactly,
+ * f_t = 1 - eta_t lam by two fmas and v = f_t^2 v + k_t S (k_t = sigma2
+ * eta_t^2, S = 2^-E the lane's scale).  The steps run in blocks at most 64
+ * long whose factors can grow a lane by at most 2^grow <= 2^480 (from the
+ * largest |f_t| on [lam_min, lam_max]); after each block a lane whose v
+ * left [2^-100, 2^100] is rescaled by a power of two, and one whose v left
+ * [2^(grow - 1000), 2^1000] (below that, bits lost to a subnormal on the
+ * way could matter) or whose scale S cannot follow (nv_lane_scale) is
+ * redone for that block in exact scaled arithmetic (m 2^E at every step).
+ * So no lane overflows, underflows or loses bits to a subnormal, whatever
+ * the steps, and the common case runs at a fraction of a nanosecond per
+ * lane and step.  The derivatives of V are carried the same way where
+ * Newton needs them.
  *
  * Search.  (1) Screen: V at both ends, at the midpoint of every lobe when
  * lobes times steps is at most 2^23 (else of NV_SCREEN lobes evenly spaced

@@ -43,7 +43,7 @@
  *
  * Caps, so that each input runs well under 10 ms (these functions are
  * O(T log T) or more): MAX_N (64) step sizes for the residual and the
- * bounds, MAX_NOISY_N (32) for the noisy error, T <= MAX_CHEB_T (4096) for
+ * bounds and the noisy error, T <= MAX_CHEB_T (4096) for
  * uba_chebyshev_steps, T^2 * grid points <= OPT_PHI_BUDGET for
  * uba_optimal_phi and T * (grid points + 200) <= OPT_SC_BUDGET for
  * uba_optimal_phi_strongly_convex (3 grid points per decade of the phi
@@ -814,7 +814,7 @@ valid_budget_size(size_t T)
  * before it uses them. */
 #define MAX_CHEB_T 4096       /* uba_chebyshev_steps: O(T)               */
 #define MAX_WC_N MAX_N        /* uba_worst_case_residual: O(n log n)     */
-#define MAX_NOISY_N 32        /* uba_worst_case_noisy_error: O(n^2)      */
+#define MAX_NOISY_N MAX_N     /* uba_worst_case_noisy_error: O(n) passes */
 #define MAX_BOUND_N MAX_N     /* the three bounds: O(n)                  */
 #define OPT_PHI_BUDGET 4096   /* uba_optimal_phi: grid points * T^2      */
 #define OPT_SC_BUDGET 65536   /* optimal_phi_strongly_convex: points * T */

@@ -902,6 +902,24 @@ bound_c_is_accurate_for_any_n(void)
     free(lrs);
 }
 
+/* Fuzzer finding: where 1 - mu eta rounds to 0 in double (mu eta within
+ * an ulp of 1) the bound lived in the compensation term alone, and the
+ * next step's rescaling turned it into inf. */
+static void
+bound_c_survives_a_factor_that_rounds_to_zero(void)
+{
+    const double L = 0x1.0504500500026p+262, f = 0x1.050505050505p+262;
+    const double eta[] = {0x1.f628bead19662p-263, 0x1.37cb1ae2bb6eap-512};
+    double b = NAN;
+    CHECK(uba_bound_strongly_convex(eta, 2, L, L, 0x0.fffffffffffffp-1022, f,
+                                    &b, NULL, NULL) == UBA_OK);
+    /* fma: 1 - mu eta with one rounding; the noise term is below 1e-300 */
+    const long double ref = (long double)f * fma(-L, eta[0], 1.0)
+                            * fma(-L, eta[1], 1.0);
+    CHECK(isfinite(b));
+    CHECK_CLOSE(b, ref, 1e-15L);
+}
+
 /* The schedule values optimal_phi_strongly_convex minimises over are the
  * schedule's own: the bound it reports is bound (c) of uba_eta_fill's
  * values at the phi it returns, bit for bit. */
@@ -1166,6 +1184,7 @@ main(void)
     RUN(chebyshev_steps_never_rise_and_are_exact_on_one_point);
     RUN(worst_case_is_right_for_a_near_degenerate_range);
     RUN(bound_c_is_accurate_for_any_n);
+    RUN(bound_c_survives_a_factor_that_rounds_to_zero);
     RUN(optimal_phi_strongly_convex_reports_bound_c_of_the_schedule);
     RUN(noisy_search_matches_an_exhaustive_one);
     RUN(long_calls_stop_when_their_hook_asks);
