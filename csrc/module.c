@@ -1,13 +1,11 @@
-/*
- * module.c -- uba._core, the CPython/NumPy binding of the C core.
+/* module.c -- uba._core, the CPython/NumPy binding of the C core.
  *
  * The only file that includes Python.h.  An adapter, in the manner of
  * CPython's math_1: each entry point converts its positional arguments,
  * makes one call into the core, and turns a failed status into an
  * exception in one place, raise_status(), which names the argument the
  * core blames as the entry point's table of argument names says.
- * Defaults, keywords and docs live in the uba package.
- */
+ * Defaults, keywords and docs live in the uba package. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -55,11 +53,9 @@ typedef struct entry {
     const char *condition;  /* a bound's step-size condition, or NULL       */
 } entry;
 
-/*
- * An element of array argument `arg` a status may be about: the first
+/* An element of array argument `arg` a status may be about: the first
  * offending one, its value, and the array's shape (1-D: ndim 1, dims
- * NULL).  raise_status() names it when the status blames `arg`.
- */
+ * NULL).  raise_status() names it when the status blames `arg`. */
 typedef struct element {
     int arg;
     size_t index;
@@ -68,47 +64,31 @@ typedef struct element {
     const npy_intp *dims;
 } element;
 
-/* "2, 3" for flat index i of a C-ordered array of the given shape. */
-static PyObject *
-index_text(const element *at)
-{
-    npy_intp index[NPY_MAXDIMS];
-    npy_intp rest = (npy_intp)at->index;
-    for (int d = at->ndim - 1; d >= 0; d--) {
-        index[d] = d > 0 ? rest % at->dims[d] : rest;
-        rest = d > 0 ? rest / at->dims[d] : 0;
-    }
-    PyObject *text = PyUnicode_FromString("");
-    for (int d = 0; text != NULL && d < at->ndim; d++) {
-        Py_SETREF(text, PyUnicode_FromFormat("%U%s%zd", text,
-                                             d > 0 ? ", " : "",
-                                             (Py_ssize_t)index[d]));
-    }
-    return text;
-}
-
-/* The argument's name, with the element's index where there is one:
- * "lrs[3]", or a name with a "{}" slot filled: "param_groups[3]['lr']". */
+/* The name of argument `name`, or of its element `at`: "lrs[3]", "t[1, 2]",
+ * or with a "{}" slot in the name, "param_groups[3]['lr']". */
 static PyObject *
 argument_name(const char *name, const element *at)
 {
     if (at == NULL) {
         return PyUnicode_FromString(name);
     }
-    PyObject *index = index_text(at);
-    if (index == NULL) {
-        return NULL;
+    npy_intp rest = (npy_intp)at->index, index[NPY_MAXDIMS];
+    for (int d = at->ndim - 1; d >= 0; d--) {  /* C order: last varies fastest */
+        index[d] = d > 0 ? rest % at->dims[d] : rest;
+        rest = d > 0 ? rest / at->dims[d] : 0;
     }
+    char text[NPY_MAXDIMS * 24 + 80];
     const char *slot = strstr(name, "{}");
-    PyObject *head = slot == NULL ? NULL : PyUnicode_FromStringAndSize(
-                                               name, slot - name);
-    PyObject *text =
-        slot == NULL ? PyUnicode_FromFormat("%s[%U]", name, index)
-        : head == NULL ? NULL
-                       : PyUnicode_FromFormat("%U%U%s", head, index, slot + 2);
-    Py_DECREF(index);
-    Py_XDECREF(head);
-    return text;
+    int len = snprintf(text, sizeof text, "%.*s%s",
+                       slot != NULL ? (int)(slot - name) : (int)strlen(name),
+                       name, slot != NULL ? "" : "[");
+    for (int d = 0; d < at->ndim; d++) {
+        len += snprintf(text + len, sizeof text - (size_t)len, "%s%zd",
+                        d > 0 ? ", " : "", (Py_ssize_t)index[d]);
+    }
+    snprintf(text + len, sizeof text - (size_t)len, "%.40s",
+             slot != NULL ? slot + 2 : "]");
+    return PyUnicode_FromString(text);
 }
 
 /* The position of the argument uba.h calls core[0..len), or -1. */
@@ -124,23 +104,19 @@ position_of(const entry *e, const char *core, size_t len)
     return -1;
 }
 
-/*
- * The one place a status of the core becomes an exception: ValueError
+/* The one place a status of the core becomes an exception: ValueError
  * "<argument> <rule>, got <value>".  The core says which argument the
  * status is about (uba_status_argument: "phi", "lrs[i]", a pair such as
  * "(lam_min, lam_max)"); the entry's table gives its position and the name
  * the user knows it by; the value is the one passed (or, for an element,
- * the one converted).  A whole sequence is named without its value.
- */
+ * the one converted).  A whole sequence is named without its value. */
 static PyObject *
 raise_status(const entry *e, uba_status status, PyObject *const *args,
              const element *at)
 {
-    if (status == UBA_E_INTERRUPTED) {  /* what the poll below raised */
-        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_SystemError,
-                                                      "uba._core.%s: %s",
-                                                      e->func,
-                                                      uba_strerror(status));
+    if (status == UBA_E_INTERRUPTED && PyErr_Occurred()) {
+        return NULL;  /* what a signal handler or the progress callback
+                       * raised while the core polled (long_call) */
     }
     const char *core = uba_status_argument(status);
     const char *rule = status == UBA_E_STEP_CONDITION && e->condition != NULL
@@ -189,12 +165,11 @@ raise_status(const entry *e, uba_status status, PyObject *const *args,
     return NULL;
 }
 
-/*
- * A long call runs without the GIL; the core polls this hook every
- * millisecond or so, which takes the GIL back to let Python run its signal
- * handlers (Ctrl-C raises KeyboardInterrupt there) and the caller's
- * progress callback, and stops the core when either raised.
- */
+/* ---- long calls: the GIL released, signals and progress polled --------- */
+
+/* The core polls this hook about every millisecond: it takes the GIL back
+ * to run Python's signal handlers (Ctrl-C raises KeyboardInterrupt there)
+ * and the caller's progress callback, and stops the core if either raised. */
 typedef struct long_call {
     PyThreadState *thread;  /* saved while the core runs */
     PyObject *progress;     /* NULL, None or a callable(fraction) */
@@ -216,32 +191,9 @@ poll(void *ctx, double fraction)
     return stop;
 }
 
-/* Releases the GIL (until long_call_end) and returns the core's hook. */
-static const uba_progress *
-long_call_begin(long_call *c, PyObject *progress)
-{
-    *c = (long_call){NULL, progress, {poll, c}};
-    c->thread = PyEval_SaveThread();
-    return &c->hook;
-}
-
-static void
-long_call_end(long_call *c)
-{
-    PyEval_RestoreThread(c->thread);
-}
-
-static int
-check_nargs(const entry *e, Py_ssize_t nargs)
-{
-    if (nargs != e->nargs) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes exactly %zd positional arguments (%zd given)",
-                     e->func, e->nargs, nargs);
-        return -1;
-    }
-    return 0;
-}
+/* long_call lc = LONG_CALL(lc, progress) releases the GIL; the core gets
+ * &lc.hook; PyEval_RestoreThread(lc.thread) takes the GIL back. */
+#define LONG_CALL(lc, progress) {PyEval_SaveThread(), progress, {poll, &lc}}
 
 /* ---- converting arguments ----------------------------------------------- */
 
@@ -265,11 +217,9 @@ not_a_real(const char *name, Py_ssize_t index, PyObject *obj)
     return -1;
 }
 
-/*
- * A count (a step, a budget) whose double v reached 2**53, where a double
+/* A count (a step, a budget) whose double v reached 2**53, where a double
  * holds only some integers: the exact value must be v, else ValueError.
- * An object whose __index__ refuses (a float tensor) is a real: v.
- */
+ * An object whose __index__ refuses (a float tensor) is a real: v. */
 static int
 as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
                double *out)
@@ -299,16 +249,14 @@ as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
     return same > 0 ? 0 : -1;
 }
 
-/*
- * Reads a real number.  Python ints and floats, NumPy scalars, 0-d tensors
+/* Reads a real number.  Python ints and floats, NumPy scalars, 0-d tensors
  * and anything with __float__ or __index__ are accepted; str, bytes,
  * complex and other objects raise TypeError naming the argument, as does
  * a TypeError or ValueError from the object's own __float__.  Any other
  * exception from it (KeyboardInterrupt, MemoryError) propagates unchanged.
  * A real too large for a double becomes +-inf, which the core then
  * refuses with its range.  For a count (a step, a budget), an integer of
- * any type that a double cannot hold exactly is refused.
- */
+ * any type that a double cannot hold exactly is refused. */
 static int
 as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
         double *out)
@@ -355,11 +303,18 @@ as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
     return 0;
 }
 
-/* Reads args[first..first+count) as reals into out[0..count). */
+/* Checks that the entry got its nargs arguments, and reads
+ * args[first..first+count) as reals into out[0..count). */
 static int
-as_reals(const entry *e, PyObject *const *args, int first, int count,
-         double *out)
+as_reals(const entry *e, PyObject *const *args, Py_ssize_t nargs, int first,
+         int count, double *out)
 {
+    if (nargs != e->nargs) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes exactly %zd positional arguments (%zd given)",
+                     e->func, e->nargs, nargs);
+        return -1;
+    }
     for (int i = 0; i < count; i++) {
         const arg_name *a = &e->names[first + i];
         if (as_real(args[first + i], a->user, -1, a->count, &out[i]) < 0) {
@@ -369,10 +324,7 @@ as_reals(const entry *e, PyObject *const *args, int first, int count,
     return 0;
 }
 
-/*
- * A budget that sizes a buffer: an integer in [1, 2**53] (UBA_E_T
- * otherwise), small enough to allocate.
- */
+/* A budget that sizes a buffer: an integer in [1, 2**53], else UBA_E_T. */
 static int
 as_budget(const entry *e, PyObject *const *args, int arg, size_t *out)
 {
@@ -384,53 +336,14 @@ as_budget(const entry *e, PyObject *const *args, int arg, size_t *out)
         raise_status(e, UBA_E_T, args, NULL);
         return -1;
     }
-    if (T > (double)(PY_SSIZE_T_MAX / (Py_ssize_t)(16 * sizeof(double)))) {
-        PyErr_NoMemory();
-        return -1;
-    }
     *out = (size_t)T;
     return 0;
 }
 
-/*
- * The 64-bit integers of `ints` that their float64 `copy` rounded (those
- * beyond 2**53 a double does not hold): as_exact_count's ValueError for
- * the first, -1; 0 if none.
- */
-static int
-exact_counts(PyArrayObject *ints, PyArrayObject *copy, const char *name)
-{
-    PyArrayObject *c = (PyArrayObject *)PyArray_FROM_OTF(
-        (PyObject *)ints, PyArray_TYPE(ints), NPY_ARRAY_IN_ARRAY);
-    const double *d = (const double *)PyArray_DATA(copy);
-    const int is_signed = PyArray_DESCR(ints)->kind == 'i';
-    int failed = c == NULL ? -1 : 0;
-    for (size_t i = 0; !failed && i < (size_t)PyArray_SIZE(copy); i++) {
-        long long sv;
-        unsigned long long uv;
-        memcpy(&sv, (const char *)PyArray_DATA(c) + 8 * i, 8);
-        memcpy(&uv, &sv, 8);
-        if (is_signed ? !(d[i] < 0x1p63 && (long long)d[i] == sv)
-                      : !(d[i] < 0x1p64 && (unsigned long long)d[i] == uv)) {
-            PyObject *value = is_signed ? PyLong_FromLongLong(sv)
-                                        : PyLong_FromUnsignedLongLong(uv);
-            double unused;
-            failed = value == NULL ? -1 : as_exact_count(value, name,
-                                                         (Py_ssize_t)i, d[i],
-                                                         &unused);
-            Py_XDECREF(value);
-        }
-    }
-    Py_XDECREF(c);
-    return failed;
-}
-
-/*
- * Converts an array-like argument to a C-contiguous float64 array (a new
+/* Converts an array-like argument to a C-contiguous float64 array (a new
  * reference).  Only bool, integer and floating dtypes are accepted
  * (TypeError otherwise).  `one_d` also requires a non-empty 1-D array
- * (ValueError).
- */
+ * (ValueError). */
 static PyArrayObject *
 as_float_array(PyObject *obj, const char *name, int one_d)
 {
@@ -462,10 +375,6 @@ as_float_array(PyObject *obj, const char *name, int one_d)
         out = (PyArrayObject *)PyArray_FROM_OTF(
             (PyObject *)any, NPY_DOUBLE,
             NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
-        if (out != NULL && kind != 'f' && PyArray_ITEMSIZE(any) == 8
-            && exact_counts(any, out, name) < 0) {
-            Py_CLEAR(out);
-        }
     }
     if (wrong != NULL) {
         PyObject *shape = PyObject_GetAttrString((PyObject *)any, "shape");
@@ -479,12 +388,10 @@ as_float_array(PyObject *obj, const char *name, int one_d)
     return out;
 }
 
-/*
- * One group's value: a real, None ("unknown": NaN to the core), or, as an
+/* One group's value: a real, None ("unknown": NaN to the core), or, as an
  * item (index >= 0), a parameter group (a dict), whose lr is read (under
  * `lr_key`, the interned "lr").  *plain is cleared for anything but a
- * Python float.
- */
+ * Python float. */
 static int
 as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
                Py_ssize_t index, double *out, int *plain)
@@ -512,12 +419,10 @@ as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
     return failed;
 }
 
-/*
- * Reads a per-group argument into buf[0..n): a list or tuple of n group
+/* Reads a per-group argument into buf[0..n): a list or tuple of n group
  * values, or one for every group (*scalar set).  Items are read one at a
  * time, each held while it converts: its __float__ may run any code, even
- * code that empties the list, and the next item is fetched afresh.
- */
+ * code that empties the list, and the next item is fetched afresh. */
 static int
 as_group_values(PyObject *obj, PyObject *lr_key, const char *name,
                 Py_ssize_t n, double *buf, int *scalar, int *plain)
@@ -552,22 +457,10 @@ as_group_values(PyObject *obj, PyObject *lr_key, const char *name,
     return 0;
 }
 
-/* A list of the n values as floats, with None for NaN ("unknown"); the
- * list `same` itself (a new reference) if it holds just these floats. */
+/* A list of the n values as floats, with None for NaN ("unknown"). */
 static PyObject *
-list_of_floats(const double *values, Py_ssize_t n, PyObject *same)
+list_of_floats(const double *values, Py_ssize_t n)
 {
-    const int is_list = same != NULL && PyList_Check(same)
-                        && PyList_GET_SIZE(same) == n;
-    Py_ssize_t equal = 0;
-    while (is_list && equal < n
-           && PyFloat_CheckExact(PyList_GET_ITEM(same, equal))
-           && PyFloat_AS_DOUBLE(PyList_GET_ITEM(same, equal)) == values[equal]) {
-        equal++;
-    }
-    if (is_list && equal == n) {
-        return Py_NewRef(same);
-    }
     PyObject *list = PyList_New(n);
     for (Py_ssize_t i = 0; list != NULL && i < n; i++) {
         PyObject *f = isnan(values[i]) ? Py_NewRef(Py_None)
@@ -608,7 +501,7 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &schedule_entry;
     double v[7];
-    if (check_nargs(e, nargs) < 0 || as_reals(e, args, 1, 6, &v[1]) < 0) {
+    if (as_reals(e, args, nargs, 1, 6, &v[1]) < 0) {
         return NULL;
     }
     uba_params p;
@@ -641,10 +534,9 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     const size_t n = (size_t)PyArray_SIZE(t);
     const double *tp = (const double *)PyArray_DATA(t);
     size_t bad = 0;
-    long_call lc;
-    s = uba_eta_fill(&p, tp, n, (double *)PyArray_DATA(out), &bad,
-                     long_call_begin(&lc, NULL));
-    long_call_end(&lc);
+    long_call lc = LONG_CALL(lc, NULL);
+    s = uba_eta_fill(&p, tp, n, (double *)PyArray_DATA(out), &bad, &lc.hook);
+    PyEval_RestoreThread(lc.thread);
     if (s != UBA_OK) {
         const element at = {0, bad, tp[bad], PyArray_NDIM(t), PyArray_DIMS(t)};
         raise_status(e, s, args, &at);
@@ -672,7 +564,7 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &step_entry;
     double v[G_BASE];
-    if (check_nargs(e, nargs) < 0 || as_reals(e, args, 0, G_BASE, v) < 0) {
+    if (as_reals(e, args, nargs, 0, G_BASE, v) < 0) {
         return NULL;
     }
     const uba_group_step params = {v[G_T], v[G_PHI], v[G_WARMUP],
@@ -706,8 +598,8 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                                          group[2], group[3], group[4],
                                          group[5], &bad);
     if (s == UBA_OK) {
-        PyObject *lrs = list_of_floats(group[5], n, NULL);
-        PyObject *ratios = list_of_floats(group[4], n, args[G_RATIOS]);
+        PyObject *lrs = list_of_floats(group[5], n);
+        PyObject *ratios = list_of_floats(group[4], n);
         if (lrs != NULL && ratios != NULL) {
             result = PyTuple_Pack(3, lrs, ratios, plain[G_LRS - G_BASE]
                                                       ? Py_True : Py_False);
@@ -732,11 +624,9 @@ exit:
 
 /* ---- theory ------------------------------------------------------------------ */
 
-/*
- * The theory entry points share one adapter, theory().  Each takes, in
+/* The theory entry points share one adapter, theory().  Each takes, in
  * this order, the step sizes lrs (if any), the budget T (if any) and
- * reals; it returns one to three floats.
- */
+ * reals; it returns one to three floats. */
 typedef struct theory_call {
     const double *lrs;  /* n step sizes                                  */
     size_t n;
@@ -750,8 +640,8 @@ typedef struct theory_call {
 } theory_call;
 
 enum theory_fn {
-    CHEBYSHEV_LOG_RESIDUAL, CURVATURE_PARAMS, PHI_FROM_KAPPA, KAPPA_FROM_PHI,
-    WORST_CASE_RESIDUAL, WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX,
+    CHEBYSHEV_STEPS, CHEBYSHEV_LOG_RESIDUAL, CURVATURE_PARAMS,
+    PHI_FROM_KAPPA, KAPPA_FROM_PHI, WORST_CASE_RESIDUAL, WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX,
     BOUND_CONVEX, BOUND_STRONGLY_CONVEX, OPTIMAL_PHI,
     OPTIMAL_PHI_STRONGLY_CONVEX
 };
@@ -770,6 +660,8 @@ call_theory(enum theory_fn fn, theory_call *c)
     const double *v = c->v;
     double *out = c->out;
     switch (fn) {
+    case CHEBYSHEV_STEPS:  /* into the workspace: the array returned */
+        return uba_chebyshev_steps(c->T, v[0], v[1], c->work, c->hook);
     case CHEBYSHEV_LOG_RESIDUAL:
         return uba_chebyshev_log_residual(c->T, v[0], v[1], out);
     case CURVATURE_PARAMS:
@@ -790,8 +682,8 @@ call_theory(enum theory_fn fn, theory_call *c)
         return uba_bound_nonconvex(c->lrs, c->n, v[0], v[1], v[2], out,
                                    &c->bad, c->hook);
     case BOUND_CONVEX:
-        return uba_bound_convex(c->lrs, c->n, v[0], v[1], v[2], out, &c->bad,
-                                c->hook);
+        return uba_bound_convex(c->lrs, c->n, v[0], v[1], v[2], out,
+                                &c->bad, c->hook);
     case BOUND_STRONGLY_CONVEX:
         return uba_bound_strongly_convex(c->lrs, c->n, v[0], v[1], v[2], v[3],
                                          out, &c->bad, c->hook);
@@ -811,15 +703,10 @@ call_theory(enum theory_fn fn, theory_call *c)
 static size_t
 theory_work_size(enum theory_fn fn, const theory_call *c)
 {
-    switch (fn) {
-    case WORST_CASE_RESIDUAL:
-    case WORST_CASE_NOISY_ERROR:
-        return uba_worst_case_work_size(c->n);
-    case OPTIMAL_PHI:
-        return uba_optimal_phi_work_size(c->T);
-    default:
-        return 0;
-    }
+    return fn == CHEBYSHEV_STEPS ? c->T
+         : fn == WORST_CASE_RESIDUAL || fn == WORST_CASE_NOISY_ERROR
+               ? uba_worst_case_work_size(c->n)
+         : fn == OPTIMAL_PHI ? uba_optimal_phi_work_size(c->T) : 0;
 }
 
 static const arg_name curvature_names[] = {
@@ -844,13 +731,12 @@ static const arg_name optimal_sc_names[] = {
     COUNT("T"), SAME("mu"), SAME("L"), SAME("sigma2"), SAME("f_gap"),
     SAME("eta_max"), SAME("phi_lo"), SAME("phi_hi"), SAME("progress")};
 
-static const entry chebyshev_steps_entry = {
-    "chebyshev_step_sizes", 3, curvature_names, NULL};
-
 #define THEORY(func, nargs, names, condition, fn, lrs, T, n_out, progress)  \
     static const theory_entry fn##_ENTRY = {                                 \
         {func, nargs, names, condition}, fn, lrs, T, n_out, progress}
 
+THEORY("chebyshev_step_sizes", 3, curvature_names, NULL, CHEBYSHEV_STEPS, 0,
+       1, 0, 0);
 THEORY("chebyshev_log_residual", 3, curvature_names, NULL,
        CHEBYSHEV_LOG_RESIDUAL, 0, 1, 1, 0);
 THEORY("curvature_params", 2, curvature_names + 1, NULL, CURVATURE_PARAMS, 0,
@@ -876,13 +762,12 @@ THEORY("optimal_phi", 9, optimal_phi_names, NULL, OPTIMAL_PHI, 0, 1, 2, 1);
 THEORY("optimal_phi_strongly_convex", 9, optimal_sc_names, NULL,
        OPTIMAL_PHI_STRONGLY_CONVEX, 0, 1, 2, 1);
 
-/*
- * The one body of the theory entry points: converts the arguments, makes
- * the entry's call (the GIL released, signals and any progress callback
- * polled), and returns its results or raises for its status.  A workspace is allocated only once the call, made
- * without one, got past every check of its arguments (UBA_E_NULL): a bad
- * argument then gives its ValueError, not a MemoryError for a huge T.
- */
+/* The one body of the theory entry points: converts the arguments, makes
+ * the entry's call (a long_call, given the progress argument if any),
+ * returns its results or raises for its status.  A workspace (or the
+ * array of Chebyshev steps) is allocated only once the call, made without
+ * one, got past every check of its arguments (UBA_E_NULL): a bad argument
+ * gives its ValueError, not a MemoryError for a huge T. */
 static PyObject *
 theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -890,10 +775,9 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
     theory_call c = {0};
     PyArrayObject *lrs = NULL;
     const int first = te->takes_lrs + te->takes_T;
-    if (check_nargs(e, nargs) < 0
-        || (te->takes_T && as_budget(e, args, 0, &c.T) < 0)
-        || as_reals(e, args, first,
-                    (int)nargs - first - te->takes_progress, c.v) < 0) {
+    if (as_reals(e, args, nargs, first,
+                 (int)e->nargs - first - te->takes_progress, c.v) < 0
+        || (te->takes_T && as_budget(e, args, 0, &c.T) < 0)) {
         return NULL;
     }
     if (te->takes_lrs) {
@@ -904,28 +788,38 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         c.n = (size_t)PyArray_SIZE(lrs);
     }
     const size_t work_len = theory_work_size(te->fn, &c);
+    PyObject *array = NULL, *result = NULL;
     uba_status s = work_len == 0 ? UBA_E_NULL : call_theory(te->fn, &c);
     if (s == UBA_E_NULL && work_len > 0) {
+        npy_intp dim = (npy_intp)work_len;
+        array = te->n_out == 0 ? PyArray_SimpleNew(1, &dim, NPY_DOUBLE) : NULL;
+        c.work = array != NULL ? (double *)PyArray_DATA((PyArrayObject *)array)
+               : te->n_out == 0 ? NULL : new_workspace(work_len);
         c.work_len = work_len;
-        if ((c.work = new_workspace(work_len)) == NULL) {
+        if (c.work == NULL) {
             Py_XDECREF(lrs);
             return NULL;
         }
     }
     if (s == UBA_E_NULL) {
-        long_call lc;
-        c.hook = long_call_begin(&lc, te->takes_progress ? args[nargs - 1]
-                                                         : NULL);
+        long_call lc = LONG_CALL(lc, te->takes_progress ? args[nargs - 1]
+                                                        : NULL);
+        c.hook = &lc.hook;
         s = call_theory(te->fn, &c);
-        long_call_end(&lc);
+        PyEval_RestoreThread(lc.thread);
     }
-    PyMem_Free(c.work);
-    PyObject *result = NULL;
+    if (array == NULL) {
+        PyMem_Free(c.work);
+    }
     if (s != UBA_OK) {
         const int about_entry = strchr(uba_status_argument(s), '[') != NULL;
         const element at = {0, c.bad, c.bad < c.n ? c.lrs[c.bad] : 0.0, 1,
                             NULL};
         raise_status(e, s, args, about_entry ? &at : NULL);
+        Py_CLEAR(array);
+    }
+    else if (te->n_out == 0) {
+        result = Py_NewRef(array);
     }
     else if (te->n_out == 1) {
         result = PyFloat_FromDouble(c.out[0]);
@@ -935,6 +829,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
                                 : Py_BuildValue("(ddd)", c.out[0], c.out[1],
                                                 c.out[2]);
     }
+    Py_XDECREF(array);
     Py_XDECREF(lrs);
     return result;
 }
@@ -946,6 +841,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         return theory(&fn##_ENTRY, args, nargs);                            \
     }
 
+THEORY_ENTRY(chebyshev_step_sizes, CHEBYSHEV_STEPS)
 THEORY_ENTRY(chebyshev_log_residual, CHEBYSHEV_LOG_RESIDUAL)
 THEORY_ENTRY(curvature_params, CURVATURE_PARAMS)
 THEORY_ENTRY(phi_from_condition_number, PHI_FROM_KAPPA)
@@ -957,41 +853,6 @@ THEORY_ENTRY(bound_convex, BOUND_CONVEX)
 THEORY_ENTRY(bound_strongly_convex, BOUND_STRONGLY_CONVEX)
 THEORY_ENTRY(optimal_phi, OPTIMAL_PHI)
 THEORY_ENTRY(optimal_phi_strongly_convex, OPTIMAL_PHI_STRONGLY_CONVEX)
-
-/* The Chebyshev steps fill an array of T: the range is checked before it
- * is allocated. */
-static PyObject *
-chebyshev_step_sizes(PyObject *Py_UNUSED(module), PyObject *const *args,
-                     Py_ssize_t nargs)
-{
-    const entry *e = &chebyshev_steps_entry;
-    size_t T;
-    double lam[2], unused[3];
-    if (check_nargs(e, nargs) < 0 || as_budget(e, args, 0, &T) < 0
-        || as_reals(e, args, 1, 2, lam) < 0) {
-        return NULL;
-    }
-    uba_status s = uba_curvature_params(lam[0], lam[1], &unused[0],
-                                        &unused[1], &unused[2]);
-    PyArrayObject *out = NULL;
-    if (s == UBA_OK) {
-        npy_intp dim = (npy_intp)T;
-        out = (PyArrayObject *)PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
-        if (out == NULL) {
-            return NULL;
-        }
-        long_call lc;
-        s = uba_chebyshev_steps(T, lam[0], lam[1],
-                                (double *)PyArray_DATA(out),
-                                long_call_begin(&lc, NULL));
-        long_call_end(&lc);
-    }
-    if (s != UBA_OK) {
-        Py_XDECREF(out);
-        return raise_status(e, s, args, NULL);
-    }
-    return (PyObject *)out;
-}
 
 /* ---- the module ------------------------------------------------------------ */
 
@@ -1024,11 +885,9 @@ static PyMethodDef core_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/*
- * Multi-phase init (PEP 489).  The core is stateless; the module's state
+/* Multi-phase init (PEP 489).  The core is stateless; the module's state
  * is the interned key "lr".  The exec slot imports NumPy's C API and
- * publishes the C library's version.
- */
+ * publishes the C library's version. */
 static int
 core_exec(PyObject *module)
 {

@@ -5,8 +5,9 @@ arXiv:2505.24452) exactly, a NumPy-friendly function to explore it, and
 :class:`UBALR`, a PyTorch scheduler that replaces ``CosineAnnealingLR`` by
 changing one name.
 
-``import uba`` never imports torch or matplotlib: :class:`UBALR` loads torch
-the first time it is touched.
+``import uba`` never imports torch or matplotlib: :class:`UBALR`,
+:class:`UBAWarmRestarts` and :func:`get_uba_schedule_with_warmup` load torch
+the first time they are touched.
 
 Example:
     >>> import uba
@@ -16,6 +17,7 @@ Example:
     0.5
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from uba import theory
@@ -23,21 +25,34 @@ from uba._schedule import schedule
 
 __version__ = "0.1.0"
 
-__all__ = ["UBALR", "__version__", "schedule", "theory"]
+__all__ = [
+    "UBALR",
+    "UBAWarmRestarts",
+    "__version__",
+    "get_uba_schedule_with_warmup",
+    "schedule",
+    "theory",
+]
 
 if TYPE_CHECKING:
+    from uba.hf import get_uba_schedule_with_warmup
     from uba.scheduler import UBALR
+    from uba.warm_restarts import UBAWarmRestarts
+
+# The torch schedulers import torch, so each is imported from its module only
+# when it is first asked for: name -> module.
+_LAZY = {
+    "UBALR": "uba.scheduler",
+    "UBAWarmRestarts": "uba.warm_restarts",
+    "get_uba_schedule_with_warmup": "uba.hf",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # UBALR subclasses torch's LRScheduler, so torch is imported only here,
-    # when the class is first asked for.
-    if name == "UBALR":
-        from uba.scheduler import UBALR
-
-        return UBALR
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'uba' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"UBALR"})
+    return sorted(set(globals()) | set(_LAZY))

@@ -21,6 +21,7 @@ __all__ = [
     "choice",
     "exact_steps",
     "integer",
+    "phi",
     "real",
     "real_number",
 ]
@@ -83,6 +84,11 @@ def integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:
 def budget(value: Any, name: str = "T") -> int:
     """A budget: an integer in ``[1, 2**53]``."""
     return integer(name, value, 1, MAX_BUDGET, "[1, 2**53]")
+
+
+def phi(value: Any) -> float:
+    """The schedule's shape: a finite number > 0."""
+    return real("phi", value, "a finite number > 0", lambda v: v > 0)
 
 
 def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

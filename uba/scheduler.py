@@ -19,7 +19,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from uba import _checks, _core
+from uba import _checks, _core, _rebudget
 
 __all__ = ["UBALR"]
 
@@ -145,7 +145,7 @@ class UBALR(LRScheduler):
                     f"eta_min must have one value per parameter group ({groups}), "
                     f"got {len(self.eta_min)}"
                 )
-        self.phi = _checks.real("phi", phi, "a finite number > 0", lambda v: v > 0)
+        self.phi = _checks.phi(phi)
         self.warmup_steps = _checks.integer(
             "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
         )
@@ -162,6 +162,9 @@ class UBALR(LRScheduler):
         self._ratios: list[float | None] = []
         self._written: list[float] = []
         self._written_at: int | None = None
+        # Each rebudget (see rebudget()) as plain numbers: (step, warped
+        # start, budget it replaced).
+        self.rebudgets: list[_rebudget.Rebudget] = []
         super().__init__(optimizer, last_epoch)
 
     # ---- the values ------------------------------------------------------
@@ -239,8 +242,12 @@ class UBALR(LRScheduler):
             now, written, ratios = base, base, 1.0
         elif not known:
             written = ratios = None
+        T = self.T_max
+        if self.rebudgets:
+            T, t_prev, t = _rebudget.positions(
+                t_prev, t, self.warmup_steps, T, self.rebudgets)
         values, self._ratios, plain = _core.step_groups(
-            self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor,
+            T, self.phi, self.warmup_steps, self.warmup_start_factor,
             t_prev, t, base, self.eta_min, now, written, ratios,
         )
         self.base_lrs = base
@@ -282,6 +289,66 @@ class UBALR(LRScheduler):
         written: list[float | None] = list(self._written[:keep])
         return base, self._ratios[:keep] + unknown, written + unknown
 
+    # ---- a budget that can change ----------------------------------------
+
+    def rebudget(self, T_max: int) -> None:
+        r"""Continue the schedule to a new total budget ``T_max`` from the
+        current step (``last_epoch``), without a jump in the lr.
+
+        The decay keeps the progress :math:`p_s` it reached at the current
+        step :math:`s` and runs it linearly to 1 at the new budget
+        :math:`T'`: from here on the lr follows the new budget's curve,
+
+        .. math::
+
+            p(t) = p_s + (1 - p_s)\,\frac{t - s}{T' - s}, \qquad
+            \eta_t = \eta_{\min} + (\eta_{\mathrm{base}} - \eta_{\min})\,
+            \frac{1}{1 + \frac{\varphi}{2}\tan^2\frac{\pi p(t)}{2}},
+
+        so the lr is continuous at :math:`s`, falls monotonically and is
+        ``eta_min`` exactly at :math:`T'`.  During warmup the decay has not
+        begun, and simply runs over the new budget; the warmup is unchanged.
+        The rebudget is kept in :meth:`state_dict` (plain numbers), and
+        ``step(epoch)`` gives the values stepping gives, before and after
+        it.  docs/rebudget.md states the rule, its guarantees and the
+        alternatives it was chosen over.
+
+        Args:
+            T_max: the new budget, an integer in ``[1, 2**53]`` later than the
+                current step and greater than ``warmup_steps``.
+
+        Raises:
+            ValueError, TypeError: ``T_max`` is not such an integer; nothing
+                changes.
+
+        Example:
+            >>> import torch, uba
+            >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+            >>> sched = uba.UBALR(opt, T_max=100)
+            >>> for _ in range(50):
+            ...     opt.step()
+            ...     sched.step()
+            >>> round(sched.get_last_lr()[0], 6)  # halfway: 0.1 * 2 / (phi + 2)
+            0.066667
+            >>> sched.rebudget(300)  # 250 more steps instead of 50
+            >>> for _ in range(250):
+            ...     opt.step()
+            ...     sched.step()
+            >>> sched.get_last_lr()
+            [0.0]
+        """
+        new = _checks.budget(T_max, "T_max")
+        step = self.last_epoch
+        if new <= step:
+            raise ValueError(f"T_max must be later than the current step {step}, got {T_max!r}")
+        if new <= self.warmup_steps:
+            raise ValueError(
+                f"T_max must be greater than warmup_steps ({self.warmup_steps}), got {T_max!r}"
+            )
+        self.rebudgets = _rebudget.add_rebudget(
+            step, self.warmup_steps, self.T_max, new, self.rebudgets)
+        self.T_max = new
+
     # ---- state -----------------------------------------------------------
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -297,6 +364,8 @@ class UBALR(LRScheduler):
         ):
             if name in state:
                 state[name] = check(state[name])
-        # A state saved before UBALR recorded the step it last wrote at.
+        # A state saved before UBALR recorded the step it last wrote at, or
+        # its rebudgets.
         state.setdefault("_written_at", None)
+        state["rebudgets"] = [tuple(r) for r in state.get("rebudgets", ())]
         super().load_state_dict(state)
