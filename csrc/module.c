@@ -114,6 +114,10 @@ static PyObject *
 raise_status(const entry *e, uba_status status, PyObject *const *args,
              const element *at)
 {
+    if (status == UBA_E_INTERRUPTED && PyErr_Occurred()) {
+        return NULL;  /* what a signal handler or the progress callback
+                       * raised while the core polled (long_call) */
+    }
     const char *core = uba_status_argument(status);
     const char *rule = status == UBA_E_STEP_CONDITION && e->condition != NULL
                            ? e->condition : uba_status_rule(status);
@@ -160,6 +164,36 @@ raise_status(const entry *e, uba_status status, PyObject *const *args,
     Py_XDECREF(value);
     return NULL;
 }
+
+/* ---- long calls: the GIL released, signals and progress polled --------- */
+
+/* The core polls this hook about every millisecond: it takes the GIL back
+ * to run Python's signal handlers (Ctrl-C raises KeyboardInterrupt there)
+ * and the caller's progress callback, and stops the core if either raised. */
+typedef struct long_call {
+    PyThreadState *thread;  /* saved while the core runs */
+    PyObject *progress;     /* NULL, None or a callable(fraction) */
+    uba_progress hook;
+} long_call;
+
+static int
+poll(void *ctx, double fraction)
+{
+    long_call *c = (long_call *)ctx;
+    PyEval_RestoreThread(c->thread);
+    int stop = PyErr_CheckSignals() < 0;
+    if (!stop && c->progress != NULL && c->progress != Py_None) {
+        PyObject *r = PyObject_CallFunction(c->progress, "d", fraction);
+        stop = r == NULL;
+        Py_XDECREF(r);
+    }
+    c->thread = PyEval_SaveThread();
+    return stop;
+}
+
+/* long_call lc = LONG_CALL(lc, progress) releases the GIL; the core gets
+ * &lc.hook; PyEval_RestoreThread(lc.thread) takes the GIL back. */
+#define LONG_CALL(lc, progress) {PyEval_SaveThread(), progress, {poll, &lc}}
 
 /* ---- converting arguments ----------------------------------------------- */
 
@@ -500,9 +534,9 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     const size_t n = (size_t)PyArray_SIZE(t);
     const double *tp = (const double *)PyArray_DATA(t);
     size_t bad = 0;
-    Py_BEGIN_ALLOW_THREADS
-    s = uba_eta_fill(&p, tp, n, (double *)PyArray_DATA(out), &bad);
-    Py_END_ALLOW_THREADS
+    long_call lc = LONG_CALL(lc, NULL);
+    s = uba_eta_fill(&p, tp, n, (double *)PyArray_DATA(out), &bad, &lc.hook);
+    PyEval_RestoreThread(lc.thread);
     if (s != UBA_OK) {
         const element at = {0, bad, tp[bad], PyArray_NDIM(t), PyArray_DIMS(t)};
         raise_status(e, s, args, &at);
@@ -602,6 +636,7 @@ typedef struct theory_call {
     size_t work_len;
     double out[3];
     size_t bad;         /* the first offending entry of lrs              */
+    const uba_progress *hook;
 } theory_call;
 
 enum theory_fn {
@@ -615,6 +650,7 @@ typedef struct theory_entry {
     entry e;
     enum theory_fn fn;
     int takes_lrs, takes_T, n_out;
+    int takes_progress;  /* a last argument: None or a callable(fraction) */
 } theory_entry;
 
 /* The one call into the core of each theory entry point. */
@@ -625,7 +661,7 @@ call_theory(enum theory_fn fn, theory_call *c)
     double *out = c->out;
     switch (fn) {
     case CHEBYSHEV_STEPS:  /* into the workspace: the array returned */
-        return uba_chebyshev_steps(c->T, v[0], v[1], c->work);
+        return uba_chebyshev_steps(c->T, v[0], v[1], c->work, c->hook);
     case CHEBYSHEV_LOG_RESIDUAL:
         return uba_chebyshev_log_residual(c->T, v[0], v[1], out);
     case CURVATURE_PARAMS:
@@ -637,26 +673,28 @@ call_theory(enum theory_fn fn, theory_call *c)
     case WORST_CASE_RESIDUAL:
         return uba_worst_case_residual(c->lrs, c->n, v[0], v[1], c->work,
                                        c->work_len, &out[0], &out[1],
-                                       &c->bad);
+                                       &c->bad, c->hook);
     case WORST_CASE_NOISY_ERROR:
         return uba_worst_case_noisy_error(c->lrs, c->n, v[0], v[1], v[2],
                                           c->work, c->work_len, &out[0],
-                                          &out[1], &c->bad);
+                                          &out[1], &c->bad, c->hook);
     case BOUND_NONCONVEX:
         return uba_bound_nonconvex(c->lrs, c->n, v[0], v[1], v[2], out,
-                                   &c->bad);
+                                   &c->bad, c->hook);
     case BOUND_CONVEX:
-        return uba_bound_convex(c->lrs, c->n, v[0], v[1], v[2], out, &c->bad);
+        return uba_bound_convex(c->lrs, c->n, v[0], v[1], v[2], out,
+                                &c->bad, c->hook);
     case BOUND_STRONGLY_CONVEX:
         return uba_bound_strongly_convex(c->lrs, c->n, v[0], v[1], v[2], v[3],
-                                         out, &c->bad);
+                                         out, &c->bad, c->hook);
     case OPTIMAL_PHI:
         return uba_optimal_phi(c->T, v[0], v[1], v[2], v[3], v[4], v[5], v[6],
-                               c->work, c->work_len, &out[0], &out[1]);
+                               c->work, c->work_len, &out[0], &out[1],
+                               c->hook);
     case OPTIMAL_PHI_STRONGLY_CONVEX:
         return uba_optimal_phi_strongly_convex(c->T, v[0], v[1], v[2], v[3],
                                                v[4], v[5], v[6], &out[0],
-                                               &out[1]);
+                                               &out[1], c->hook);
     }
     return UBA_E_NULL;
 }
@@ -675,7 +713,10 @@ static const arg_name curvature_names[] = {
     COUNT("T"), SAME("lam_min"), SAME("lam_max")};
 static const arg_name kappa_names[] = {SAME("kappa"), SAME("phi")};
 static const arg_name residual_names[] = {
-    SAME("lrs"), SAME("lam_min"), SAME("lam_max"), SAME("sigma2")};
+    SAME("lrs"), SAME("lam_min"), SAME("lam_max"), SAME("progress")};
+static const arg_name noisy_names[] = {
+    SAME("lrs"), SAME("lam_min"), SAME("lam_max"), SAME("sigma2"),
+    SAME("progress")};
 static const arg_name nonconvex_names[] = {
     SAME("lrs"), SAME("L"), SAME("sigma2"), SAME("f_gap")};
 static const arg_name convex_names[] = {
@@ -684,48 +725,49 @@ static const arg_name strongly_convex_names[] = {
     SAME("lrs"), SAME("mu"), SAME("L"), SAME("sigma2"), SAME("f_gap")};
 static const arg_name optimal_phi_names[] = {
     COUNT("T"), SAME("lam_min"), SAME("lam_max"), SAME("sigma2"),
-    SAME("eta_max"), SAME("eta_min"), SAME("phi_lo"), SAME("phi_hi")};
+    SAME("eta_max"), SAME("eta_min"), SAME("phi_lo"), SAME("phi_hi"),
+    SAME("progress")};
 static const arg_name optimal_sc_names[] = {
     COUNT("T"), SAME("mu"), SAME("L"), SAME("sigma2"), SAME("f_gap"),
-    SAME("eta_max"), SAME("phi_lo"), SAME("phi_hi")};
+    SAME("eta_max"), SAME("phi_lo"), SAME("phi_hi"), SAME("progress")};
 
-#define THEORY(func, nargs, names, condition, fn, lrs, T, n_out)            \
+#define THEORY(func, nargs, names, condition, fn, lrs, T, n_out, progress)  \
     static const theory_entry fn##_ENTRY = {                                 \
-        {func, nargs, names, condition}, fn, lrs, T, n_out}
+        {func, nargs, names, condition}, fn, lrs, T, n_out, progress}
 
 THEORY("chebyshev_step_sizes", 3, curvature_names, NULL, CHEBYSHEV_STEPS, 0,
-       1, 0);
+       1, 0, 0);
 THEORY("chebyshev_log_residual", 3, curvature_names, NULL,
-       CHEBYSHEV_LOG_RESIDUAL, 0, 1, 1);
+       CHEBYSHEV_LOG_RESIDUAL, 0, 1, 1, 0);
 THEORY("curvature_params", 2, curvature_names + 1, NULL, CURVATURE_PARAMS, 0,
-       0, 3);
+       0, 3, 0);
 THEORY("phi_from_condition_number", 1, kappa_names, NULL, PHI_FROM_KAPPA, 0,
-       0, 1);
+       0, 1, 0);
 THEORY("condition_number_from_phi", 1, kappa_names + 1, NULL, KAPPA_FROM_PHI,
-       0, 0, 1);
-THEORY("worst_case_residual", 3, residual_names, NULL, WORST_CASE_RESIDUAL, 1,
-       0, 2);
-THEORY("worst_case_noisy_error", 4, residual_names, NULL,
-       WORST_CASE_NOISY_ERROR, 1, 0, 2);
+       0, 0, 1, 0);
+THEORY("worst_case_residual", 4, residual_names, NULL, WORST_CASE_RESIDUAL, 1,
+       0, 2, 1);
+THEORY("worst_case_noisy_error", 5, noisy_names, NULL,
+       WORST_CASE_NOISY_ERROR, 1, 0, 2, 1);
 THEORY("bound_nonconvex", 4, nonconvex_names,
        "must meet bound (a)'s step-size condition 0 <= eta_t <= 1/L",
-       BOUND_NONCONVEX, 1, 0, 1);
+       BOUND_NONCONVEX, 1, 0, 1, 0);
 THEORY("bound_convex", 4, convex_names,
        "must meet bound (b)'s step-size condition 0 <= eta_t <= 1/(2L)",
-       BOUND_CONVEX, 1, 0, 1);
+       BOUND_CONVEX, 1, 0, 1, 0);
 THEORY("bound_strongly_convex", 5, strongly_convex_names,
        "must meet bound (c)'s step-size condition 0 <= eta_t <= 1/L",
-       BOUND_STRONGLY_CONVEX, 1, 0, 1);
-THEORY("optimal_phi", 8, optimal_phi_names, NULL, OPTIMAL_PHI, 0, 1, 2);
-THEORY("optimal_phi_strongly_convex", 8, optimal_sc_names, NULL,
-       OPTIMAL_PHI_STRONGLY_CONVEX, 0, 1, 2);
+       BOUND_STRONGLY_CONVEX, 1, 0, 1, 0);
+THEORY("optimal_phi", 9, optimal_phi_names, NULL, OPTIMAL_PHI, 0, 1, 2, 1);
+THEORY("optimal_phi_strongly_convex", 9, optimal_sc_names, NULL,
+       OPTIMAL_PHI_STRONGLY_CONVEX, 0, 1, 2, 1);
 
 /* The one body of the theory entry points: converts the arguments, makes
- * the entry's call (the GIL released), returns its results or raises for
- * its status.  A workspace (or the array of Chebyshev steps) is allocated
- * only once the call, made without one, got past every check of its
- * arguments (UBA_E_NULL): a bad argument gives its ValueError, not a
- * MemoryError for a huge T. */
+ * the entry's call (a long_call, given the progress argument if any),
+ * returns its results or raises for its status.  A workspace (or the
+ * array of Chebyshev steps) is allocated only once the call, made without
+ * one, got past every check of its arguments (UBA_E_NULL): a bad argument
+ * gives its ValueError, not a MemoryError for a huge T. */
 static PyObject *
 theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -733,7 +775,8 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
     theory_call c = {0};
     PyArrayObject *lrs = NULL;
     const int first = te->takes_lrs + te->takes_T;
-    if (as_reals(e, args, nargs, first, (int)e->nargs - first, c.v) < 0
+    if (as_reals(e, args, nargs, first,
+                 (int)e->nargs - first - te->takes_progress, c.v) < 0
         || (te->takes_T && as_budget(e, args, 0, &c.T) < 0)) {
         return NULL;
     }
@@ -759,9 +802,11 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     if (s == UBA_E_NULL) {
-        Py_BEGIN_ALLOW_THREADS
+        long_call lc = LONG_CALL(lc, te->takes_progress ? args[nargs - 1]
+                                                        : NULL);
+        c.hook = &lc.hook;
         s = call_theory(te->fn, &c);
-        Py_END_ALLOW_THREADS
+        PyEval_RestoreThread(lc.thread);
     }
     if (array == NULL) {
         PyMem_Free(c.work);
@@ -827,15 +872,16 @@ static PyMethodDef core_methods[] = {
     FASTCALL(curvature_params, "lam_min, lam_max"),
     FASTCALL(phi_from_condition_number, "kappa"),
     FASTCALL(condition_number_from_phi, "phi"),
-    FASTCALL(worst_case_residual, "lrs, lam_min, lam_max"),
-    FASTCALL(worst_case_noisy_error, "lrs, lam_min, lam_max, sigma2"),
+    FASTCALL(worst_case_residual, "lrs, lam_min, lam_max, progress"),
+    FASTCALL(worst_case_noisy_error, "lrs, lam_min, lam_max, sigma2, "
+                                     "progress"),
     FASTCALL(bound_nonconvex, "lrs, L, sigma2, f_gap"),
     FASTCALL(bound_convex, "lrs, L, sigma2, dist2"),
     FASTCALL(bound_strongly_convex, "lrs, mu, L, sigma2, f_gap"),
     FASTCALL(optimal_phi, "T, lam_min, lam_max, sigma2, eta_max, eta_min, "
-                          "phi_lo, phi_hi"),
+                          "phi_lo, phi_hi, progress"),
     FASTCALL(optimal_phi_strongly_convex, "T, mu, L, sigma2, f_gap, eta_max, "
-                                          "phi_lo, phi_hi"),
+                                          "phi_lo, phi_hi, progress"),
     {NULL, NULL, 0, NULL},
 };
 
