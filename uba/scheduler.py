@@ -248,7 +248,7 @@ class UBALR(LRScheduler):
         ratios: Any = self._ratios
         written: Any = self._written
         n = len(groups)
-        if len(base) != n or len(ratios) != n or type(self.eta_min) is list:
+        if len(ratios) != n or len(base) != n:  # groups added or removed
             base, ratios, written = self._state_per_group()
         now: Any = groups
         if closed_form:
@@ -278,11 +278,14 @@ class UBALR(LRScheduler):
         groups = self.optimizer.param_groups
         n, known = len(groups), len(self.base_lrs)
         if isinstance(self.eta_min, list) and len(self.eta_min) != n:
-            raise ValueError(
-                f"eta_min has {len(self.eta_min)} values, one per parameter group "
-                f"when it was set, but the optimizer now has {n} groups: set "
-                f"scheduler.eta_min to a list of {n} floors"
+            floors = len(self.eta_min)
+            change = (
+                f"param_groups[{floors}] was added after eta_min was given one floor "
+                f"per group ({floors})" if n > floors else
+                f"the optimizer has {n} parameter groups, fewer than the {floors} "
+                "floors in eta_min"
             )
+            raise ValueError(f"{change}: set scheduler.eta_min to {n} floors, one a group")
         if known == n and len(self._ratios) == n:
             return self.base_lrs, self._ratios, list(self._written)
         if known > n:
