@@ -13,7 +13,9 @@ Subcommands:
     bounds   a convergence bound of UBA and of its peers (uba.theory)
 
 Bad arguments print a message on stderr and exit with status 2; so do values
-that uba.theory or uba.peers refuse, and a plot without matplotlib.
+that uba.theory or uba.peers refuse, and a plot without matplotlib.  Long
+computations show their progress on stderr (on a terminal), and Ctrl-C stops
+them: "interrupted" on stderr, exit status 130.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -270,6 +273,39 @@ def write_plot(T: int, phis: Sequence[float], path: str) -> bool:
     return True
 
 
+# ---- progress ------------------------------------------------------------------
+
+
+class Progress:
+    """A progress line for a long theory call, on a terminal's stderr: shown
+    once the call has run for half a second, redrawn at most ten times a
+    second, erased when it ends.  Pass it as ``progress=`` (it is called with
+    the fraction done)."""
+
+    def __init__(self, what: str, stream: Any = None) -> None:
+        self.what = what
+        self.stream = sys.stderr if stream is None else stream
+        self.start = self.last = time.monotonic()
+        self.shown = False
+
+    def __call__(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.start < 0.5 or now - self.last < 0.1 or not self.stream.isatty():
+            return
+        self.last = now
+        self.shown = True
+        self.stream.write(f"\r{self.what}: {100 * fraction:3.0f}%")
+        self.stream.flush()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * (len(self.what) + 6) + "\r")
+            self.stream.flush()
+
+
 # ---- subcommands ----------------------------------------------------------------
 
 
@@ -322,8 +358,10 @@ def _run_phi(args: argparse.Namespace) -> None:
             raise _Fail("--spectrum needs the budget: -T/--budget")
         if not lam_min < lam_max:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
-        value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
-                                   eta_max=args.eta_max, eta_min=args.eta_min)
+        with Progress("optimal phi") as progress:
+            value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
+                                       eta_max=args.eta_max, eta_min=args.eta_min,
+                                       progress=progress)
         print(f"optimal phi = {value:.10g}  (T = {args.budget}, spectrum [{lam_min:g}, "
               f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})")
     if args.plot:
@@ -367,6 +405,15 @@ def _run_bounds(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback, the shell's status for SIGINT
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is not None:
         try:

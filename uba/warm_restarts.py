@@ -11,7 +11,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
 from uba import _checks, _core
-from uba.scheduler import _as_lr_type, _warn_outside_step
+from uba.scheduler import _as_group_types, _warn_outside_step
 
 __all__ = ["UBAWarmRestarts"]
 
@@ -118,5 +118,4 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         # All groups in one call: the closed form (ratio 1, nothing to compose).
         values, _, _ = _core.step_groups(
             T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0)
-        groups = self.optimizer.param_groups
-        return [_as_lr_type(group["lr"], value)[0] for group, value in zip(groups, values)]
+        return _as_group_types(self.optimizer.param_groups, values)

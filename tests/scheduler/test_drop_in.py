@@ -126,8 +126,9 @@ def test_an_added_group_is_not_reported_as_an_eta_min_length_mismatch() -> None:
     sched.step()
     opt.add_param_group({"params": net[1].parameters(), "lr": 0.05})
     before = sched.state_dict()
-    with pytest.raises(ValueError, match=r"eta_min has 1 values, .* now has 2 groups: set "
-                                         r"scheduler.eta_min to a list of 2"):
+    with pytest.raises(ValueError, match=r"param_groups\[1\] was added after eta_min was "
+                                         r"given one floor per group \(1\): set "
+                                         r"scheduler.eta_min to 2 floors"):
         sched.step()
     assert sched.state_dict() == before
     sched.eta_min = [0.001, 0.0005]
