@@ -6,7 +6,7 @@ Tasks (all data ships with Python or scikit-learn; nothing is downloaded):
   chars    a byte-level transformer language model trained on a fixed list of
            standard-library source files, AdamW with warmup; metric:
            held-out bits per byte on other standard-library files.
-  nqm      the noisy quadratic model of SPEC.md section 4 (exact expectations):
+  nqm      the noisy quadratic model of docs/theory.md section 4 (exact expectations):
            the theory-chosen phi (uba.theory.optimal_phi) against the best phi
            found by simulation, and every schedule at its tuned peak.
 
@@ -243,7 +243,7 @@ def _work(job: tuple[str, str, int, int, float, str]) -> Run:
 class NQM:
     """x_{t+1} = x_t - eta_t (lam x_t + noise), noise ~ N(0, sigma2), x_0 = 1,
     for every curvature lam in [lam_min, lam_max]; the objective is the worst
-    case over lam of E x_T^2 (SPEC.md section 4)."""
+    case over lam of E x_T^2 (docs/theory.md section 4)."""
 
     lam_min: float = 0.01
     lam_max: float = 1.0
@@ -269,7 +269,7 @@ class NQM:
 
 def nqm_lrs(name: str, T: int, peak: float, nqm: NQM) -> np.ndarray:
     """Step sizes of a schedule over T steps, UBA sampled at t = k - 1/2 as in
-    SPEC section 2, with eta_min = 1/lam_max for UBA; peers decay to 0."""
+    docs/theory.md section 1, with eta_min = 1/lam_max for UBA; peers decay to 0."""
     k = np.arange(1, T + 1) - 0.5
     z = k / T
     if name.startswith("uba_phi="):

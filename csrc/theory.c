@@ -1,5 +1,5 @@
 /*
- * theory.c -- SPEC sections 2-4: Chebyshev steps and the phi = 2*kappa
+ * theory.c -- docs/theory.md sections 1-4: Chebyshev steps and the phi = 2*kappa
  * identity, the worst-case residual of any step sequence, the convergence
  * bounds (a)-(c), and the phi minimisers.  See uba.h for the contracts.
  *
@@ -62,7 +62,7 @@ is_nonnegative(double x)
 /*
  * With a = pi (2k-1) / (4T) (so 2a is the Chebyshev angle), c = cos a and
  * s = sin a, the identities 1 = c^2 + s^2 and cos 2a = c^2 - s^2 turn the
- * denominator of SPEC's step into
+ * denominator of the Chebyshev step into
  *
  *     lam_max + lam_min - (lam_max - lam_min) cos 2a
  *         = 2 (lam_min c^2 + lam_max s^2),
@@ -76,7 +76,7 @@ is_nonnegative(double x)
  *         = (c^2 + s^2) / (lam_min (c^2 + kappa s^2))
  *         = 1 / (lam_min c^2 + lam_max s^2),
  *
- * which is the identity of SPEC section 2 (derived here, exact).  As in
+ * which is the identity of docs/theory.md section 1 (derived here, exact).  As in
  * schedule.c, the angle is reflected past T/2 so c keeps full accuracy.
  */
 uba_status
@@ -1112,7 +1112,7 @@ brent_min(objective_fn f, void *ctx, double lo, double hi, double x0,
  *     V_{t+1}(lam) = (1 - eta_t lam)^2 V_t(lam) + sigma2 eta_t^2,  V_0 = 1,
  *
  * and V_n = prod (1 - eta lam)^2 + sigma2 sum_t eta_t^2 prod_{s>t}
- * (1 - eta_s lam)^2, the E x_T^2 of SPEC section 4.  V_n is a degree-2n
+ * (1 - eta_s lam)^2, the E x_T^2 of docs/theory.md section 4.  V_n is a degree-2n
  * polynomial with no real roots (sigma2 > 0), so the bracket certificate
  * of the residual does not carry over.  The search keeps the residual's
  * brackets (between consecutive roots of prod (1 - eta lam), where its

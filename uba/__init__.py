@@ -5,8 +5,9 @@ arXiv:2505.24452) exactly, a NumPy-friendly function to explore it, and
 :class:`UBALR`, a PyTorch scheduler that replaces ``CosineAnnealingLR`` by
 changing one name.
 
-``import uba`` never imports torch or matplotlib: :class:`UBALR` loads torch
-the first time it is touched.
+``import uba`` never imports torch or matplotlib: :class:`UBALR`,
+:mod:`uba.peers` and :mod:`uba.plotting` are loaded the first time they are
+touched (``uba.peers.cosine(...)`` works after a plain ``import uba``).
 
 Example:
     >>> import uba
@@ -16,28 +17,40 @@ Example:
     0.5
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from uba import theory
+from uba._core import c_version as __version__
 from uba._schedule import schedule
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # the lazy names below, for type checkers
+    from uba import peers as peers
+    from uba import plotting as plotting
+    from uba.scheduler import UBALR as UBALR
 
-__all__ = ["UBALR", "__version__", "schedule", "theory"]
+#: Public names loaded on first use: name -> (module, attribute of it, or
+#: None for the module itself).  UBALR subclasses torch's LRScheduler, so
+#: torch comes in with it; uba.plotting brings matplotlib on its first plot.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "UBALR": ("uba.scheduler", "UBALR"),
+    "peers": ("uba.peers", None),
+    "plotting": ("uba.plotting", None),
+}
 
-if TYPE_CHECKING:
-    from uba.scheduler import UBALR
+__all__ = ["__version__", "schedule", "theory", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    # UBALR subclasses torch's LRScheduler, so torch is imported only here,
-    # when the class is first asked for.
-    if name == "UBALR":
-        from uba.scheduler import UBALR
-
-        return UBALR
-    raise AttributeError(f"module 'uba' has no attribute {name!r}")
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'uba' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"UBALR"})
+    return sorted(set(globals()) | set(_LAZY))

@@ -181,8 +181,8 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
 
     bounds = sub.add_parser(
         "bounds", help="a convergence bound of UBA and of peers",
-        description="Evaluate a convergence bound (SPEC section 3: standard bounds for any "
-                    "step-size sequence) for UBA and peer schedules sampled at "
+        description="Evaluate a convergence bound (docs/theory.md section 2: standard bounds "
+                    "for any step-size sequence) for UBA and peer schedules sampled at "
                     "t = 0..T-1 (uba.theory.bound_*).",
     )
     schedules(bounds, ("cosine", "linear", "wsd", "rex"), None,

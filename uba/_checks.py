@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["MAX_BUDGET", "budget", "choice", "integer", "real", "real_number"]
+__all__ = ["MAX_BUDGET", "budget", "choice", "integer", "items", "real", "real_number"]
 
 #: The largest budget: every integer up to 2**53 is exact in a double.
 MAX_BUDGET = 2**53
@@ -72,6 +72,14 @@ def integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:
 def budget(value: Any, name: str = "T") -> int:
     """A budget: an integer in ``[1, 2**53]``."""
     return integer(name, value, 1, MAX_BUDGET, "[1, 2**53]")
+
+
+def items(name: str, values: Any) -> list[Any]:
+    """The items of a sequence argument (a list, tuple, range, array, ...),
+    or TypeError naming ``name``: a string or a single number is not one."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence, got {type(values).__name__}")
+    return list(values)
 
 
 def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -18,9 +18,9 @@ pytest.importorskip("sklearn")
 
 import uba  # noqa: E402
 
-from ..helpers import REPO  # noqa: E402
+from ..helpers import repo_path  # noqa: E402
 
-SCRIPT = REPO / "benchmarks" / "budgeted_training.py"
+SCRIPT = repo_path("benchmarks", "budgeted_training.py")
 
 
 @pytest.fixture(scope="module")

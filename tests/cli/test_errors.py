@@ -56,7 +56,8 @@ def assert_one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str
         # negative or inverted learning-rate ranges
         (["table", "--eta-max", "-1"], ["--eta-max", "> 0", "-1"]),
         (["table", "--eta-min", "-0.1"], ["--eta-min", ">= 0", "-0.1"]),
-        (["table", "--eta-max", "0.1", "--eta-min", "0.5"], ["--eta-min", "--eta-max", "0.5 > 0.1"]),
+        (["table", "--eta-max", "0.1", "--eta-min", "0.5"],
+         ["--eta-min", "--eta-max", "0.5 > 0.1"]),
         (["plot", "--eta-max", "0.1", "--eta-min", "0.5", "-o", "p.png"], ["0.5 > 0.1"]),
         (["bounds", "--eta-max", "0.1", "--eta-min", "0.5"], ["0.5 > 0.1"]),
         (["bounds", "--eta-min", "2"], ["--eta-min", "2 > 1"]),  # above the default 1/L
