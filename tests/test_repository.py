@@ -21,6 +21,7 @@ from .helpers import REPO
 THIS = Path(__file__).resolve()
 SKIP_DIRS = {".git", ".venv", "build", "dist", "wheelhouse", "__pycache__", ".mypy_cache",
              ".pytest_cache", ".hypothesis", ".ruff_cache"}
+GENERATED = {"PKG-INFO"}  # the sdist's metadata, written by the build from csrc/uba.h
 
 # Names of documents that live outside the repository, and paths of machines.
 OUTSIDE = re.compile(
@@ -41,7 +42,7 @@ def text_files() -> list[Path]:
         paths = [p for p in REPO.rglob("*") if not SKIP_DIRS & set(p.relative_to(REPO).parts)]
     files = []
     for path in paths:
-        if path.is_file() and path.resolve() != THIS:
+        if path.is_file() and path.resolve() != THIS and path.name not in GENERATED:
             try:
                 path.read_text(encoding="utf-8")
             except UnicodeDecodeError:
