@@ -12,7 +12,16 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["MAX_BUDGET", "budget", "choice", "integer", "items", "real", "real_number"]
+__all__ = [
+    "MAX_BUDGET",
+    "budget",
+    "choice",
+    "integer",
+    "items",
+    "positive",
+    "real",
+    "real_number",
+]
 
 #: The largest budget: every integer up to 2**53 is exact in a double.
 MAX_BUDGET = 2**53
@@ -47,6 +56,11 @@ def real(
     if not (math.isfinite(x) and ok(x)):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return x
+
+
+def positive(name: str, value: Any) -> float:
+    """A finite real number > 0 (a scale: L, phi, ...)."""
+    return real(name, value, "a finite number > 0", lambda x: x > 0)
 
 
 def integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from uba import peers as _peers
 from uba import theory
-from uba._checks import budget, items, real
+from uba._checks import budget, items, positive, real
 from uba._schedule import schedule
 
 if TYPE_CHECKING:
@@ -120,8 +120,7 @@ def _curves(
 
 
 def _phis(phis: Sequence[float]) -> list[float]:
-    return [real(f"phis[{i}]", phi, "a finite number > 0", lambda v: v > 0)
-            for i, phi in enumerate(items("phis", phis))]
+    return [positive(f"phis[{i}]", phi) for i, phi in enumerate(items("phis", phis))]
 
 
 def plot_schedules(
@@ -266,13 +265,13 @@ def plot_phi_vs_condition_number(
             phi.append(theory.phi_from_condition_number(k))
         except ValueError as exc:  # the theory's range of kappa
             raise ValueError(f"kappas[{i}]: {exc}") from None
-    best = {} if T is None else {
-        s2: [theory.optimal_phi(budget(T), 1.0 / k, 1.0, sigma2=s2) for k in ks]
-        for s2 in noise
-    }
+    T = None if T is None else budget(T)
+    best = [] if T is None else [
+        (s2, [theory.optimal_phi(T, 1.0 / k, 1.0, sigma2=s2) for k in ks]) for s2 in noise
+    ]
     ax = _axes(ax)
     ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")
-    for s2, values in best.items():
+    for s2, values in best:
         ax.plot(ks, values, "o", ms=4, label=f"optimal phi, T = {T}, sigma2 = {s2:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -304,7 +303,8 @@ def plot_bounds(
 
     For each budget :math:`T` every schedule is sampled at
     :math:`t = 0, \dots, T-1` and put through the bound from
-    :mod:`uba.theory` (``docs/theory.md`` section 2, standard bounds instantiated here):
+    :mod:`uba.theory` (``docs/theory.md`` section 2, standard bounds
+    instantiated here):
     ``"nonconvex"`` (``bound_nonconvex(lrs, L=, sigma2=, f_gap=)``),
     ``"convex"`` (``bound_convex(lrs, L=, sigma2=, dist2=)``) or
     ``"strongly-convex"`` (``bound_strongly_convex(lrs, mu=, L=, sigma2=,
@@ -336,8 +336,7 @@ def plot_bounds(
     fn, step_limit, needs = BOUNDS[bound]
     given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
     constants = {k: given[k] for k in needs}
-    peak = step_limit / real("L", L, "a finite number > 0", lambda v: v > 0) \
-        if eta_max is None else eta_max
+    peak = step_limit / positive("L", L) if eta_max is None else eta_max
     Ts = (np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64)).tolist()
           if budgets is None else
           [budget(T, f"budgets[{i}]") for i, T in enumerate(items("budgets", budgets))])

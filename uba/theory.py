@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from uba import _core
-from uba._checks import real
+from uba._checks import positive
 
 __all__ = [
     "UBAParams",
@@ -726,6 +726,6 @@ def optimal_phi_strongly_convex(
         True
     """
     if eta_max is None:  # 1/L, once L is known to be a real number > 0
-        eta_max = 1.0 / real("L", L, "a finite number > 0", lambda v: v > 0)
+        eta_max = 1.0 / positive("L", L)
     phi_lo, phi_hi = PHI_RANGE if phi_range is None else phi_range
     return _core.optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi)[0]

@@ -17,31 +17,9 @@ transformers = pytest.importorskip("transformers")
 import uba  # noqa: E402
 
 from ..helpers import repo_path  # noqa: E402
+from .test_transformers import Data, Tiny  # noqa: E402
 
-SAMPLES = 40
-
-
-class Tiny(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(4, 1)
-
-    def forward(self, x, labels=None):
-        out = self.layer(x)
-        return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
-
-
-class Data(torch.utils.data.Dataset):
-    def __init__(self) -> None:
-        g = torch.Generator().manual_seed(0)
-        self.x = torch.randn(SAMPLES, 4, generator=g)
-        self.y = torch.randn(SAMPLES, 1, generator=g)
-
-    def __len__(self) -> int:
-        return SAMPLES
-
-    def __getitem__(self, i: int) -> dict:
-        return {"x": self.x[i], "labels": self.y[i]}
+SAMPLES = len(Data())
 
 
 def readme_trainer_example() -> str:
