@@ -31,8 +31,9 @@ def version() -> str:
     return ".".join(numbers)
 
 
-def strict_warnings() -> list[str]:
-    """STRICT of csrc/Makefile, less -Werror (see UBA_WERROR) and -Wpedantic:
+def strict_flags() -> list[str]:
+    """STRICT of csrc/Makefile (-std=c11 and the warnings the core is tested
+    with), less -Werror (see UBA_WERROR) and -Wpedantic:
     CPython's type slots and method tables hold function pointers as void *,
     a conversion ISO C does not define (and every platform supports)."""
     makefile = Path("csrc/Makefile").read_text(encoding="utf-8")
@@ -61,7 +62,7 @@ class BuildExt(build_ext):
             # adds, so the vectorized schedule kernel (an AVX2/AVX-512 clone
             # on x86-64 Linux) and the scalar path round identically, on
             # every CPU; -std=c11 implies it for GCC, Clang needs it.
-            flags = ["-std=c11", "-O2", "-ffp-contract=off", *strict_warnings(),
+            flags = ["-O2", "-ffp-contract=off", *strict_flags(),
                      "-isystem", sysconfig.get_paths()["include"],
                      "-isystem", numpy.get_include()] + (["-Werror"] if werror() else [])
         for ext in self.extensions:
