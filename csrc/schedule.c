@@ -21,49 +21,98 @@
  * relative error of this constant (about 6e-17) is all it contributes. */
 static const double HALF_PI = 1.57079632679489661923;
 
-static const char *const STATUS_TEXT[UBA_STATUS_COUNT] = {
-    [UBA_OK] = "no error",
-    [UBA_E_NULL] = "a required pointer is NULL",
-    [UBA_E_T] = "T must be an integer in [1, 2**53]",
-    [UBA_E_PHI] = "phi must be a finite number > 0",
-    [UBA_E_ETA_MAX] = "eta_max must be a finite number",
-    [UBA_E_ETA_MIN] = "eta_min must be a finite number",
-    [UBA_E_WARMUP_STEPS] = "warmup_steps must be an integer in [0, T)",
-    [UBA_E_WARMUP_START] = "warmup_start must be a finite number",
-    [UBA_E_STEP] = "t must be a finite number >= 0",
-    [UBA_E_LR] = "learning rates must be finite numbers",
-    [UBA_E_LAM_MIN] = "lam_min must be a finite number > 0",
-    [UBA_E_LAM_MAX] = "lam_max must be a finite number >= lam_min",
-    [UBA_E_CURVATURE] = "1/lam_min and 2*lam_max/lam_min must be finite",
-    [UBA_E_KAPPA] = "kappa must be a finite number >= 1 (with 2*kappa finite)",
-    [UBA_E_PHI_KAPPA] = "phi must be a finite number >= 2 to be 2*kappa "
-                        "with kappa >= 1",
-    [UBA_E_LRS_EMPTY] = "lrs must hold at least one step size",
-    [UBA_E_LRS] = "lrs must hold finite numbers",
-    [UBA_E_LRS_RANGE] = "each |lrs[i]| * lam_max must be at most 1e100",
-    [UBA_E_LRS_ZERO] = "lrs must hold at least one step size > 0",
-    [UBA_E_STEP_CONDITION] = "a step size breaks the bound's step-size "
-                             "condition",
-    [UBA_E_L] = "L must be a finite number > 0",
-    [UBA_E_MU] = "mu must be a finite number in (0, L]",
-    [UBA_E_SIGMA2] = "sigma2 must be a finite number >= 0",
-    [UBA_E_F_GAP] = "f_gap must be a finite number >= 0",
-    [UBA_E_DIST2] = "dist2 must be a finite number >= 0",
-    [UBA_E_ETA_RANGE] = "|eta_max| * lam_max and |eta_min| * lam_max must "
-                        "be at most 5e99",
-    [UBA_E_ETA_MAX_L] = "eta_max must be a finite number in (0, 1/L]",
-    [UBA_E_PHI_RANGE] = "phi_range must be (phi_lo, phi_hi) with "
-                        "0 < phi_lo < phi_hi, both finite",
-    [UBA_E_WORKSPACE] = "the workspace is shorter than its documented size",
+/*
+ * What each status says: the argument it names, as uba.h spells it, and
+ * the rule that argument broke.  uba_strerror() gives both in one sentence
+ * (one literal, concatenated at compile time); bindings that name the
+ * argument their own way use the rule alone.
+ */
+typedef struct status_text {
+    const char *argument;
+    const char *rule;
+    const char *sentence;
+} status_text;
+
+#define STATUS_TEXT(argument, rule) {argument, rule, argument " " rule}
+
+static const status_text STATUS[UBA_STATUS_COUNT] = {
+    [UBA_OK] = STATUS_TEXT("", "no error"),
+    [UBA_E_NULL] = STATUS_TEXT("a required pointer", "is NULL"),
+    [UBA_E_T] = STATUS_TEXT("T", "must be an integer in [1, 2**53]"),
+    [UBA_E_PHI] = STATUS_TEXT("phi", "must be a finite number > 0"),
+    [UBA_E_ETA_MAX] = STATUS_TEXT("eta_max", "must be a finite number"),
+    [UBA_E_ETA_MIN] = STATUS_TEXT("eta_min", "must be a finite number"),
+    [UBA_E_WARMUP_STEPS] = STATUS_TEXT("warmup_steps",
+                                       "must be an integer in [0, T)"),
+    [UBA_E_WARMUP_START] = STATUS_TEXT("warmup_start",
+                                       "must be a finite number"),
+    [UBA_E_STEP] = STATUS_TEXT("t", "must be a finite number >= 0"),
+    [UBA_E_LR] = STATUS_TEXT("lr_now[i]", "must be a finite number"),
+    [UBA_E_LAM_MIN] = STATUS_TEXT("lam_min", "must be a finite number > 0"),
+    [UBA_E_LAM_MAX] = STATUS_TEXT("lam_max",
+                                  "must be a finite number >= lam_min"),
+    [UBA_E_CURVATURE] = STATUS_TEXT("(lam_min, lam_max)",
+                                    "must give finite 1/lam_min and "
+                                    "2*lam_max/lam_min"),
+    [UBA_E_KAPPA] = STATUS_TEXT("kappa", "must be a finite number >= 1 "
+                                         "(with 2*kappa finite)"),
+    [UBA_E_PHI_KAPPA] = STATUS_TEXT("phi", "must be a finite number >= 2 "
+                                           "to be 2*kappa with kappa >= 1"),
+    [UBA_E_LRS_EMPTY] = STATUS_TEXT("lrs",
+                                    "must hold at least one step size"),
+    [UBA_E_LRS] = STATUS_TEXT("lrs[i]", "must be a finite number"),
+    [UBA_E_LRS_RANGE] = STATUS_TEXT("lrs[i]", "must be at most 1e100 / "
+                                              "lam_max in absolute value"),
+    [UBA_E_LRS_ZERO] = STATUS_TEXT("lrs",
+                                   "must hold at least one step size > 0"),
+    [UBA_E_STEP_CONDITION] = STATUS_TEXT("lrs[i]", "must meet the bound's "
+                                                   "step-size condition"),
+    [UBA_E_L] = STATUS_TEXT("L", "must be a finite number > 0"),
+    [UBA_E_MU] = STATUS_TEXT("mu", "must be a finite number in (0, L]"),
+    [UBA_E_SIGMA2] = STATUS_TEXT("sigma2", "must be a finite number >= 0"),
+    [UBA_E_F_GAP] = STATUS_TEXT("f_gap", "must be a finite number >= 0"),
+    [UBA_E_DIST2] = STATUS_TEXT("dist2", "must be a finite number >= 0"),
+    [UBA_E_ETA_RANGE] = STATUS_TEXT("(eta_max, eta_min)",
+                                    "must both be at most 5e99 / lam_max "
+                                    "in absolute value"),
+    [UBA_E_ETA_MAX_L] = STATUS_TEXT("eta_max",
+                                    "must be a finite number in (0, 1/L]"),
+    [UBA_E_PHI_RANGE] = STATUS_TEXT("(phi_lo, phi_hi)",
+                                    "must satisfy 0 < phi_lo < phi_hi, "
+                                    "both finite"),
+    [UBA_E_WORKSPACE] = STATUS_TEXT("the workspace",
+                                    "is shorter than its documented size"),
 };
+
+static const status_text *
+status_text_of(uba_status status)
+{
+    static const status_text unknown = STATUS_TEXT("", "unknown uba_status");
+    if ((unsigned)status >= (unsigned)UBA_STATUS_COUNT) {
+        return &unknown;
+    }
+    return &STATUS[status];
+}
 
 const char *
 uba_strerror(uba_status status)
 {
-    if ((unsigned)status >= (unsigned)UBA_STATUS_COUNT) {
-        return "unknown uba_status";
+    if (status == UBA_OK || (unsigned)status >= (unsigned)UBA_STATUS_COUNT) {
+        return status_text_of(status)->rule;
     }
-    return STATUS_TEXT[status];
+    return STATUS[status].sentence;
+}
+
+const char *
+uba_status_argument(uba_status status)
+{
+    return status_text_of(status)->argument;
+}
+
+const char *
+uba_status_rule(uba_status status)
+{
+    return status_text_of(status)->rule;
 }
 
 #define UBA_STR2(x) #x
@@ -554,7 +603,9 @@ uba_eta_fill(const uba_params *p, const double *t, size_t n, double *out,
  * chainable rule is lr = floor + (lr_now - floor) * d1/d0, the form
  * torch's CosineAnnealingLR uses; the ratio r = (lr_now - floor)/d0 is kept
  * so that later untouched steps write floor + r d1 directly, from the
- * closed form, instead of compounding rounding errors.
+ * closed form, instead of compounding rounding errors.  An untouched group
+ * never re-reads its lr: a stored value that its type rounded (a float32
+ * tensor, a floor it cannot represent) changes nothing.
  */
 typedef struct group_update {
     double lr;
@@ -568,27 +619,32 @@ update_group(double e_prev, double e_next, double floor_value, double lr_now,
     group_update u;
     const double d0 = e_prev - floor_value;
     const double d1 = e_next - floor_value;
-    const int touched = !(lr_now == written);
+    const int untouched = isfinite(ratio) && lr_now == written;
 
     if (d0 == 0.0) {
-        /* A trough: no ratio exists, so add the schedule's rise. */
-        u.lr = lr_now + d1;
-        u.ratio = d1 != 0.0 ? 1.0 + (lr_now - floor_value) / d1 : ratio;
-        if (lr_now == floor_value) {
+        /* A trough: no ratio exists, so add the schedule's rise, as torch
+         * does.  Untouched, the lr is the floor exactly (whatever its
+         * stored rounding), and the composition starts afresh. */
+        if (untouched || lr_now == floor_value) {
             u.lr = e_next;
+            u.ratio = 1.0;
         }
-        return u;
+        else {
+            u.lr = lr_now + d1;
+            u.ratio = d1 != 0.0 ? (u.lr - floor_value) / d1 : (double)NAN;
+        }
     }
-    if (touched) {
-        u.ratio = (lr_now - floor_value) / d0;
-        u.lr = floor_value + (lr_now - floor_value) * (d1 / d0);
+    else if (untouched) {
+        u.ratio = ratio;
+        u.lr = ratio == 1.0 ? e_next : floor_value + ratio * d1;
     }
     else {
-        u.ratio = ratio;
-        u.lr = floor_value + ratio * d1;
+        u.ratio = (lr_now - floor_value) / d0;
+        u.lr = u.ratio == 1.0 ? e_next
+                              : floor_value + (lr_now - floor_value) * (d1 / d0);
     }
-    if (u.ratio == 1.0) {
-        u.lr = e_next;
+    if (!isfinite(u.ratio)) {
+        u.ratio = (double)NAN;  /* unknown: the next step re-reads the lr */
     }
     return u;
 }
@@ -597,7 +653,7 @@ uba_status
 uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
                 const double *base, const double *eta_min,
                 const double *lr_now, const double *written, double *ratio,
-                double *lr_next)
+                double *lr_next, size_t *bad_index)
 {
     if (s == NULL) {
         return UBA_E_NULL;
@@ -614,55 +670,66 @@ uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
     if (!isfinite(s->warmup_start_factor)) {
         return UBA_E_WARMUP_START;
     }
-    if (!is_step(t) || isnan(t_prev) || t_prev > t) {
+    if (!is_step(t) || !isfinite(t_prev)) {
         return UBA_E_STEP;
     }
     if (n > 0 && (base == NULL || eta_min == NULL || lr_now == NULL
                   || written == NULL || ratio == NULL || lr_next == NULL)) {
         return UBA_E_NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(base[i])) {
-            return UBA_E_ETA_MAX;
-        }
-        if (!isfinite(eta_min[i])) {
-            return UBA_E_ETA_MIN;
-        }
-        if (!isfinite(lr_now[i]) || !isfinite(ratio[i])) {
-            return UBA_E_LR;
-        }
-    }
 
     const double half_phi = 0.5 * s->phi;
-    const double W = s->warmup_steps;
     const double f = s->warmup_start_factor;
     const int from_base = t_prev < 0.0;
-    const position next = position_at(t, s->T, half_phi, W);
-    const position prev =
-        from_base ? next : position_at(t_prev, s->T, half_phi, W);
+    const position next = position_at(t, s->T, half_phi, s->warmup_steps);
+    position prev = next;
+    int prev_known = from_base;
 
-    /* Two passes, so that neither lr_next[] nor ratio[] is written if any
-     * lr overflows (uba.h: nothing is written on failure). */
+    /* Every group's inputs are checked first; then two passes, so that
+     * neither lr_next[] nor ratio[] is written if any new lr overflows
+     * (uba.h: nothing is written on failure). */
     for (size_t i = 0; i < n; i++) {
-        const double e_next = value_at(&next, base[i], eta_min[i], f * base[i]);
-        const double e_prev =
-            from_base ? base[i] : value_at(&prev, base[i], eta_min[i],
-                                           f * base[i]);
-        const group_update u = update_group(e_prev, e_next, eta_min[i],
-                                            lr_now[i], written[i], ratio[i]);
-        if (!isfinite(u.lr) || !isfinite(u.ratio)) {
-            return UBA_E_LR;
+        const uba_status bad = !isfinite(base[i]) ? UBA_E_ETA_MAX
+                             : !isfinite(eta_min[i]) ? UBA_E_ETA_MIN
+                             : !isfinite(lr_now[i]) ? UBA_E_LR : UBA_OK;
+        if (bad != UBA_OK) {
+            if (bad_index != NULL) {
+                *bad_index = i;
+            }
+            return bad;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        const double e_next = value_at(&next, base[i], eta_min[i], f * base[i]);
-        const double e_prev =
-            from_base ? base[i] : value_at(&prev, base[i], eta_min[i],
-                                           f * base[i]);
-        const group_update u = update_group(e_prev, e_next, eta_min[i],
-                                            lr_now[i], written[i], ratio[i]);
-        lr_next[i] = u.lr;
-        ratio[i] = u.ratio;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const double start = f * base[i];
+            const double e_next = value_at(&next, base[i], eta_min[i], start);
+            group_update u = {e_next, 1.0};
+            /* An untouched group with ratio 1 writes e_next whatever the
+             * value before (the trough rule gives it too): the schedule at
+             * t_prev is evaluated only for groups that need it. */
+            if (!(ratio[i] == 1.0 && lr_now[i] == written[i])) {
+                if (!prev_known) {
+                    prev = position_at(t_prev, s->T, half_phi,
+                                       s->warmup_steps);
+                    prev_known = 1;
+                }
+                const double e_prev = from_base ? base[i]
+                                      : value_at(&prev, base[i], eta_min[i],
+                                                 start);
+                u = update_group(e_prev, e_next, eta_min[i], lr_now[i],
+                                 written[i], ratio[i]);
+            }
+            if (!isfinite(u.lr)) {
+                if (bad_index != NULL) {
+                    *bad_index = i;
+                }
+                return UBA_E_LR;
+            }
+            if (pass == 1) {
+                lr_next[i] = u.lr;
+                ratio[i] = u.ratio;
+            }
+        }
     }
     return UBA_OK;
 }

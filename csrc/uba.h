@@ -76,9 +76,22 @@ typedef enum uba_status {
     UBA_STATUS_COUNT
 } uba_status;
 
-/* Returns a static string saying what the argument behind `status` must be
- * ("phi must be a finite number > 0"); never NULL, also for unknown codes. */
+/* Returns a static sentence saying what the argument behind `status` must
+ * be ("phi must be a finite number > 0"); never NULL, also for unknown
+ * codes.  It is uba_status_argument(status), a space, and
+ * uba_status_rule(status). */
 UBA_API const char *uba_strerror(uba_status status);
+
+/* Returns the argument behind `status` as this header names it: "phi";
+ * "lrs[i]" where the status is about one entry (its index is *bad_index);
+ * "(lam_min, lam_max)" where it is about a pair.  A static string, "" for
+ * UBA_OK and unknown codes. */
+UBA_API const char *uba_status_argument(uba_status status);
+
+/* Returns the rule that argument broke, without its name ("must be a
+ * finite number > 0"), for callers that name arguments their own way:
+ * a static string, never NULL. */
+UBA_API const char *uba_status_rule(uba_status status);
 
 /* Returns the library version as "MAJOR.MINOR.PATCH" (a static string). */
 UBA_API const char *uba_version(void);
@@ -135,21 +148,28 @@ UBA_API uba_status uba_eta_fill(const uba_params *p, const double *t,
  * eta_min[i] + r_i * (e_i(t) - eta_min[i]).
  *
  * Stepping from t_prev to t, with lr_now[i] the group's lr at this moment
- * and written[i] the value this scheduler last stored there (NaN if none):
- *   - lr_now[i] == written[i]: nothing else touched the lr; r_i is kept and
- *     the closed form is written (exactly e_i(t) when r_i == 1: no drift).
- *   - otherwise r_i = (lr_now[i] - eta_min[i]) / (e_i(t_prev) - eta_min[i]),
- *     the multiplicative composition torch's chainable schedulers use.
- *   - where e_i(t_prev) == eta_min[i] (a trough: no ratio exists), the step
- *     is additive as in torch's CosineAnnealingLR: lr_now + (e_i(t) - eta_min).
- * t_prev < 0 stands for "the lr before the first step", valued base[i].
+ * and written[i] the value this scheduler last stored there:
+ *   - untouched (ratio[i] finite and lr_now[i] == written[i]): r_i is kept
+ *     and the closed form is written (exactly e_i(t) when r_i == 1: no
+ *     drift, whatever the rounding of the stored lr was);
+ *   - touched (otherwise; a NaN ratio or written value means "unknown"):
+ *     r_i = (lr_now[i] - eta_min[i]) / (e_i(t_prev) - eta_min[i]), the
+ *     multiplicative composition torch's chainable schedulers use;
+ *   - where e_i(t_prev) == eta_min[i] (a trough: no ratio exists), the
+ *     step is additive as in torch's CosineAnnealingLR: e_i(t) with r_i = 1
+ *     if untouched (the lr is the floor exactly), else lr_now + (e_i(t) -
+ *     eta_min), with the ratio taken from the result (NaN, "unknown",
+ *     where e_i(t) == eta_min[i] too).
+ * t_prev < 0 stands for "the lr before the first step", valued base[i];
+ * t_prev may also lie after t (a schedule stepped back by hand).
  *
  * Writes the new lrs to lr_next[i] (a buffer that overlaps no input) and
- * updates ratio[i] in place.  Fails
- * with UBA_E_T, UBA_E_PHI, UBA_E_WARMUP_STEPS, UBA_E_WARMUP_START (for f),
- * UBA_E_ETA_MAX (a base), UBA_E_ETA_MIN, UBA_E_LR (lr_now or ratio not
- * finite), UBA_E_STEP (t not finite or < 0) or UBA_E_NULL; nothing is
- * written on failure.
+ * the new ratios to ratio[i].  Fails with UBA_E_T, UBA_E_PHI,
+ * UBA_E_WARMUP_STEPS, UBA_E_WARMUP_START (for f), UBA_E_STEP (t not
+ * finite or negative, t_prev not finite), UBA_E_NULL, or, for group
+ * *bad_index (if not NULL), UBA_E_ETA_MAX (base), UBA_E_ETA_MIN or UBA_E_LR
+ * (lr_now not finite, or the new lr overflows); nothing is written on
+ * failure.
  */
 typedef struct uba_group_step {
     double T;                    /* budget                                */
@@ -163,7 +183,7 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
                                    const double *eta_min,
                                    const double *lr_now,
                                    const double *written, double *ratio,
-                                   double *lr_next);
+                                   double *lr_next, size_t *bad_index);
 
 /* ---- Theory: docs/theory.md (derived in this project) ------------- */
 

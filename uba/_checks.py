@@ -12,10 +12,14 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = [
     "MAX_BUDGET",
     "budget",
     "choice",
+    "exact_steps",
     "integer",
     "items",
     "positive",
@@ -102,3 +106,24 @@ def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}, got {value!r}")
     return value
+
+
+def exact_steps(t: npt.ArrayLike, name: str = "t") -> npt.ArrayLike:
+    """Array-like steps, with any 64-bit integer a double cannot hold
+    exactly (some beyond 2**53) refused; scalars pass through (the core
+    checks those)."""
+    if isinstance(t, (int, float)) or np.ndim(t) == 0:
+        return t
+    steps = np.asarray(t)
+    if steps.dtype.kind not in "iu" or steps.dtype.itemsize < 8:
+        return steps
+    beyond = np.flatnonzero((steps > MAX_BUDGET) | (steps < -MAX_BUDGET))
+    for i in beyond:
+        value = int(steps.flat[i])
+        if int(float(value)) != value:
+            where = ", ".join(str(j) for j in np.unravel_index(i, steps.shape))
+            raise ValueError(
+                f"{name}[{where}] must be an integer a double holds exactly "
+                f"(every integer up to 2**53), got {value}"
+            )
+    return steps

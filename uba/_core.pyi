@@ -1,6 +1,6 @@
 """Type stubs for the C extension uba._core (positional-only entry points)."""
 
-from typing import Any, Callable, final, overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -30,19 +30,19 @@ def schedule(
     /,
 ) -> npt.NDArray[np.float64]: ...
 def step_groups(
-    T: float,
+    T_max: float,
     phi: float,
     warmup_steps: float,
     warmup_start_factor: float,
     t_prev: float,
     t: float,
-    base: list[float],
-    eta_min: list[float],
-    lr_now: list[float],
-    written: list[float],
-    ratio: list[float],
+    base_lrs: Any,
+    eta_min: Any,
+    lrs: Any,
+    written: Any,
+    ratios: Any,
     /,
-) -> tuple[list[float], list[float]]: ...
+) -> tuple[list[float], list[float | None], bool]: ...
 def chebyshev_step_sizes(T: float, lam_min: float, lam_max: float, /) -> npt.NDArray[np.float64]: ...
 def chebyshev_log_residual(T: float, lam_min: float, lam_max: float, /) -> float: ...
 def phi_from_condition_number(kappa: float, /) -> float: ...
@@ -81,19 +81,3 @@ def optimal_phi_strongly_convex(
     phi_hi: float,
     /,
 ) -> tuple[float, float]: ...
-
-@final
-class StepMethod:
-    """UBALR.step: a method descriptor running the scheduler step in C for
-    exact instances of ``scheduler_cls`` and ``fallback`` (LRScheduler.step) otherwise."""
-
-    __wrapped__: Callable[..., None]
-    @property
-    def __name__(self) -> str: ...
-    @property
-    def __qualname__(self) -> str: ...
-    def __new__(
-        cls, scheduler_cls: type, fallback: Callable[..., None], tensor_type: type, /
-    ) -> StepMethod: ...
-    def __call__(self, scheduler: Any, epoch: int | None = ..., /) -> None: ...
-    def __get__(self, obj: Any, objtype: type | None = ..., /) -> Any: ...

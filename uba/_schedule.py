@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from uba import _core
+from uba._checks import exact_steps
 
 __all__ = ["schedule"]
 
@@ -101,4 +102,6 @@ def schedule(
         >>> uba.schedule(5, 100, eta_max=0.1, warmup_steps=10)
         0.05
     """
-    return _core.schedule(t, T, phi, eta_max, eta_min, warmup_steps, warmup_start)
+    return _core.schedule(
+        exact_steps(t), T, phi, eta_max, eta_min, warmup_steps, warmup_start
+    )

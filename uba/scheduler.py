@@ -1,12 +1,16 @@
 """UBALR: the UBA schedule as a torch LRScheduler.
 
+torch does the stepping: ``UBALR.step`` is ``LRScheduler.step`` itself, and
+UBALR overrides only what torch's own schedulers override (``__init__``,
+``get_lr``, ``_get_closed_form_lr``, ``load_state_dict``).  The values of
+all parameter groups come from one call into the C core.
+
 This module imports torch; ``import uba`` does not import it, and loads
 this module only when ``uba.UBALR`` is first used.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -15,44 +19,55 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from uba import _core
+from uba import _checks, _core
 
 __all__ = ["UBALR"]
 
-_NOTHING_WRITTEN = math.nan
+# torch 2.7 and later flag the step the constructor takes (_is_initial);
+# before, that step was the one that reached last_epoch == 0.
+_FLAGS_INITIAL_STEP = hasattr(LRScheduler, "_is_initial")
 
 
-def _as_float(value: float | torch.Tensor) -> float:
-    return value.item() if isinstance(value, torch.Tensor) else float(value)
+def _warn_outside_step() -> None:
+    """torch's warning for get_lr() called outside step(), as torch's own
+    schedulers give it."""
+    warnings.warn(
+        "To get the last learning rate computed by the scheduler, "
+        "please use `get_last_lr()`.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
-def _check_finite(name: str, value: Any, allowed: str = "a finite number") -> float:
-    number = value
-    if isinstance(value, (str, bytes)) or not isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # a real too large for a double
-            number = math.inf
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{name} must be a real number, got {type(value).__name__}"
-            ) from None
-    try:
-        finite = math.isfinite(number)
-    except OverflowError:  # an int too large for a double
-        finite = False
-    if not finite:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return float(number)
+def _as_lr_type(lr: Any, value: float) -> tuple[Any, float]:
+    """``value`` as the type of the group's ``lr`` (a tensor of its dtype
+    and device for a tensor lr), and the number that lr will then hold."""
+    if not isinstance(lr, torch.Tensor):
+        return value, value
+    if lr.is_cpu:
+        rounded = lr.new_full((), value)
+        return rounded, rounded.item()
+    held = torch.scalar_tensor(value, dtype=lr.dtype).item()  # no device sync
+    return lr.new_full((), held), held
+
+
+def _copy(lr: Any) -> Any:
+    return lr.clone() if isinstance(lr, torch.Tensor) else lr
+
+
+def _checked_eta_min(value: Any) -> float | list[float]:
+    if isinstance(value, (list, tuple)):
+        return [_checks.real(f"eta_min[{i}]", v) for i, v in enumerate(value)]
+    return _checks.real("eta_min", value)
 
 
 class UBALR(LRScheduler):
     r"""Set each parameter group's learning rate by the UBA schedule.
 
     A drop-in for :class:`torch.optim.lr_scheduler.CosineAnnealingLR`: same
-    positional signature, same stepping, state_dict, resume and composition
-    rules, and with ``phi=2`` (no warmup) the same values.  For a group
-    whose lr only this scheduler sets,
+    positional signature, same stepping (``step`` is torch's own), state_dict,
+    resume and composition rules, and with ``phi=2`` (no warmup) the same
+    values.  For a group whose lr only this scheduler sets,
 
     .. math::
 
@@ -66,17 +81,20 @@ class UBALR(LRScheduler):
 
     Each step is computed in C from the closed form, so a long run does not
     drift, not even with a float32 tensor lr (``CosineAnnealingLR``'s
-    recursion drifts by up to ~1e-3 relative there).  When another
-    scheduler on the same optimizer has changed a group's lr since this
-    one last wrote it (``StepLR``, ``ReduceLROnPlateau``, ...), the step
-    composes multiplicatively, as torch's chainable schedulers do, and
-    stays exact from then on.  Tensor lrs are updated in place with
-    ``fill_``.
+    recursion drifts by up to ~1e-3 relative there).  When something else
+    changed a group's lr since this scheduler last wrote it (another
+    scheduler on the same optimizer, a user, ``last_epoch`` set by hand),
+    the step composes multiplicatively, exactly as torch's chainable form
+    does, and stays exact from then on.  A group added with
+    ``optimizer.add_param_group`` is scheduled from its own lr the same way
+    (its base lr is its ``initial_lr`` if it has one, else its lr).
 
     Args:
         optimizer: the wrapped optimizer.
         T_max: the budget :math:`T` in steps (calls of :meth:`step`),
-            warmup included; an integer in ``[1, 2**53]``.
+            warmup included; an integer in ``[1, 2**53]`` (any integral
+            number: ``300``, ``np.int64(300)``, ``300.0``, a 0-d integer
+            tensor).
         eta_min: the floor :math:`\eta_{\min}` reached at ``T_max``: a
             number, or a sequence with one number per parameter group.
             Default 0.
@@ -118,154 +136,167 @@ class UBALR(LRScheduler):
         warmup_steps: int = 0,
         warmup_start_factor: float = 0.0,
     ) -> None:
-        if isinstance(T_max, bool) or not isinstance(T_max, int):
-            raise TypeError(f"T_max must be an int, got {type(T_max).__name__}")
-        if not 1 <= T_max <= 2**53:
-            raise ValueError(f"T_max must be an integer in [1, 2**53], got {T_max!r}")
-        # phi and warmup_steps carry the same names in uba.schedule: the core
-        # checks them (and their ranges) through one probe evaluation.
-        _core.schedule(0, T_max, phi, 1.0, 0.0, warmup_steps, 0.0)
-        factor = _check_finite(
-            "warmup_start_factor", warmup_start_factor, "a finite number >= 0"
-        )
-        if factor < 0:
-            raise ValueError(
-                f"warmup_start_factor must be a finite number >= 0, got {factor!r}"
-            )
-        if isinstance(eta_min, (list, tuple)):
+        self.T_max = _checks.budget(T_max, "T_max")
+        self.eta_min = _checked_eta_min(eta_min)
+        if isinstance(self.eta_min, list) and isinstance(optimizer, Optimizer):
             groups = len(optimizer.param_groups)
-            if len(eta_min) != groups:
+            if len(self.eta_min) != groups:
                 raise ValueError(
                     f"eta_min must have one value per parameter group ({groups}), "
-                    f"got {len(eta_min)}"
+                    f"got {len(self.eta_min)}"
                 )
-            eta_min = [_check_finite(f"eta_min[{i}]", v) for i, v in enumerate(eta_min)]
-        else:
-            eta_min = _check_finite("eta_min", eta_min)
-
-        self.T_max = T_max
-        self.eta_min = eta_min
-        self.phi = float(phi)
-        self.warmup_steps = int(warmup_steps)
-        self.warmup_start_factor = factor
-        # Per group: the composition ratio (1 while only UBALR sets the lr)
-        # and the value UBALR last stored (None before its first write, or
-        # when the lr must be re-read at the next step).
-        self._ratios: list[float] = []
-        self._written: list[float | None] = []
+        self.phi = _checks.real("phi", phi, "a finite number > 0", lambda v: v > 0)
+        self.warmup_steps = _checks.integer(
+            "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
+        )
+        self.warmup_start_factor = _checks.real(
+            "warmup_start_factor", warmup_start_factor, "a finite number >= 0",
+            lambda v: v >= 0,
+        )
+        last_epoch = _checks.integer(
+            "last_epoch", last_epoch, -1, _checks.MAX_BUDGET, "[-1, 2**53]"
+        )
+        # Per group: the composition ratio (1 while only UBALR sets the lr;
+        # None: unknown, read the lr at the next step), the value UBALR last
+        # wrote there, and the step it wrote it at.
+        self._ratios: list[float | None] = []
+        self._written: list[float] = []
+        self._written_at: int | None = None
         super().__init__(optimizer, last_epoch)
 
     # ---- the values ------------------------------------------------------
 
-    def _eta_mins(self) -> list[float]:
-        if isinstance(self.eta_min, list):
-            return list(self.eta_min)
-        return [float(self.eta_min)] * len(self.optimizer.param_groups)
-
-    def _base_values(self) -> list[float]:
-        return [_as_float(b) for b in self.base_lrs]
-
-    def _next_lrs(self) -> tuple[list[float], list[float], bool]:
-        """Values for the step just counted in last_epoch, the new ratios,
-        and whether the stored values can be trusted at the next step."""
-        groups = self.optimizer.param_groups
-        current = [_as_float(g["lr"]) for g in groups]
-        n = len(groups)
-        t = self.last_epoch
-        if self._is_initial and t > 0:
-            # Resuming with last_epoch: keep the restored lrs as they are,
-            # and read them back at the next step.
-            return current, [1.0] * n, False
-        if self._step_count == 1 and t > 0:
-            return self._get_closed_form_lr(), [1.0] * n, True
-        if self._is_initial:
-            t_prev, written, ratios = -1, [_NOTHING_WRITTEN] * n, [1.0] * n
-        else:
-            t_prev = t - 1
-            written = self._stored(n)
-            ratios = self._ratios if len(self._ratios) == n else [1.0] * n
-        lrs, new_ratios = _core.step_groups(
-            self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor,
-            t_prev, t, self._base_values(), self._eta_mins(), current, written,
-            ratios,
-        )
-        return lrs, new_ratios, True
-
-    def _stored(self, n: int) -> list[float]:
-        if len(self._written) != n:
-            return [_NOTHING_WRITTEN] * n
-        return [_NOTHING_WRITTEN if w is None else w for w in self._written]
-
-    def get_lr(self) -> list[float]:  # type: ignore[override]
-        """The lrs the current step sets (chainable form; see class doc)."""
+    def get_lr(self) -> list[float | torch.Tensor]:
+        """The lrs this step sets, one per group, of the group's type (a
+        tensor for a tensor lr): chainable from the current lrs, exact
+        (closed form) while nothing else touches them."""
         if not self._get_lr_called_within_step:
-            warnings.warn(
-                "To get the last learning rate computed by the scheduler, "
-                "please use `get_last_lr()`.",
-                UserWarning,
-                stacklevel=2,
-            )
-        return self._next_lrs()[0]
-
-    def _get_closed_form_lr(self) -> list[float]:
-        """The lrs at last_epoch from base_lrs alone (used by step(epoch))."""
-        f = self.warmup_start_factor
-        return [
-            _core.schedule(
-                self.last_epoch, self.T_max, self.phi, base, floor,
-                self.warmup_steps, f * base,
-            )
-            for base, floor in zip(self._base_values(), self._eta_mins(), strict=True)
-        ]
-
-    def _update_lr(self, epoch: int | None = None) -> None:
-        # LRScheduler.step() calls this after its warnings and counting.
-        self._get_lr_called_within_step = True
+            _warn_outside_step()
+        groups = self.optimizer.param_groups
+        t = self.last_epoch
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values, ratios, trusted = self._next_lrs()
-            else:
-                self.last_epoch = epoch
-                values = self._get_closed_form_lr()
-                ratios, trusted = [1.0] * len(values), True
-        finally:
-            self._get_lr_called_within_step = False
+            if self._written_at == t - 1 and self._step_count > 1 and t > 0:
+                return self._step(groups, t - 1, t, True)  # the usual step
+            if self._is_initial if _FLAGS_INITIAL_STEP else t == 0:
+                return self._initial_values(groups, t)
+            if self._step_count == 1 and t > 0:
+                # torch before 2.7, constructed with last_epoch >= 0.
+                return self._get_closed_form_lr()
+            if t < 1 and self.warmup_steps == 0:  # last_epoch set by hand
+                # the schedule is even in t, so torch's recursion is too
+                return self._step(groups, abs(t - 1), abs(t), False)
+            return self._step(groups, t - 1, t, False)
+        except BaseException:
+            if self._get_lr_called_within_step:
+                # torch counted this step before asking for its values: a
+                # step that fails leaves the scheduler as it was.
+                self.last_epoch -= 1
+                self._step_count -= 1
+            raise
 
-        written: list[float | None] = []
-        for group, value in zip(self.optimizer.param_groups, values, strict=True):
-            lr = group["lr"]
-            if isinstance(lr, torch.Tensor):
-                lr.fill_(value)
-                written.append(lr.item() if trusted else None)
-            else:
-                group["lr"] = value
-                written.append(value if trusted else None)
-        self._ratios = ratios
-        self._written = written
-        self._last_lr = [
-            g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
-            for g in self.optimizer.param_groups
-        ]
+    def _initial_values(self, groups: list[dict[str, Any]], t: int) -> list[Any]:
+        """The constructor's step.  torch keeps the lrs as they are, and so
+        does UBALR, composing from them from now on (a LinearLR created
+        first, a resume); a fresh start with warmup writes the warmup's
+        first value, scaled as the lr is scaled against its base."""
+        if t == 0 and self.warmup_steps > 0:
+            return self._step(groups, -1, 0, False)
+        self._step(groups, t, t, False)
+        lrs = [group["lr"] for group in groups]
+        self._written = [float(lr) for lr in lrs]
+        return lrs  # the lrs themselves: torch writes each back unchanged
+
+    def _get_closed_form_lr(self) -> list[float | torch.Tensor]:
+        """The lrs at ``last_epoch`` from ``base_lrs`` alone (``step(epoch)``
+        and ``SequentialLR``'s milestones use this)."""
+        t = self.last_epoch
+        if t < 0 and self.warmup_steps == 0:  # the schedule is even in t
+            t = -t
+        return self._step(self.optimizer.param_groups, t, t, True, closed_form=True)
+
+    def _step(
+        self,
+        groups: list[dict[str, Any]],
+        t_prev: float,
+        t: float,
+        known: bool,
+        closed_form: bool = False,
+    ) -> list[Any]:
+        """Every group's value at step ``t`` from its lr at step ``t_prev``
+        (see uba_step_groups in csrc/uba.h), in one call into the core:
+        closed-form from the base lrs, composed from the recorded state if
+        ``known``, else from the lrs alone.  The new state is recorded only
+        once the call succeeded; the values take the type of each group's
+        lr."""
+        base: list[Any] = self.base_lrs
+        ratios: Any = self._ratios
+        written: Any = self._written
+        n = len(groups)
+        if len(base) != n or len(ratios) != n or type(self.eta_min) is list:
+            base, ratios, written = self._state_per_group(groups)
+        now: Any = groups
+        if closed_form:
+            now, written, ratios = base, base, 1.0
+        elif not known:
+            written = ratios = None
+        values, self._ratios, plain = _core.step_groups(
+            self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor,
+            t_prev, t, base, self.eta_min, now, written, ratios,
+        )
+        self.base_lrs = base
+        self._written = values
+        self._written_at = self.last_epoch
+        if plain and not closed_form:
+            return values
+        # The values as the types of the groups' lrs (a tensor for a
+        # tensor lr), and the numbers the lrs will then hold as written.
+        out: list[Any] = list(values)
+        for i, group in enumerate(groups):
+            out[i], values[i] = _as_lr_type(group["lr"], values[i])
+        return out
+
+    def _state_per_group(
+        self, groups: list[dict[str, Any]]
+    ) -> tuple[list[Any], list[float | None], list[float | None]]:
+        """base_lrs, ratios and written values, one per group of the
+        optimizer as it is now.  A group added since UBALR last stepped
+        gets its initial_lr (or its lr) as base and unknown state; after a
+        removal every base is read again from initial_lr."""
+        n, known = len(groups), len(self.base_lrs)
+        if isinstance(self.eta_min, list) and len(self.eta_min) != n:
+            raise ValueError(
+                f"eta_min has {len(self.eta_min)} values, one per parameter group "
+                f"when it was set, but the optimizer now has {n} groups: set "
+                f"scheduler.eta_min to a list of {n} floors"
+            )
+        if known == n and len(self._ratios) == n:
+            return self.base_lrs, self._ratios, list(self._written)
+        if known > n:
+            base, keep = [_copy(g.get("initial_lr", g["lr"])) for g in groups], 0
+        else:
+            base = self.base_lrs + [
+                _copy(g.get("initial_lr", g["lr"])) for g in groups[known:]
+            ]
+            keep = min(known, len(self._ratios))
+        unknown: list[float | None] = [None] * (n - keep)
+        written: list[float | None] = list(self._written[:keep])
+        return base, self._ratios[:keep] + unknown, written + unknown
+
+    # ---- state -----------------------------------------------------------
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load a state from :meth:`state_dict`, refusing one saved for a
-        different number of parameter groups."""
-        saved = len(state_dict.get("base_lrs", ()))
-        groups = len(self.optimizer.param_groups)
-        if saved != groups:
-            raise ValueError(
-                f"state_dict was saved for {saved} parameter groups, "
-                f"but the optimizer has {groups}"
-            )
-        super().load_state_dict(state_dict)
-
-
-# step() in one C call: exact UBALR instances in the steady state run
-# LRScheduler.step + _update_lr above as a single C function (same order,
-# same uba_step_groups arithmetic, same torch calls); everything else (the
-# initial and first steps, step(epoch), subclasses, unusual values) runs
-# LRScheduler.step itself.  See StepMethod in csrc/module.c.
-UBALR.step = _core.StepMethod(  # type: ignore[method-assign,assignment]
-    UBALR, LRScheduler.step, torch.Tensor
-)
+        """Load a state from :meth:`state_dict`, checking its values first
+        (a state with ``last_epoch`` beyond ``2**53`` or a bad ``T_max`` is
+        refused, naming the entry)."""
+        state = dict(state_dict)
+        for name, check in (
+            ("T_max", lambda v: _checks.budget(v, "state_dict['T_max']")),
+            ("eta_min", _checked_eta_min),
+            ("last_epoch", lambda v: _checks.integer(
+                "state_dict['last_epoch']", v, -1, _checks.MAX_BUDGET, "[-1, 2**53]")),
+        ):
+            if name in state:
+                state[name] = check(state[name])
+        # A state saved before UBALR recorded the step it last wrote at.
+        state.setdefault("_written_at", None)
+        super().load_state_dict(state)

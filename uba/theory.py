@@ -33,13 +33,12 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from uba import _core
-from uba._checks import positive
+from uba import _checks, _core
 
 __all__ = [
     "UBAParams",
@@ -64,6 +63,24 @@ __all__ = [
 #: :func:`optimal_phi_strongly_convex` (the upper end of the former grows to
 #: ``200 * kappa`` for very ill-conditioned ranges).
 PHI_RANGE = (1e-6, 1e8)
+
+
+def _phi_range(phi_range: Any) -> tuple[float, float]:
+    """``(phi_lo, phi_hi)`` with ``0 < phi_lo < phi_hi``, both finite."""
+    try:
+        lo, hi = phi_range
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"phi_range must be a pair (phi_lo, phi_hi), got {phi_range!r}"
+        ) from None
+    lo = _checks.real_number("phi_range[0]", lo)
+    hi = _checks.real_number("phi_range[1]", hi)
+    if not (0 < lo < hi < math.inf):
+        raise ValueError(
+            "phi_range must be (phi_lo, phi_hi) with 0 < phi_lo < phi_hi, both "
+            f"finite, got {phi_range!r}"
+        )
+    return lo, hi
 
 
 def _exp(log_value: float) -> float:
@@ -506,7 +523,7 @@ def bound_nonconvex(lrs: npt.ArrayLike, *, L: float, sigma2: float, f_gap: float
         >>> theory.bound_nonconvex([0.1, 0.6], L=2.0, sigma2=0.1, f_gap=1.0)
         Traceback (most recent call last):
         ...
-        ValueError: lrs[1] = 0.6 breaks bound (a)'s step-size condition 0 <= eta_t <= 1/L = 0.5
+        ValueError: lrs[1] must meet bound (a)'s step-size condition 0 <= eta_t <= 1/L, got 0.6
     """
     return _core.bound_nonconvex(lrs, L, sigma2, f_gap)
 
@@ -666,7 +683,7 @@ def optimal_phi(
     if phi_range is None:
         kappa = uba_params_from_curvature(lam_min, lam_max).phi / 2.0
         phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], 200.0 * kappa))
-    phi_lo, phi_hi = phi_range
+    phi_lo, phi_hi = _phi_range(phi_range)
     return _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi)[0]
 
 
@@ -726,6 +743,6 @@ def optimal_phi_strongly_convex(
         True
     """
     if eta_max is None:  # 1/L, once L is known to be a real number > 0
-        eta_max = 1.0 / positive("L", L)
-    phi_lo, phi_hi = PHI_RANGE if phi_range is None else phi_range
+        eta_max = 1.0 / _checks.positive("L", L)
+    phi_lo, phi_hi = _phi_range(PHI_RANGE if phi_range is None else phi_range)
     return _core.optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi)[0]

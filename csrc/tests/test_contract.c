@@ -168,8 +168,10 @@ failed_step_writes_nothing(void)
     const double lr_now[2] = {0.05, 0.05};
     const double written[2] = {0.05, 0.05};
     double ratio[2] = {1, 1}, next[2] = {-5, -5};
+    size_t bad = 9;
     CHECK(uba_step_groups(&s, 3, 4, 2, base, floor_, lr_now, written, ratio,
-                          next) == UBA_E_LR);
+                          next, &bad) == UBA_E_LR);
+    CHECK_EQ((double)bad, 1.0);
     CHECK_EQ(next[0], -5.0);
     CHECK_EQ(next[1], -5.0);
     CHECK_EQ(ratio[0], 1.0);

@@ -21,8 +21,8 @@ closed(const uba_group_step *s, size_t i, double t)
     return e;
 }
 
-/* Steps a scheduler alone for `steps` steps, as UBALR does: each step
- * passes back what it wrote, so nothing counts as touched. */
+/* Steps a scheduler alone, as UBALR does: each step passes back what it
+ * wrote, so nothing counts as touched. */
 static void
 untouched_steps_write_the_closed_form_with_no_drift(void)
 {
@@ -32,13 +32,12 @@ untouched_steps_write_the_closed_form_with_no_drift(void)
         const uba_group_step *s = &cases[c];
         double lr[N], written[N], ratio[N], next[N];
         for (size_t i = 0; i < N; i++) {
-            lr[i] = BASE[i];
-            written[i] = NAN;  /* nothing written yet */
+            lr[i] = written[i] = closed(s, i, 0);
             ratio[i] = 1;
         }
-        for (int t = 0; t < 3 * (int)s->T; t++) {
+        for (int t = 1; t < 3 * (int)s->T; t++) {
             CHECK(uba_step_groups(s, t - 1, t, N, BASE, FLOOR, lr, written,
-                                  ratio, next) == UBA_OK);
+                                  ratio, next, NULL) == UBA_OK);
             for (size_t i = 0; i < N; i++) {
                 CHECK_EQ(next[i], closed(s, i, t));
                 CHECK_EQ(ratio[i], 1.0);
@@ -58,7 +57,7 @@ a_touched_lr_composes_multiplicatively_and_then_stays_exact(void)
     }
     lr[0] *= 0.1;  /* another scheduler decays group 0 */
     CHECK(uba_step_groups(&s, 4, 5, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_OK);
+                          next, NULL) == UBA_OK);
     CHECK_CLOSE(ratio[0], 0.1, 1e-15);
     CHECK_CLOSE(next[0], 0.1 * closed(&s, 0, 5), 1e-15);
     CHECK_EQ(ratio[1], 1.0);
@@ -68,26 +67,84 @@ a_touched_lr_composes_multiplicatively_and_then_stays_exact(void)
         memcpy(lr, next, sizeof lr);
         memcpy(written, next, sizeof written);
         CHECK(uba_step_groups(&s, t - 1, t, N, BASE, FLOOR, lr, written,
-                              ratio, next) == UBA_OK);
+                              ratio, next, NULL) == UBA_OK);
         CHECK_EQ(next[0], FLOOR[0] + ratio[0] * (closed(&s, 0, t) - FLOOR[0]));
         CHECK_CLOSE(next[0], 0.1 * closed(&s, 0, t), 1e-14);
     }
 }
 
 static void
-a_trough_adds_the_rise_as_cosine_annealing_does(void)
+a_touched_trough_adds_the_rise_as_cosine_annealing_does(void)
 {
     const uba_group_step s = {10, 2, 0, 0};
-    double lr[N], written[N], ratio[N] = {0.5, 0.5, 0.5}, next[N];
+    double lr[N], written[N], ratio[N] = {1, 1, 1}, next[N];
     for (size_t i = 0; i < N; i++) {
         lr[i] = written[i] = FLOOR[i];  /* at t = T, untouched */
     }
     lr[2] = FLOOR[2] + 1e-5;             /* touched at the trough */
     CHECK(uba_step_groups(&s, 10, 11, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_OK);
+                          next, NULL) == UBA_OK);
     CHECK_EQ(next[0], closed(&s, 0, 11));
     CHECK_EQ(ratio[0], 1.0);
     CHECK_CLOSE(next[2], lr[2] + (closed(&s, 2, 11) - FLOOR[2]), 1e-15);
+    CHECK_CLOSE(ratio[2], (next[2] - FLOOR[2]) / (closed(&s, 2, 11)
+                                                  - FLOOR[2]), 1e-15);
+}
+
+/* A floor the lr's type cannot hold: the stored value at the trough is
+ * the floor rounded (here to float32).  Untouched, the group keeps its
+ * ratio and follows the closed form back up to exactly the base. */
+static void
+a_rounded_lr_at_the_trough_does_not_drift(void)
+{
+    const uba_group_step s = {100, 2, 0, 0};
+    const double base[1] = {1.0}, floor_value[1] = {0.3};
+    uba_params p;
+    CHECK(uba_params_init(&p, 100, 2, 1.0, 0.3, 0, 0) == UBA_OK);
+    double lr[1], written[1], ratio[1] = {1.0}, next[1] = {NAN};
+    for (int t = 1; t <= 200; t++) {
+        double e = NAN;
+        CHECK(uba_eta(&p, t - 1, &e) == UBA_OK);
+        lr[0] = written[0] = (double)(float)e;  /* stored as float32 */
+        CHECK(uba_step_groups(&s, t - 1, t, 1, base, floor_value, lr,
+                              written, ratio, next, NULL) == UBA_OK);
+        CHECK_EQ(ratio[0], 1.0);
+        CHECK(uba_eta(&p, t, &e) == UBA_OK);
+        CHECK_EQ(next[0], e);
+    }
+    CHECK_EQ(next[0], 1.0);
+}
+
+/* t_prev == t with nothing known: the ratio is read off the lr as it is
+ * (how a scheduler adopts a group it has not written yet); at a trough no
+ * ratio exists, and one stays unknown (NaN) unless the lr is the floor. */
+static void
+adopting_a_group_reads_its_ratio_off_the_lr(void)
+{
+    const uba_group_step s = {100, 1, 10, 0.25};
+    double lr[N], written[N] = {NAN, NAN, NAN}, ratio[N] = {NAN, NAN, NAN};
+    double next[N];
+    for (size_t i = 0; i < N; i++) {
+        lr[i] = closed(&s, i, 0);
+    }
+    lr[1] = 0.4 * lr[1];  /* e.g. LinearLR created first */
+    CHECK(uba_step_groups(&s, 0, 0, N, BASE, FLOOR, lr, written, ratio,
+                          next, NULL) == UBA_OK);
+    CHECK_EQ(ratio[0], 1.0);
+    CHECK_EQ(next[0], lr[0]);
+    CHECK_CLOSE(ratio[1], (lr[1] - FLOOR[1]) / (closed(&s, 1, 0) - FLOOR[1]),
+                1e-15);
+    CHECK_CLOSE(next[1], lr[1], 1e-15);
+
+    const uba_group_step plain = {100, 1, 0, 0};
+    double at_floor[N] = {FLOOR[0], FLOOR[1], FLOOR[2] + 1e-6};
+    double unknown[N] = {NAN, NAN, NAN};
+    CHECK(uba_step_groups(&plain, 100, 100, N, BASE, FLOOR, at_floor,
+                          written, unknown, next, NULL) == UBA_OK);
+    CHECK_EQ(unknown[0], 1.0);  /* exactly at the floor: the trough rule */
+    CHECK(isnan(unknown[2]));
+    CHECK_EQ(next[0], FLOOR[0]);
+    CHECK_EQ(next[2], at_floor[2]);
 }
 
 static void
@@ -95,14 +152,16 @@ the_first_step_scales_from_the_base_value(void)
 {
     /* t_prev < 0: the lr before the first step is worth base. */
     const uba_group_step s = {100, 1, 10, 0.25};
-    double lr[N], written[N] = {NAN, NAN, NAN}, ratio[N] = {1, 1, 1}, next[N];
+    double lr[N], written[N] = {NAN, NAN, NAN}, ratio[N] = {NAN, NAN, NAN};
+    double next[N];
     for (size_t i = 0; i < N; i++) {
         lr[i] = BASE[i];
     }
     lr[1] = 0.4 * BASE[1];  /* e.g. LinearLR created first */
     CHECK(uba_step_groups(&s, -1, 0, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_OK);
+                          next, NULL) == UBA_OK);
     CHECK_EQ(next[0], 0.25 * BASE[0]);
+    CHECK_EQ(ratio[0], 1.0);
     CHECK_CLOSE(next[1], FLOOR[1] + (0.4 * BASE[1] - FLOOR[1])
                 / (BASE[1] - FLOOR[1]) * (0.25 * BASE[1] - FLOOR[1]), 1e-15);
 }
@@ -115,48 +174,56 @@ bad_input_is_refused_and_leaves_state_alone(void)
     double next[N] = {7, 7, 7};
     double bad_base[N] = {1, NAN, 1};
     double bad_floor[N] = {1, 1, INFINITY};
+    size_t bad = 99;
     CHECK(uba_step_groups(NULL, 0, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_NULL);
+                          next, &bad) == UBA_E_NULL);
     CHECK(uba_step_groups(&s, 0, 1, N, bad_base, FLOOR, lr, written, ratio,
-                          next) == UBA_E_ETA_MAX);
+                          next, &bad) == UBA_E_ETA_MAX);
+    CHECK_EQ((double)bad, 1.0);
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, bad_floor, lr, written, ratio,
-                          next) == UBA_E_ETA_MIN);
+                          next, &bad) == UBA_E_ETA_MIN);
+    CHECK_EQ((double)bad, 2.0);
     CHECK(uba_step_groups(&s, 0, NAN, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_STEP);
-    CHECK(uba_step_groups(&s, 2, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_STEP);
+                          next, NULL) == UBA_E_STEP);
+    CHECK(uba_step_groups(&s, NAN, 1, N, BASE, FLOOR, lr, written, ratio,
+                          next, NULL) == UBA_E_STEP);
+    CHECK(uba_step_groups(&s, 0, INFINITY, N, BASE, FLOOR, lr, written,
+                          ratio, next, NULL) == UBA_E_STEP);
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, NULL, written, ratio,
-                          next) == UBA_E_NULL);
+                          next, NULL) == UBA_E_NULL);
     lr[1] = INFINITY;
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_LR);
+                          next, &bad) == UBA_E_LR);
+    CHECK_EQ((double)bad, 1.0);
     lr[1] = 1;
     s.warmup_steps = 100;
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_WARMUP_STEPS);
+                          next, NULL) == UBA_E_WARMUP_STEPS);
     s.warmup_steps = 0;
     s.warmup_start_factor = NAN;
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_WARMUP_START);
+                          next, NULL) == UBA_E_WARMUP_START);
     s.warmup_start_factor = 0;
     s.phi = 0;
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_PHI);
+                          next, NULL) == UBA_E_PHI);
     s.phi = 1;
     s.T = 0;
     CHECK(uba_step_groups(&s, 0, 1, N, BASE, FLOOR, lr, written, ratio,
-                          next) == UBA_E_T);
-    /* a ratio that would overflow the lr: refused, ratio kept */
+                          next, NULL) == UBA_E_T);
+    /* a rise that would overflow the lr: refused, nothing written */
     s.T = 100;
-    double huge_lr[N] = {1e308, 1, 1}, huge_base[N] = {1e-300, 1, 1};
-    double zero_floor[N] = {0, 0, 0};
-    CHECK(uba_step_groups(&s, 98, 99, N, huge_base, zero_floor, huge_lr,
-                          written, ratio, next) == UBA_E_LR);
+    double huge_lr[N] = {1, 1e308, 1}, zero_floor[N] = {0, 0, 0};
+    double unknown[N] = {NAN, NAN, NAN};
+    CHECK(uba_step_groups(&s, 101, 102, N, BASE, zero_floor, huge_lr,
+                          unknown, ratio, next, &bad) == UBA_E_LR);
+    CHECK_EQ((double)bad, 1.0);
     CHECK_EQ(ratio[0], 1);
     CHECK_EQ(ratio[1], 2);
     CHECK_EQ(ratio[2], 3);
-    CHECK(uba_step_groups(&s, 0, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL)
-          == UBA_OK);
+    CHECK_EQ(next[0], 7);
+    CHECK(uba_step_groups(&s, 0, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL,
+                          NULL) == UBA_OK);
 }
 
 int
@@ -164,7 +231,9 @@ main(void)
 {
     RUN(untouched_steps_write_the_closed_form_with_no_drift);
     RUN(a_touched_lr_composes_multiplicatively_and_then_stays_exact);
-    RUN(a_trough_adds_the_rise_as_cosine_annealing_does);
+    RUN(a_touched_trough_adds_the_rise_as_cosine_annealing_does);
+    RUN(a_rounded_lr_at_the_trough_does_not_drift);
+    RUN(adopting_a_group_reads_its_ratio_off_the_lr);
     RUN(the_first_step_scales_from_the_base_value);
     RUN(bad_input_is_refused_and_leaves_state_alone);
     return check_summary("test_step");

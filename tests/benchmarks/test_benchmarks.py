@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import sys
-from pathlib import Path
 
 import mpmath
 import numpy as np

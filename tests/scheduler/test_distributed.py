@@ -13,7 +13,6 @@ Skips cleanly where torch.distributed or gloo is unavailable.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -26,7 +25,6 @@ dist = pytest.importorskip("torch.distributed")
 if not dist.is_available() or not dist.is_gloo_available():
     pytest.skip("torch.distributed with gloo is not available", allow_module_level=True)
 
-import uba  # noqa: E402
 
 from .. import helpers  # noqa: E402
 

@@ -14,6 +14,8 @@ torch = pytest.importorskip("torch")
 
 import uba  # noqa: E402
 
+from .twins import torch_updates_tensor_lrs_in_place  # noqa: E402
+
 
 def make_optimizer(lrs: list) -> torch.optim.Optimizer:
     params = [torch.nn.Parameter(torch.zeros(2)) for _ in lrs]
@@ -51,7 +53,7 @@ def test_float32_tensor_lr_stays_on_the_rounded_closed_form(phi: float) -> None:
     opt = make_optimizer([lr])
     sched = uba.UBALR(opt, T, 3e-5, phi=phi)
     got = np.array(run(sched, steps))[:, 0]
-    assert opt.param_groups[0]["lr"] is lr  # updated in place
+    assert (opt.param_groups[0]["lr"] is lr) == torch_updates_tensor_lrs_in_place()
     base = float(np.float32(3e-4))  # the tensor holds float32(3e-4)
     expected = uba.schedule(np.arange(steps), T, phi, base, 3e-5).astype(np.float32)
     np.testing.assert_array_equal(got, expected.astype(np.float64))
@@ -124,13 +126,6 @@ def test_state_dict_is_plain_python_and_resumes_exactly() -> None:
     assert a == b
 
 
-def test_state_dict_for_other_group_count_is_refused() -> None:
-    sched = uba.UBALR(make_optimizer([0.1, 0.2]), 10)
-    other = uba.UBALR(make_optimizer([0.1]), 10)
-    with pytest.raises(ValueError, match="saved for 2 parameter groups, but the optimizer has 1"):
-        other.load_state_dict(sched.state_dict())
-
-
 def test_is_an_lr_scheduler_and_signature_is_cosine_annealing_compatible() -> None:
     opt = make_optimizer([0.1])
     sched = uba.UBALR(opt, 10, 0.01, -1)
@@ -142,10 +137,11 @@ def test_is_an_lr_scheduler_and_signature_is_cosine_annealing_compatible() -> No
     ("args", "kwargs", "error", "pattern"),
     [
         ((0,), {}, ValueError, r"T_max must be an integer in \[1, 2\*\*53\], got 0"),
-        ((10.0,), {}, TypeError, r"T_max must be an int, got float"),
+        ((10.5,), {}, ValueError, r"T_max must be an integer in \[1, 2\*\*53\], got 10.5"),
+        (("10",), {}, TypeError, r"T_max must be a real number, got str"),
         ((10,), {"phi": 0}, ValueError, r"phi must be a finite number > 0, got 0"),
         ((10,), {"phi": "x"}, TypeError, r"phi must be a real number, got str"),
-        ((10,), {"warmup_steps": 10}, ValueError, r"warmup_steps must be an integer in \[0, T\), got 10"),
+        ((10,), {"warmup_steps": 10}, ValueError, r"warmup_steps must be an integer in \[0, T_max\), got 10"),
         ((10,), {"warmup_start_factor": -0.5}, ValueError, r"warmup_start_factor must be .* >= 0, got -0.5"),
         ((10, float("nan")), {}, ValueError, r"eta_min must be a finite number, got nan"),
         ((10, [0.0, 0.0]), {}, ValueError, r"eta_min must have one value per parameter group \(1\), got 2"),
