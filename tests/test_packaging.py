@@ -139,6 +139,7 @@ def test_the_sdist_job_and_ci_test_what_users_install_the_same_way() -> None:
     ci = repo_path(".ci", "run").read_text()
     assert ".ci/test-installed dist/sdist/uba-*.tar.gz" in ci
     assert 'auditwheel repair -w dist/wheel' in ci and '.ci/test-installed "$wheel"' in ci
+    assert '.ci/test-installed --as-cibuildwheel "$wheel"' in ci
     assert "make -C csrc test-aarch64" in ci
 
 

@@ -343,8 +343,8 @@ def _run_table(args: argparse.Namespace) -> None:
 
 
 def _run_plot(args: argparse.Namespace) -> None:
-    _need_matplotlib()
     _check_levels(args.eta_max, args.eta_min)
+    _need_matplotlib()
     from uba.plotting import plot_peers
 
     ax = plot_peers(args.budget, args.phi, args.peers, eta_max=args.eta_max,
