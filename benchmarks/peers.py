@@ -13,7 +13,13 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["numpy_schedule", "numpy_log_worst_case_residual"]
+__all__ = [
+    "numpy_bound_strongly_convex",
+    "numpy_log_worst_case_noisy_error",
+    "numpy_log_worst_case_residual",
+    "numpy_optimal_phi",
+    "numpy_schedule",
+]
 
 
 def numpy_schedule(
@@ -114,3 +120,83 @@ def numpy_log_worst_case_residual(
         if gained <= tol:
             break
     return best
+
+
+def numpy_log_worst_case_noisy_error(
+    lrs: npt.ArrayLike, lam_min: float, lam_max: float, sigma2: float, *, grid: int = 8192
+) -> tuple[float, float]:
+    """(log max, maximiser) over a geometric grid of `grid` curvatures (ends
+    included) of the noisy-quadratic error
+
+        E x_n^2 = prod_t (1 - eta_t lam)^2 + sigma2 sum_t eta_t^2 prod_{s>t} (1 - eta_s lam)^2,
+
+    by its recursion v <- (1 - eta lam)^2 v + sigma2 eta^2, all curvatures at
+    once, in place (five passes over the grid per step).  Every 8 steps v is
+    rescaled into [1/2, 1) (np.frexp), its exponent kept apart, so nothing
+    overflows while each step grows v by at most 2^120 (|eta lam| < 2^15).
+    """
+    eta = np.ascontiguousarray(lrs, dtype=np.float64)
+    lam = np.geomspace(lam_min, lam_max, grid)
+    v = np.ones(grid)
+    exp2 = np.zeros(grid, dtype=np.int64)  # E x^2 = v 2^exp2
+    weight = np.ones(grid)  # 2^-exp2: the scale of the noise terms
+    f = np.empty(grid)
+    noise = np.empty(grid)
+    for i, x in enumerate(eta.tolist()):
+        np.multiply(lam, -x, out=f)
+        f += 1.0
+        f *= f
+        v *= f
+        np.multiply(weight, sigma2 * x * x, out=noise)
+        v += noise
+        if i % 8 == 7:
+            v, e = np.frexp(v)
+            exp2 += e
+            weight = np.ldexp(1.0, -exp2)
+    with np.errstate(divide="ignore"):
+        logs = np.log(v) + exp2 * math.log(2.0)
+    i = int(np.argmax(logs))
+    return float(logs[i]), float(lam[i])
+
+
+def numpy_optimal_phi(
+    T: int,
+    lam_min: float,
+    lam_max: float,
+    sigma2: float,
+    *,
+    phi_range: tuple[float, float] = (1e-6, 1e8),
+    grid: int = 8192,
+) -> tuple[float, float]:
+    """(phi, objective): scipy.optimize.minimize_scalar (bounded, over log phi)
+    of the worst case of numpy_log_worst_case_noisy_error on `grid`
+    curvatures, for UBA with eta_max = 1/lam_min and eta_min = 1/lam_max at
+    t = k - 1/2 (uba.theory.optimal_phi's objective, on a grid)."""
+    from scipy.optimize import minimize_scalar
+
+    t = np.arange(T) + 0.5
+
+    def objective(u: float) -> float:
+        lrs = numpy_schedule(t, T, math.exp(u), 1.0 / lam_min, 1.0 / lam_max)
+        return numpy_log_worst_case_noisy_error(lrs, lam_min, lam_max, sigma2, grid=grid)[0]
+
+    lo, hi = (math.log(p) for p in phi_range)
+    result = minimize_scalar(objective, bounds=(lo, hi), method="bounded")
+    return math.exp(result.x), float(result.fun)
+
+
+def numpy_bound_strongly_convex(
+    lrs: npt.ArrayLike, mu: float, L: float, sigma2: float, f_gap: float
+) -> float:
+    """Bound (c), prod_t (1 - mu eta_t) f_gap + (L sigma2 / 2) sum_t eta_t^2
+    prod_{s>t} (1 - mu eta_s), from the suffix sums of log(1 - mu eta) (one
+    cumsum) and one dot product: no Python loop over the steps."""
+    eta = np.ascontiguousarray(lrs, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        log_a = np.log1p(-mu * eta)
+    suffix = np.cumsum(log_a[::-1])[::-1]  # sum_{s >= t} log a_s
+    after = np.empty_like(suffix)  # sum_{s > t}
+    after[:-1] = suffix[1:]
+    after[-1] = 0.0
+    bias = f_gap * math.exp(suffix[0])
+    return bias + 0.5 * L * sigma2 * float(np.dot(eta * eta, np.exp(after)))

@@ -1,13 +1,9 @@
-/*
- * module.c -- uba._core, the CPython/NumPy binding of the C core.
- *
- * The only file that includes Python.h.  An adapter, in the manner of
- * CPython's math_1: each entry point converts its positional arguments,
- * makes one call into the core, and turns a failed status into an
- * exception in one place, raise_status(), which names the argument the
- * core blames as the entry point's table of argument names says.
- * Defaults, keywords and docs live in the uba package.
- */
+/* module.c -- uba._core, the CPython/NumPy binding of the C core (the only
+ * file that includes Python.h).  An adapter, like CPython's math_1: each
+ * entry point converts its arguments, makes one call into the core and
+ * turns a failed status into an exception in one place, raise_status(),
+ * fed by the entry point's table of argument names.  Defaults, keywords
+ * and docs live in the uba package. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -20,9 +16,6 @@
 
 #include "uba.h"
 
-/* Below this many elements, releasing the GIL costs more than it frees. */
-#define GIL_RELEASE_MIN 4096
-
 /* Groups a scheduler step handles on the stack before it allocates. */
 #define STACK_GROUPS 16
 
@@ -30,12 +23,6 @@
 typedef struct core_state {
     PyObject *lr_key;
 } core_state;
-
-static core_state *
-state_of(PyObject *module)
-{
-    return (core_state *)PyModule_GetState(module);
-}
 
 /* ---- how an entry point reports a status ------------------------------ */
 
@@ -58,11 +45,9 @@ typedef struct entry {
     const char *condition;  /* a bound's step-size condition, or NULL       */
 } entry;
 
-/*
- * An element of array argument `arg` a status may be about: the first
+/* An element of array argument `arg` a status may be about: the first
  * offending one, its value, and the array's shape (1-D: ndim 1, dims
- * NULL).  raise_status() names it when the status blames `arg`.
- */
+ * NULL).  raise_status() names it when the status blames `arg`. */
 typedef struct element {
     int arg;
     size_t index;
@@ -71,90 +56,73 @@ typedef struct element {
     const npy_intp *dims;
 } element;
 
-/* "2, 3" for flat index i of a C-ordered array of the given shape. */
-static PyObject *
-index_text(const element *at)
-{
-    npy_intp index[NPY_MAXDIMS];
-    npy_intp rest = (npy_intp)at->index;
-    for (int d = at->ndim - 1; d >= 0; d--) {
-        index[d] = d > 0 ? rest % at->dims[d] : rest;
-        rest = d > 0 ? rest / at->dims[d] : 0;
-    }
-    PyObject *text = PyUnicode_FromString("");
-    for (int d = 0; text != NULL && d < at->ndim; d++) {
-        Py_SETREF(text, PyUnicode_FromFormat("%U%s%zd", text,
-                                             d > 0 ? ", " : "",
-                                             (Py_ssize_t)index[d]));
-    }
-    return text;
-}
-
-/* The argument's name, with the element's index where there is one:
- * "lrs[3]", or a name with a "{}" slot filled: "param_groups[3]['lr']". */
+/* The name of argument `name`, or of its element `at`: "lrs[3]", "t[1, 2]",
+ * or with a "{}" slot in the name, "param_groups[3]['lr']". */
 static PyObject *
 argument_name(const char *name, const element *at)
 {
     if (at == NULL) {
         return PyUnicode_FromString(name);
     }
-    PyObject *index = index_text(at);
-    if (index == NULL) {
-        return NULL;
+    npy_intp rest = (npy_intp)at->index, index[NPY_MAXDIMS];
+    for (int d = at->ndim - 1; d >= 0; d--) {  /* C order: last varies fastest */
+        index[d] = d > 0 ? rest % at->dims[d] : rest;
+        rest = d > 0 ? rest / at->dims[d] : 0;
     }
+    char text[NPY_MAXDIMS * 24 + 80];
     const char *slot = strstr(name, "{}");
-    PyObject *head = slot == NULL ? NULL : PyUnicode_FromStringAndSize(
-                                               name, slot - name);
-    PyObject *text =
-        slot == NULL ? PyUnicode_FromFormat("%s[%U]", name, index)
-        : head == NULL ? NULL
-                       : PyUnicode_FromFormat("%U%U%s", head, index, slot + 2);
-    Py_DECREF(index);
-    Py_XDECREF(head);
-    return text;
+    int len = snprintf(text, sizeof text, "%.*s%s",
+                       slot != NULL ? (int)(slot - name) : (int)strlen(name),
+                       name, slot != NULL ? "" : "[");
+    for (int d = 0; d < at->ndim; d++) {
+        len += snprintf(text + len, sizeof text - (size_t)len, "%s%zd",
+                        d > 0 ? ", " : "", (Py_ssize_t)index[d]);
+    }
+    snprintf(text + len, sizeof text - (size_t)len, "%.40s",
+             slot != NULL ? slot + 2 : "]");
+    return PyUnicode_FromString(text);
 }
 
-/* The position of the argument uba.h calls core[0..len), or -1. */
+/* Whether the argument list `core` of a status ("phi", "lrs[i]",
+ * "(lam_min, lam_max)") names the argument `name`. */
 static int
-position_of(const entry *e, const char *core, size_t len)
+names_argument(const char *core, const char *name)
 {
-    for (int i = 0; i < (int)e->nargs; i++) {
-        const char *name = e->names[i].core;
-        if (strlen(name) == len && strncmp(name, core, len) == 0) {
-            return i;
+    const size_t len = strlen(name);
+    for (const char *at = strstr(core, name); at != NULL;
+         at = strstr(at + 1, name)) {
+        const char before = at == core ? ' ' : at[-1], after = at[len];
+        if ((before == ' ' || before == '(')
+            && (after == '\0' || after == ',' || after == ')' || after == '[')) {
+            return 1;
         }
     }
-    return -1;
+    return 0;
 }
 
-/*
- * The one place a status of the core becomes an exception: ValueError
- * "<argument> <rule>, got <value>".  The core says which argument the
- * status is about (uba_status_argument: "phi", "lrs[i]", a pair such as
- * "(lam_min, lam_max)"); the entry's table gives its position and the name
- * the user knows it by; the value is the one passed (or, for an element,
- * the one converted).  A whole sequence is named without its value.
- */
+/* The one place a status becomes an exception: ValueError "<argument>
+ * <rule>, got <value>".  uba_status_argument says which argument(s) the
+ * status is about; the entry's table, where it is and how the user names
+ * it; the value is as passed (an element's as converted; a whole sequence
+ * is named without it). */
 static PyObject *
 raise_status(const entry *e, uba_status status, PyObject *const *args,
              const element *at)
 {
+    if (status == UBA_E_INTERRUPTED && PyErr_Occurred()) {
+        return NULL;  /* what a signal handler or the progress callback
+                       * raised while the core polled (long_call) */
+    }
     const char *core = uba_status_argument(status);
     const char *rule = status == UBA_E_STEP_CONDITION && e->condition != NULL
                            ? e->condition : uba_status_rule(status);
-    const char *comma = core[0] == '(' ? strchr(core, ',') : NULL;
-    const char *bracket = strchr(core, '[');
-    int first, second = -1;
-    if (comma != NULL) {
-        first = position_of(e, core + 1, (size_t)(comma - core - 1));
-        second = position_of(e, comma + 2, strlen(comma + 2) - 1);
+    int first = -1, second = -1;  /* the arguments it names, in order */
+    for (int i = 0; i < (int)e->nargs; i++) {
+        if (names_argument(core, e->names[i].core)) {
+            *(first < 0 ? &first : &second) = i;
+        }
     }
-    else {
-        first = position_of(e, core, bracket != NULL
-                                         ? (size_t)(bracket - core)
-                                         : strlen(core));
-    }
-    if (first < 0 || (comma != NULL && second < 0)) {
+    if (first < 0 || (core[0] == '(') != (second >= 0)) {
         PyErr_Format(PyExc_SystemError, "uba._core.%s: %s", e->func,
                      uba_strerror(status));
         return NULL;
@@ -186,45 +154,60 @@ raise_status(const entry *e, uba_status status, PyObject *const *args,
     return NULL;
 }
 
+/* ---- long calls: the GIL released, signals and progress polled --------- */
+
+/* The core polls this hook about every millisecond: it takes the GIL back
+ * to run Python's signal handlers (Ctrl-C raises KeyboardInterrupt there)
+ * and the caller's progress callback, and stops the core if either raised. */
+typedef struct long_call {
+    PyThreadState *thread;  /* saved while the core runs */
+    PyObject *progress;     /* NULL, None or a callable(fraction) */
+    uba_progress hook;
+} long_call;
+
 static int
-check_nargs(const entry *e, Py_ssize_t nargs)
+poll(void *ctx, double fraction)
 {
-    if (nargs != e->nargs) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes exactly %zd positional arguments (%zd given)",
-                     e->func, e->nargs, nargs);
-        return -1;
+    long_call *c = (long_call *)ctx;
+    PyEval_RestoreThread(c->thread);
+    int stop = PyErr_CheckSignals() < 0;
+    if (!stop && c->progress != NULL && c->progress != Py_None) {
+        PyObject *r = PyObject_CallFunction(c->progress, "d", fraction);
+        stop = r == NULL;
+        Py_XDECREF(r);
     }
-    return 0;
+    c->thread = PyEval_SaveThread();
+    return stop;
 }
+
+/* long_call lc = LONG_CALL(lc, progress) releases the GIL; the core gets
+ * &lc.hook; PyEval_RestoreThread(lc.thread) takes the GIL back. */
+#define LONG_CALL(lc, progress) {PyEval_SaveThread(), progress, {poll, &lc}}
 
 /* ---- converting arguments ----------------------------------------------- */
 
-/* The name of argument `name`, or of its element `index` (if >= 0). */
-static PyObject *
-name_of(const char *name, Py_ssize_t index)
+/* Raises `type`: "<argument> <message><value>", the argument named (with
+ * its element `index` if >= 0), a type `value` by its name; returns -1. */
+static int
+argument_error(PyObject *type, const char *name, Py_ssize_t index,
+               const char *message, PyObject *value)
 {
     const element at = {0, (size_t)index, 0.0, 1, NULL};
-    return argument_name(name, index >= 0 ? &at : NULL);
-}
-
-static int
-not_a_real(const char *name, Py_ssize_t index, PyObject *obj)
-{
-    PyObject *text = name_of(name, index);
-    if (text != NULL) {
-        PyErr_Format(PyExc_TypeError, "%U must be a real number, got %.200s",
-                     text, Py_TYPE(obj)->tp_name);
-        Py_DECREF(text);
+    PyObject *text = argument_name(name, index >= 0 ? &at : NULL);
+    if (text != NULL && PyType_Check(value)) {
+        PyErr_Format(type, "%U %s%.200s", text, message,
+                     ((PyTypeObject *)value)->tp_name);
     }
+    else if (text != NULL) {
+        PyErr_Format(type, "%U %s%R", text, message, value);
+    }
+    Py_XDECREF(text);
     return -1;
 }
 
-/*
- * A count (a step, a budget) whose double v reached 2**53, where a double
+/* A count (a step, a budget) whose double v reached 2**53, where a double
  * holds only some integers: the exact value must be v, else ValueError.
- * An object whose __index__ refuses (a float tensor) is a real: v.
- */
+ * An object whose __index__ refuses (a float tensor) is a real: v. */
 static int
 as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
                double *out)
@@ -241,12 +224,10 @@ as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
     PyObject *rounded = PyLong_FromDouble(v);
     const int same = rounded == NULL
                          ? -1 : PyObject_RichCompareBool(exact, rounded, Py_EQ);
-    PyObject *text = same == 0 ? name_of(name, index) : NULL;
-    if (text != NULL) {
-        PyErr_Format(PyExc_ValueError, "%U must be an integer a double holds "
-                     "exactly (every integer up to 2**53), got %R", text,
-                     exact);
-        Py_DECREF(text);
+    if (same == 0) {
+        argument_error(PyExc_ValueError, name, index, "must be an integer a "
+                       "double holds exactly (every integer up to 2**53), "
+                       "got ", exact);
     }
     Py_DECREF(exact);
     Py_XDECREF(rounded);
@@ -254,16 +235,14 @@ as_exact_count(PyObject *obj, const char *name, Py_ssize_t index, double v,
     return same > 0 ? 0 : -1;
 }
 
-/*
- * Reads a real number.  Python ints and floats, NumPy scalars, 0-d tensors
+/* Reads a real number.  Python ints and floats, NumPy scalars, 0-d tensors
  * and anything with __float__ or __index__ are accepted; str, bytes,
  * complex and other objects raise TypeError naming the argument, as does
  * a TypeError or ValueError from the object's own __float__.  Any other
  * exception from it (KeyboardInterrupt, MemoryError) propagates unchanged.
  * A real too large for a double becomes +-inf, which the core then
  * refuses with its range.  For a count (a step, a budget), an integer of
- * any type that a double cannot hold exactly is refused.
- */
+ * any type that a double cannot hold exactly is refused. */
 static int
 as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
         double *out)
@@ -282,7 +261,9 @@ as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
     }
     if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyComplex_Check(obj)
         || PyArray_IsScalar(obj, ComplexFloating) || !PyNumber_Check(obj)) {
-        return not_a_real(name, index, obj);
+        return argument_error(PyExc_TypeError, name, index,
+                              "must be a real number, got ",
+                              (PyObject *)Py_TYPE(obj));
     }
     const double v = PyFloat_AsDouble(obj);
     if (v == -1.0 && PyErr_Occurred()) {
@@ -299,7 +280,9 @@ as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
         if (PyErr_ExceptionMatches(PyExc_TypeError)
             || PyErr_ExceptionMatches(PyExc_ValueError)) {
             PyErr_Clear();
-            return not_a_real(name, index, obj);
+            return argument_error(PyExc_TypeError, name, index,
+                              "must be a real number, got ",
+                              (PyObject *)Py_TYPE(obj));
         }
         return -1;  /* the caller's own __float__ failed: never swallowed */
     }
@@ -310,11 +293,18 @@ as_real(PyObject *obj, const char *name, Py_ssize_t index, int count,
     return 0;
 }
 
-/* Reads args[first..first+count) as reals into out[0..count). */
+/* Checks that the entry got its nargs arguments, and reads
+ * args[first..first+count) as reals into out[0..count). */
 static int
-as_reals(const entry *e, PyObject *const *args, int first, int count,
-         double *out)
+as_reals(const entry *e, PyObject *const *args, Py_ssize_t nargs, int first,
+         int count, double *out)
 {
+    if (nargs != e->nargs) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes exactly %zd positional arguments (%zd given)",
+                     e->func, e->nargs, nargs);
+        return -1;
+    }
     for (int i = 0; i < count; i++) {
         const arg_name *a = &e->names[first + i];
         if (as_real(args[first + i], a->user, -1, a->count, &out[i]) < 0) {
@@ -324,35 +314,9 @@ as_reals(const entry *e, PyObject *const *args, int first, int count,
     return 0;
 }
 
-/*
- * A budget that sizes a buffer: an integer in [1, 2**53] (UBA_E_T
- * otherwise), small enough to allocate.
- */
-static int
-as_budget(const entry *e, PyObject *const *args, int arg, size_t *out)
-{
-    double T;
-    if (as_real(args[arg], e->names[arg].user, -1, 1, &T) < 0) {
-        return -1;
-    }
-    if (!(T >= 1.0 && T <= UBA_MAX_BUDGET && floor(T) == T)) {
-        raise_status(e, UBA_E_T, args, NULL);
-        return -1;
-    }
-    if (T > (double)(PY_SSIZE_T_MAX / (Py_ssize_t)(16 * sizeof(double)))) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    *out = (size_t)T;
-    return 0;
-}
-
-/*
- * Converts an array-like argument to a C-contiguous float64 array (a new
- * reference).  Only bool, integer and floating dtypes are accepted
- * (TypeError otherwise).  `one_d` also requires a non-empty 1-D array
- * (ValueError).
- */
+/* An array-like argument as a new C-contiguous float64 array: only bool,
+ * integer and floating dtypes (TypeError otherwise); `one_d` also requires
+ * a non-empty 1-D array (ValueError). */
 static PyArrayObject *
 as_float_array(PyObject *obj, const char *name, int one_d)
 {
@@ -397,12 +361,9 @@ as_float_array(PyObject *obj, const char *name, int one_d)
     return out;
 }
 
-/*
- * One group's value: a real, None ("unknown": NaN to the core), or, as an
- * item (index >= 0), a parameter group (a dict), whose lr is read (under
- * `lr_key`, the interned "lr").  *plain is cleared for anything but a
- * Python float.
- */
+/* One group's value: a real, None ("unknown": NaN to the core), or, as an
+ * item (index >= 0), a param group (a dict) whose lr is read (lr_key is
+ * "lr").  *plain is cleared for anything but a Python float. */
 static int
 as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
                Py_ssize_t index, double *out, int *plain)
@@ -430,12 +391,10 @@ as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
     return failed;
 }
 
-/*
- * Reads a per-group argument into buf[0..n): a list or tuple of n group
+/* Reads a per-group argument into buf[0..n): a list or tuple of n group
  * values, or one for every group (*scalar set).  Items are read one at a
  * time, each held while it converts: its __float__ may run any code, even
- * code that empties the list, and the next item is fetched afresh.
- */
+ * code that empties the list, and the next item is fetched afresh. */
 static int
 as_group_values(PyObject *obj, PyObject *lr_key, const char *name,
                 Py_ssize_t n, double *buf, int *scalar, int *plain)
@@ -470,22 +429,10 @@ as_group_values(PyObject *obj, PyObject *lr_key, const char *name,
     return 0;
 }
 
-/* A list of the n values as floats, with None for NaN ("unknown"); the
- * list `same` itself (a new reference) if it holds just these floats. */
+/* A list of the n values as floats, with None for NaN ("unknown"). */
 static PyObject *
-list_of_floats(const double *values, Py_ssize_t n, PyObject *same)
+list_of_floats(const double *values, Py_ssize_t n)
 {
-    const int is_list = same != NULL && PyList_Check(same)
-                        && PyList_GET_SIZE(same) == n;
-    Py_ssize_t equal = 0;
-    while (is_list && equal < n
-           && PyFloat_CheckExact(PyList_GET_ITEM(same, equal))
-           && PyFloat_AS_DOUBLE(PyList_GET_ITEM(same, equal)) == values[equal]) {
-        equal++;
-    }
-    if (is_list && equal == n) {
-        return Py_NewRef(same);
-    }
     PyObject *list = PyList_New(n);
     for (Py_ssize_t i = 0; list != NULL && i < n; i++) {
         PyObject *f = isnan(values[i]) ? Py_NewRef(Py_None)
@@ -497,21 +444,6 @@ list_of_floats(const double *values, Py_ssize_t n, PyObject *same)
         PyList_SET_ITEM(list, i, f);
     }
     return list;
-}
-
-/* A workspace of n doubles (PyMem: freed with PyMem_Free). */
-static double *
-new_workspace(size_t n)
-{
-    if (n == SIZE_MAX || n > (size_t)PY_SSIZE_T_MAX / sizeof(double)) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    double *w = PyMem_New(double, n);
-    if (w == NULL) {
-        PyErr_NoMemory();
-    }
-    return w;
 }
 
 /* ---- schedule ------------------------------------------------------------ */
@@ -526,7 +458,7 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &schedule_entry;
     double v[7];
-    if (check_nargs(e, nargs) < 0 || as_reals(e, args, 1, 6, &v[1]) < 0) {
+    if (as_reals(e, args, nargs, 1, 6, &v[1]) < 0) {
         return NULL;
     }
     uba_params p;
@@ -559,9 +491,9 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     const size_t n = (size_t)PyArray_SIZE(t);
     const double *tp = (const double *)PyArray_DATA(t);
     size_t bad = 0;
-    Py_BEGIN_ALLOW_THREADS
-    s = uba_eta_fill(&p, tp, n, (double *)PyArray_DATA(out), &bad);
-    Py_END_ALLOW_THREADS
+    long_call lc = LONG_CALL(lc, NULL);
+    s = uba_eta_fill(&p, tp, n, (double *)PyArray_DATA(out), &bad, &lc.hook);
+    PyEval_RestoreThread(lc.thread);
     if (s != UBA_OK) {
         const element at = {0, bad, tp[bad], PyArray_NDIM(t), PyArray_DIMS(t)};
         raise_status(e, s, args, &at);
@@ -589,7 +521,7 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &step_entry;
     double v[G_BASE];
-    if (check_nargs(e, nargs) < 0 || as_reals(e, args, 0, G_BASE, v) < 0) {
+    if (as_reals(e, args, nargs, 0, G_BASE, v) < 0) {
         return NULL;
     }
     const uba_group_step params = {v[G_T], v[G_PHI], v[G_WARMUP],
@@ -607,11 +539,12 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     double *group[6];  /* base, eta_min, lrs, written, ratios, then lr_next */
     int scalar[5], plain[5] = {1, 1, 1, 1, 1};
     PyObject *result = NULL;
+    PyObject *lr_key = ((core_state *)PyModule_GetState(module))->lr_key;
     for (int k = 0; k < 6; k++) {
         group[k] = buf + (size_t)k * (size_t)n;
     }
     for (int k = 0; k < 5; k++) {
-        if (as_group_values(args[G_BASE + k], state_of(module)->lr_key,
+        if (as_group_values(args[G_BASE + k], lr_key,
                             e->names[G_BASE + k].user, n, group[k],
                             &scalar[k], &plain[k]) < 0) {
             goto exit;
@@ -623,8 +556,8 @@ step_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                                          group[2], group[3], group[4],
                                          group[5], &bad);
     if (s == UBA_OK) {
-        PyObject *lrs = list_of_floats(group[5], n, NULL);
-        PyObject *ratios = list_of_floats(group[4], n, args[G_RATIOS]);
+        PyObject *lrs = list_of_floats(group[5], n);
+        PyObject *ratios = list_of_floats(group[4], n);
         if (lrs != NULL && ratios != NULL) {
             result = PyTuple_Pack(3, lrs, ratios, plain[G_LRS - G_BASE]
                                                       ? Py_True : Py_False);
@@ -649,11 +582,9 @@ exit:
 
 /* ---- theory ------------------------------------------------------------------ */
 
-/*
- * The theory entry points share one adapter, theory().  Each takes, in
+/* The theory entry points share one adapter, theory().  Each takes, in
  * this order, the step sizes lrs (if any), the budget T (if any) and
- * reals; it returns one to three floats.
- */
+ * reals; it returns one to three floats. */
 typedef struct theory_call {
     const double *lrs;  /* n step sizes                                  */
     size_t n;
@@ -663,11 +594,12 @@ typedef struct theory_call {
     size_t work_len;
     double out[3];
     size_t bad;         /* the first offending entry of lrs              */
+    const uba_progress *hook;
 } theory_call;
 
 enum theory_fn {
-    CHEBYSHEV_LOG_RESIDUAL, CURVATURE_PARAMS, PHI_FROM_KAPPA, KAPPA_FROM_PHI,
-    WORST_CASE_RESIDUAL, WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX,
+    CHEBYSHEV_STEPS, CHEBYSHEV_LOG_RESIDUAL, CURVATURE_PARAMS,
+    PHI_FROM_KAPPA, KAPPA_FROM_PHI, WORST_CASE_RESIDUAL, WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX,
     BOUND_CONVEX, BOUND_STRONGLY_CONVEX, OPTIMAL_PHI,
     OPTIMAL_PHI_STRONGLY_CONVEX
 };
@@ -676,6 +608,7 @@ typedef struct theory_entry {
     entry e;
     enum theory_fn fn;
     int takes_lrs, takes_T, n_out;
+    int takes_progress;  /* a last argument: None or a callable(fraction) */
 } theory_entry;
 
 /* The one call into the core of each theory entry point. */
@@ -685,6 +618,8 @@ call_theory(enum theory_fn fn, theory_call *c)
     const double *v = c->v;
     double *out = c->out;
     switch (fn) {
+    case CHEBYSHEV_STEPS:  /* into the workspace: the array returned */
+        return uba_chebyshev_steps(c->T, v[0], v[1], c->work, c->hook);
     case CHEBYSHEV_LOG_RESIDUAL:
         return uba_chebyshev_log_residual(c->T, v[0], v[1], out);
     case CURVATURE_PARAMS:
@@ -696,26 +631,28 @@ call_theory(enum theory_fn fn, theory_call *c)
     case WORST_CASE_RESIDUAL:
         return uba_worst_case_residual(c->lrs, c->n, v[0], v[1], c->work,
                                        c->work_len, &out[0], &out[1],
-                                       &c->bad);
+                                       &c->bad, c->hook);
     case WORST_CASE_NOISY_ERROR:
         return uba_worst_case_noisy_error(c->lrs, c->n, v[0], v[1], v[2],
                                           c->work, c->work_len, &out[0],
-                                          &out[1], &c->bad);
+                                          &out[1], &c->bad, c->hook);
     case BOUND_NONCONVEX:
         return uba_bound_nonconvex(c->lrs, c->n, v[0], v[1], v[2], out,
-                                   &c->bad);
+                                   &c->bad, c->hook);
     case BOUND_CONVEX:
-        return uba_bound_convex(c->lrs, c->n, v[0], v[1], v[2], out, &c->bad);
+        return uba_bound_convex(c->lrs, c->n, v[0], v[1], v[2], out,
+                                &c->bad, c->hook);
     case BOUND_STRONGLY_CONVEX:
         return uba_bound_strongly_convex(c->lrs, c->n, v[0], v[1], v[2], v[3],
-                                         out, &c->bad);
+                                         out, &c->bad, c->hook);
     case OPTIMAL_PHI:
         return uba_optimal_phi(c->T, v[0], v[1], v[2], v[3], v[4], v[5], v[6],
-                               c->work, c->work_len, &out[0], &out[1]);
+                               c->work, c->work_len, &out[0], &out[1],
+                               c->hook);
     case OPTIMAL_PHI_STRONGLY_CONVEX:
         return uba_optimal_phi_strongly_convex(c->T, v[0], v[1], v[2], v[3],
                                                v[4], v[5], v[6], &out[0],
-                                               &out[1]);
+                                               &out[1], c->hook);
     }
     return UBA_E_NULL;
 }
@@ -724,22 +661,20 @@ call_theory(enum theory_fn fn, theory_call *c)
 static size_t
 theory_work_size(enum theory_fn fn, const theory_call *c)
 {
-    switch (fn) {
-    case WORST_CASE_RESIDUAL:
-    case WORST_CASE_NOISY_ERROR:
-        return uba_worst_case_work_size(c->n);
-    case OPTIMAL_PHI:
-        return uba_optimal_phi_work_size(c->T);
-    default:
-        return 0;
-    }
+    return fn == CHEBYSHEV_STEPS ? c->T
+         : fn == WORST_CASE_RESIDUAL || fn == WORST_CASE_NOISY_ERROR
+               ? uba_worst_case_work_size(c->n)
+         : fn == OPTIMAL_PHI ? uba_optimal_phi_work_size(c->T) : 0;
 }
 
 static const arg_name curvature_names[] = {
     COUNT("T"), SAME("lam_min"), SAME("lam_max")};
 static const arg_name kappa_names[] = {SAME("kappa"), SAME("phi")};
 static const arg_name residual_names[] = {
-    SAME("lrs"), SAME("lam_min"), SAME("lam_max"), SAME("sigma2")};
+    SAME("lrs"), SAME("lam_min"), SAME("lam_max"), SAME("progress")};
+static const arg_name noisy_names[] = {
+    SAME("lrs"), SAME("lam_min"), SAME("lam_max"), SAME("sigma2"),
+    SAME("progress")};
 static const arg_name nonconvex_names[] = {
     SAME("lrs"), SAME("L"), SAME("sigma2"), SAME("f_gap")};
 static const arg_name convex_names[] = {
@@ -748,50 +683,49 @@ static const arg_name strongly_convex_names[] = {
     SAME("lrs"), SAME("mu"), SAME("L"), SAME("sigma2"), SAME("f_gap")};
 static const arg_name optimal_phi_names[] = {
     COUNT("T"), SAME("lam_min"), SAME("lam_max"), SAME("sigma2"),
-    SAME("eta_max"), SAME("eta_min"), SAME("phi_lo"), SAME("phi_hi")};
+    SAME("eta_max"), SAME("eta_min"), SAME("phi_lo"), SAME("phi_hi"),
+    SAME("progress")};
 static const arg_name optimal_sc_names[] = {
     COUNT("T"), SAME("mu"), SAME("L"), SAME("sigma2"), SAME("f_gap"),
-    SAME("eta_max"), SAME("phi_lo"), SAME("phi_hi")};
+    SAME("eta_max"), SAME("phi_lo"), SAME("phi_hi"), SAME("progress")};
 
-static const entry chebyshev_steps_entry = {
-    "chebyshev_step_sizes", 3, curvature_names, NULL};
-
-#define THEORY(func, nargs, names, condition, fn, lrs, T, n_out)            \
+#define THEORY(func, nargs, names, condition, fn, lrs, T, n_out, progress)  \
     static const theory_entry fn##_ENTRY = {                                 \
-        {func, nargs, names, condition}, fn, lrs, T, n_out}
+        {func, nargs, names, condition}, fn, lrs, T, n_out, progress}
 
+THEORY("chebyshev_step_sizes", 3, curvature_names, NULL, CHEBYSHEV_STEPS, 0,
+       1, 0, 0);
 THEORY("chebyshev_log_residual", 3, curvature_names, NULL,
-       CHEBYSHEV_LOG_RESIDUAL, 0, 1, 1);
+       CHEBYSHEV_LOG_RESIDUAL, 0, 1, 1, 0);
 THEORY("curvature_params", 2, curvature_names + 1, NULL, CURVATURE_PARAMS, 0,
-       0, 3);
+       0, 3, 0);
 THEORY("phi_from_condition_number", 1, kappa_names, NULL, PHI_FROM_KAPPA, 0,
-       0, 1);
+       0, 1, 0);
 THEORY("condition_number_from_phi", 1, kappa_names + 1, NULL, KAPPA_FROM_PHI,
-       0, 0, 1);
-THEORY("worst_case_residual", 3, residual_names, NULL, WORST_CASE_RESIDUAL, 1,
-       0, 2);
-THEORY("worst_case_noisy_error", 4, residual_names, NULL,
-       WORST_CASE_NOISY_ERROR, 1, 0, 2);
+       0, 0, 1, 0);
+THEORY("worst_case_residual", 4, residual_names, NULL, WORST_CASE_RESIDUAL, 1,
+       0, 2, 1);
+THEORY("worst_case_noisy_error", 5, noisy_names, NULL,
+       WORST_CASE_NOISY_ERROR, 1, 0, 2, 1);
 THEORY("bound_nonconvex", 4, nonconvex_names,
        "must meet bound (a)'s step-size condition 0 <= eta_t <= 1/L",
-       BOUND_NONCONVEX, 1, 0, 1);
+       BOUND_NONCONVEX, 1, 0, 1, 0);
 THEORY("bound_convex", 4, convex_names,
        "must meet bound (b)'s step-size condition 0 <= eta_t <= 1/(2L)",
-       BOUND_CONVEX, 1, 0, 1);
+       BOUND_CONVEX, 1, 0, 1, 0);
 THEORY("bound_strongly_convex", 5, strongly_convex_names,
        "must meet bound (c)'s step-size condition 0 <= eta_t <= 1/L",
-       BOUND_STRONGLY_CONVEX, 1, 0, 1);
-THEORY("optimal_phi", 8, optimal_phi_names, NULL, OPTIMAL_PHI, 0, 1, 2);
-THEORY("optimal_phi_strongly_convex", 8, optimal_sc_names, NULL,
-       OPTIMAL_PHI_STRONGLY_CONVEX, 0, 1, 2);
+       BOUND_STRONGLY_CONVEX, 1, 0, 1, 0);
+THEORY("optimal_phi", 9, optimal_phi_names, NULL, OPTIMAL_PHI, 0, 1, 2, 1);
+THEORY("optimal_phi_strongly_convex", 9, optimal_sc_names, NULL,
+       OPTIMAL_PHI_STRONGLY_CONVEX, 0, 1, 2, 1);
 
-/*
- * The one body of the theory entry points: converts the arguments, makes
- * the entry's call (the GIL released), and returns its results or raises
- * for its status.  A workspace is allocated only once the call, made
- * without one, got past every check of its arguments (UBA_E_NULL): a bad
- * argument then gives its ValueError, not a MemoryError for a huge T.
- */
+/* The one body of the theory entry points: converts the arguments, makes
+ * the entry's call (a long_call, given the progress argument if any),
+ * returns its results or raises for its status.  A workspace (or the
+ * array of Chebyshev steps) is allocated only once the call, made without
+ * one, got past every check of its arguments (UBA_E_NULL): a bad argument
+ * gives its ValueError, not a MemoryError for a huge T. */
 static PyObject *
 theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -799,11 +733,16 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
     theory_call c = {0};
     PyArrayObject *lrs = NULL;
     const int first = te->takes_lrs + te->takes_T;
-    if (check_nargs(e, nargs) < 0
-        || (te->takes_T && as_budget(e, args, 0, &c.T) < 0)
-        || as_reals(e, args, first, (int)nargs - first, c.v) < 0) {
+    double T = 1.0;  /* a budget sizes buffers: an integer in [1, 2**53] */
+    if (as_reals(e, args, nargs, first,
+                 (int)e->nargs - first - te->takes_progress, c.v) < 0
+        || (te->takes_T && as_real(args[0], "T", -1, 1, &T) < 0)) {
         return NULL;
     }
+    if (!(T >= 1.0 && T <= UBA_MAX_BUDGET && floor(T) == T)) {
+        return raise_status(e, UBA_E_T, args, NULL);
+    }
+    c.T = (size_t)T;
     if (te->takes_lrs) {
         if ((lrs = as_float_array(args[0], "lrs", 1)) == NULL) {
             return NULL;
@@ -812,26 +751,36 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         c.n = (size_t)PyArray_SIZE(lrs);
     }
     const size_t work_len = theory_work_size(te->fn, &c);
+    PyObject *array = NULL, *result = NULL;  /* the workspace, an array */
     uba_status s = work_len == 0 ? UBA_E_NULL : call_theory(te->fn, &c);
     if (s == UBA_E_NULL && work_len > 0) {
-        c.work_len = work_len;
-        if ((c.work = new_workspace(work_len)) == NULL) {
+        npy_intp dim = (npy_intp)work_len;
+        array = work_len > (size_t)NPY_MAX_INTP / sizeof(double)
+                    ? PyErr_NoMemory()
+                    : PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
+        if (array == NULL) {
             Py_XDECREF(lrs);
             return NULL;
         }
+        c.work = (double *)PyArray_DATA((PyArrayObject *)array);
+        c.work_len = work_len;
     }
     if (s == UBA_E_NULL) {
-        Py_BEGIN_ALLOW_THREADS
+        long_call lc = LONG_CALL(lc, te->takes_progress ? args[nargs - 1]
+                                                        : NULL);
+        c.hook = &lc.hook;
         s = call_theory(te->fn, &c);
-        Py_END_ALLOW_THREADS
+        PyEval_RestoreThread(lc.thread);
     }
-    PyMem_Free(c.work);
-    PyObject *result = NULL;
     if (s != UBA_OK) {
         const int about_entry = strchr(uba_status_argument(s), '[') != NULL;
         const element at = {0, c.bad, c.bad < c.n ? c.lrs[c.bad] : 0.0, 1,
                             NULL};
         raise_status(e, s, args, about_entry ? &at : NULL);
+        Py_CLEAR(array);
+    }
+    else if (te->n_out == 0) {
+        result = Py_NewRef(array);
     }
     else if (te->n_out == 1) {
         result = PyFloat_FromDouble(c.out[0]);
@@ -841,6 +790,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
                                 : Py_BuildValue("(ddd)", c.out[0], c.out[1],
                                                 c.out[2]);
     }
+    Py_XDECREF(array);
     Py_XDECREF(lrs);
     return result;
 }
@@ -852,6 +802,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         return theory(&fn##_ENTRY, args, nargs);                            \
     }
 
+THEORY_ENTRY(chebyshev_step_sizes, CHEBYSHEV_STEPS)
 THEORY_ENTRY(chebyshev_log_residual, CHEBYSHEV_LOG_RESIDUAL)
 THEORY_ENTRY(curvature_params, CURVATURE_PARAMS)
 THEORY_ENTRY(phi_from_condition_number, PHI_FROM_KAPPA)
@@ -863,40 +814,6 @@ THEORY_ENTRY(bound_convex, BOUND_CONVEX)
 THEORY_ENTRY(bound_strongly_convex, BOUND_STRONGLY_CONVEX)
 THEORY_ENTRY(optimal_phi, OPTIMAL_PHI)
 THEORY_ENTRY(optimal_phi_strongly_convex, OPTIMAL_PHI_STRONGLY_CONVEX)
-
-/* The Chebyshev steps fill an array of T: the range is checked before it
- * is allocated. */
-static PyObject *
-chebyshev_step_sizes(PyObject *Py_UNUSED(module), PyObject *const *args,
-                     Py_ssize_t nargs)
-{
-    const entry *e = &chebyshev_steps_entry;
-    size_t T;
-    double lam[2], unused[3];
-    if (check_nargs(e, nargs) < 0 || as_budget(e, args, 0, &T) < 0
-        || as_reals(e, args, 1, 2, lam) < 0) {
-        return NULL;
-    }
-    uba_status s = uba_curvature_params(lam[0], lam[1], &unused[0],
-                                        &unused[1], &unused[2]);
-    PyArrayObject *out = NULL;
-    if (s == UBA_OK) {
-        npy_intp dim = (npy_intp)T;
-        out = (PyArrayObject *)PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
-        if (out == NULL) {
-            return NULL;
-        }
-        Py_BEGIN_ALLOW_THREADS
-        s = uba_chebyshev_steps(T, lam[0], lam[1],
-                                (double *)PyArray_DATA(out));
-        Py_END_ALLOW_THREADS
-    }
-    if (s != UBA_OK) {
-        Py_XDECREF(out);
-        return raise_status(e, s, args, NULL);
-    }
-    return (PyObject *)out;
-}
 
 /* ---- the module ------------------------------------------------------------ */
 
@@ -916,47 +833,37 @@ static PyMethodDef core_methods[] = {
     FASTCALL(curvature_params, "lam_min, lam_max"),
     FASTCALL(phi_from_condition_number, "kappa"),
     FASTCALL(condition_number_from_phi, "phi"),
-    FASTCALL(worst_case_residual, "lrs, lam_min, lam_max"),
-    FASTCALL(worst_case_noisy_error, "lrs, lam_min, lam_max, sigma2"),
+    FASTCALL(worst_case_residual, "lrs, lam_min, lam_max, progress"),
+    FASTCALL(worst_case_noisy_error, "lrs, lam_min, lam_max, sigma2, "
+                                     "progress"),
     FASTCALL(bound_nonconvex, "lrs, L, sigma2, f_gap"),
     FASTCALL(bound_convex, "lrs, L, sigma2, dist2"),
     FASTCALL(bound_strongly_convex, "lrs, mu, L, sigma2, f_gap"),
     FASTCALL(optimal_phi, "T, lam_min, lam_max, sigma2, eta_max, eta_min, "
-                          "phi_lo, phi_hi"),
+                          "phi_lo, phi_hi, progress"),
     FASTCALL(optimal_phi_strongly_convex, "T, mu, L, sigma2, f_gap, eta_max, "
-                                          "phi_lo, phi_hi"),
+                                          "phi_lo, phi_hi, progress"),
     {NULL, NULL, 0, NULL},
 };
 
-/*
- * Multi-phase init (PEP 489).  The core is stateless; the module's state
- * is the interned key "lr".  The exec slot imports NumPy's C API and
- * publishes the C library's version.
- */
+/* Multi-phase init (PEP 489).  The core is stateless; the module's state
+ * is the interned key "lr".  The exec slot also imports NumPy's C API and
+ * publishes the C library's version. */
 static int
 core_exec(PyObject *module)
 {
-    if (PyArray_ImportNumPyAPI() < 0) {
-        return -1;
-    }
-    state_of(module)->lr_key = PyUnicode_InternFromString("lr");
-    if (state_of(module)->lr_key == NULL) {
+    core_state *state = PyModule_GetState(module);
+    if (PyArray_ImportNumPyAPI() < 0
+        || (state->lr_key = PyUnicode_InternFromString("lr")) == NULL) {
         return -1;
     }
     return PyModule_AddStringConstant(module, "c_version", uba_version());
 }
 
-static int
-core_clear(PyObject *module)
-{
-    Py_CLEAR(state_of(module)->lr_key);
-    return 0;
-}
-
 static void
 core_free(void *module)
 {
-    core_clear((PyObject *)module);
+    Py_CLEAR(((core_state *)PyModule_GetState(module))->lr_key);
 }
 
 static PyModuleDef_Slot core_slots[] = {
@@ -979,7 +886,6 @@ static struct PyModuleDef core_module = {
     .m_size = sizeof(core_state),
     .m_methods = core_methods,
     .m_slots = core_slots,
-    .m_clear = core_clear,
     .m_free = core_free,
 };
 

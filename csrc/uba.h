@@ -73,6 +73,7 @@ typedef enum uba_status {
     UBA_E_ETA_MAX_L,      /* eta_max: finite, in (0, 1/L]                  */
     UBA_E_PHI_RANGE,      /* phi search range: 0 < phi_lo < phi_hi, finite */
     UBA_E_WORKSPACE,      /* a workspace shorter than its documented size  */
+    UBA_E_INTERRUPTED,    /* the caller's progress hook asked to stop      */
     UBA_STATUS_COUNT
 } uba_status;
 
@@ -96,6 +97,27 @@ UBA_API const char *uba_status_rule(uba_status status);
 /* Returns the library version as "MAJOR.MINOR.PATCH" (a static string). */
 UBA_API const char *uba_version(void);
 
+/* ---- Progress and cancellation of long calls ------------------------ */
+
+/*
+ * Every function whose work grows with its input takes a last argument
+ * `const uba_progress *progress`: NULL (never polled) or a hook that is
+ * called from the calling thread once the arguments are checked and then
+ * every millisecond or so of work, with an estimate of the fraction done,
+ * non-decreasing, in [0, 1).  A nonzero return stops the work with
+ * UBA_E_INTERRUPTED; the out-parameters are then left untouched (the
+ * _fill buffers and uba_chebyshev_steps' out: unspecified, as after any
+ * failure).  Entries of an array are checked as the work reaches them, so
+ * a call interrupted first reports UBA_E_INTERRUPTED, not a later bad
+ * entry.  The hook may do anything that does not touch the call's buffers
+ * (a binding uses it to check for a pending signal, a command line to draw
+ * a progress bar).
+ */
+typedef struct uba_progress {
+    int (*poll)(void *ctx, double fraction_done);
+    void *ctx;
+} uba_progress;
+
 /* ---- The shape g(t) in [0, 1] -------------------------------------- */
 
 /* Writes g(t) for budget T and shape phi to *g.
@@ -103,11 +125,12 @@ UBA_API const char *uba_version(void);
 UBA_API uba_status uba_shape(double t, double T, double phi, double *g);
 
 /* Writes g(t[i]) to out[i] for i < n (t and out may be the same buffer).
- * Fails as uba_shape; on UBA_E_STEP, *bad_index (if not NULL) is the
- * first offending i. */
+ * Fails as uba_shape, or with UBA_E_INTERRUPTED; on UBA_E_STEP, *bad_index
+ * (if not NULL) is the first offending i. */
 UBA_API uba_status uba_shape_fill(const double *t, size_t n, double T,
                                   double phi, double *out,
-                                  size_t *bad_index);
+                                  size_t *bad_index,
+                                  const uba_progress *progress);
 
 /* ---- The learning rate eta(t), with optional warmup ------------------ */
 
@@ -133,9 +156,11 @@ UBA_API uba_status uba_params_init(uba_params *p, double T, double phi,
 UBA_API uba_status uba_eta(const uba_params *p, double t, double *eta);
 
 /* Writes eta(t[i]) to out[i] for i < n (t and out may alias).  Fails as
- * uba_eta; on UBA_E_STEP, *bad_index (if not NULL) is the first bad i. */
+ * uba_eta, or with UBA_E_INTERRUPTED; on UBA_E_STEP, *bad_index (if not
+ * NULL) is the first bad i. */
 UBA_API uba_status uba_eta_fill(const uba_params *p, const double *t,
-                                size_t n, double *out, size_t *bad_index);
+                                size_t n, double *out, size_t *bad_index,
+                                const uba_progress *progress);
 
 /* ---- One step of a stateful scheduler (the engine behind UBALR) ------ */
 
@@ -198,7 +223,9 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
  * (if not NULL) is the first offending index.  Statuses are checked in
  * the order listed, except that the per-entry statuses of lrs (UBA_E_LRS
  * and the range or condition status after it) are checked entry by entry:
- * the first offending entry gives its own status.
+ * the first offending entry gives its own status.  Every function with a
+ * `progress` argument can also fail with UBA_E_INTERRUPTED (see
+ * uba_progress), after its argument checks.
  */
 
 /* The largest |lrs[i]| * lam_max the residual functions accept.  A step
@@ -212,11 +239,15 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
 
 /* Writes the T Chebyshev min-max step sizes for the spectrum
  * [lam_min, lam_max], 2/(lam_max + lam_min - (lam_max - lam_min)
- * cos((2k-1) pi/(2T))), k = 1..T, to out[0..T-1] (descending).  Fails with
- * UBA_E_T (T == 0 or T > 2^53), UBA_E_LAM_MIN, UBA_E_LAM_MAX,
- * UBA_E_CURVATURE or UBA_E_NULL. */
+ * cos((2k-1) pi/(2T))), k = 1..T, to out[0..T-1]: evaluated as UBA with
+ * phi = 2 kappa at t = k - 1/2 (the identity of section 2), so never
+ * rising, and T copies of 1/lam_min exactly when lam_min == lam_max.
+ * Fails with UBA_E_T (T == 0 or T > 2^53), UBA_E_LAM_MIN, UBA_E_LAM_MAX,
+ * UBA_E_CURVATURE or UBA_E_NULL; out is unspecified after
+ * UBA_E_INTERRUPTED. */
 UBA_API uba_status uba_chebyshev_steps(size_t T, double lam_min,
-                                       double lam_max, double *out);
+                                       double lam_max, double *out,
+                                       const uba_progress *progress);
 
 /* Writes log(1/T_T((kappa+1)/(kappa-1))), the log of the optimal min-max
  * residual, to *log_residual (-inf when lam_min == lam_max).  Fails as
@@ -241,38 +272,42 @@ UBA_API uba_status uba_curvature_params(double lam_min, double lam_max,
                                         double *phi);
 
 /* Returns the number of doubles of workspace that uba_worst_case_residual
- * and uba_worst_case_noisy_error need for n step sizes: between about 5n
- * and 11n, at least 4n and 85 (SIZE_MAX if that overflows). */
+ * and uba_worst_case_noisy_error need for n step sizes: at least
+ * 4n + 24,576 and at most about 12n + 24,576 (SIZE_MAX if that
+ * overflows). */
 UBA_API size_t uba_worst_case_work_size(size_t n);
 
 /* Writes log max over lam in [lam_min, lam_max] of |prod_t (1 - lrs[t]
  * lam)| to *log_residual (-inf only for an exact zero) and a maximiser to
  * *lam_at (if not NULL).  The true maximum, certified bracket by bracket
- * (see theory.c), to about 1e-12 in the log.  work: caller-owned,
- * work_len >= uba_worst_case_work_size(n) doubles.  Fails with
- * UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_LRS_EMPTY,
- * UBA_E_NULL, UBA_E_WORKSPACE, UBA_E_LRS or UBA_E_LRS_RANGE. */
+ * (see theory.c), to about 1e-12 in the log, for every kappa >= 1; O(n log
+ * n) time.  work: caller-owned, work_len >= uba_worst_case_work_size(n)
+ * doubles.  Fails with UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE,
+ * UBA_E_LRS_EMPTY, UBA_E_NULL, UBA_E_WORKSPACE, UBA_E_LRS or
+ * UBA_E_LRS_RANGE. */
 UBA_API uba_status uba_worst_case_residual(const double *lrs, size_t n,
                                            double lam_min, double lam_max,
                                            double *work, size_t work_len,
                                            double *log_residual,
                                            double *lam_at,
-                                           size_t *bad_index);
+                                           size_t *bad_index,
+                                           const uba_progress *progress);
 
 /* Writes log max over lam in [lam_min, lam_max] of the noisy-quadratic
  * error E x_n^2 = prod_t (1 - eta_t lam)^2 + sigma2 sum_t eta_t^2
  * prod_{s>t} (1 - eta_s lam)^2 (x_0^2 = 1) to *log_error and a maximiser
  * to *lam_at (if not NULL).  Exact (2 * the log residual) for sigma2 = 0;
- * for sigma2 > 0 a sampled search of every interval between roots, refined
- * by Brent's method (see theory.c).  Workspace as uba_worst_case_residual.
- * Fails as uba_worst_case_residual, and with UBA_E_SIGMA2. */
+ * for sigma2 > 0 a search in O(n) time whose accuracy docs/theory.md gives
+ * as measured (see theory.c).  Workspace as uba_worst_case_residual.  Fails
+ * as uba_worst_case_residual, and with UBA_E_SIGMA2 (after the range). */
 UBA_API uba_status uba_worst_case_noisy_error(const double *lrs, size_t n,
                                               double lam_min, double lam_max,
                                               double sigma2, double *work,
                                               size_t work_len,
                                               double *log_error,
                                               double *lam_at,
-                                              size_t *bad_index);
+                                              size_t *bad_index,
+                                              const uba_progress *progress);
 
 /* Bound (a), non-convex: writes (2 f_gap + L sigma2 S2) / S1 to *bound,
  * S1 = sum lrs, S2 = sum lrs^2.  Needs 0 <= lrs[t] <= 1/L.  Fails with
@@ -280,25 +315,28 @@ UBA_API uba_status uba_worst_case_noisy_error(const double *lrs, size_t n,
  * UBA_E_STEP_CONDITION or UBA_E_LRS_ZERO. */
 UBA_API uba_status uba_bound_nonconvex(const double *lrs, size_t n, double L,
                                        double sigma2, double f_gap,
-                                       double *bound, size_t *bad_index);
+                                       double *bound, size_t *bad_index,
+                                       const uba_progress *progress);
 
 /* Bound (b), convex: writes (dist2 + sigma2 S2) / S1 to *bound.  Needs
  * 0 <= lrs[t] <= 1/(2L).  Fails as uba_bound_nonconvex, with UBA_E_DIST2
  * in place of UBA_E_F_GAP. */
 UBA_API uba_status uba_bound_convex(const double *lrs, size_t n, double L,
                                     double sigma2, double dist2,
-                                    double *bound, size_t *bad_index);
+                                    double *bound, size_t *bad_index,
+                                    const uba_progress *progress);
 
 /* Bound (c), mu-strongly convex: writes prod_t (1 - mu lrs[t]) f_gap +
- * (L sigma2 / 2) sum_t lrs[t]^2 prod_{s>t} (1 - mu lrs[s]) to *bound.
- * Needs 0 <= lrs[t] <= 1/L.  Fails with UBA_E_L, UBA_E_MU, UBA_E_SIGMA2,
- * UBA_E_F_GAP, UBA_E_LRS_EMPTY, UBA_E_NULL, UBA_E_LRS or
- * UBA_E_STEP_CONDITION. */
+ * (L sigma2 / 2) sum_t lrs[t]^2 prod_{s>t} (1 - mu lrs[s]) to *bound, to a
+ * few ulp for any n (compensated).  Needs 0 <= lrs[t] <= 1/L.  Fails with
+ * UBA_E_L, UBA_E_MU, UBA_E_SIGMA2, UBA_E_F_GAP, UBA_E_LRS_EMPTY, UBA_E_NULL,
+ * UBA_E_LRS or UBA_E_STEP_CONDITION. */
 UBA_API uba_status uba_bound_strongly_convex(const double *lrs, size_t n,
                                              double mu, double L,
                                              double sigma2, double f_gap,
                                              double *bound,
-                                             size_t *bad_index);
+                                             size_t *bad_index,
+                                             const uba_progress *progress);
 
 /* Returns the doubles of workspace uba_optimal_phi needs for budget T
  * (SIZE_MAX if that overflows). */
@@ -308,25 +346,28 @@ UBA_API size_t uba_optimal_phi_work_size(size_t T);
  * over lam in [lam_min, lam_max] of the noisy-quadratic error (as
  * uba_worst_case_noisy_error) of UBA(T, phi, eta_max, eta_min) sampled at
  * t = k - 1/2, k = 1..T, and the log of that error to *log_objective.  A
- * log-spaced scan then Brent's method on log phi.  With eta_max == eta_min
- * the schedule ignores phi and 2*lam_max/lam_min is returned.  Fails with
- * UBA_E_T, UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_SIGMA2,
- * UBA_E_ETA_MAX, UBA_E_ETA_MIN, UBA_E_ETA_RANGE (max(|eta_max|,
- * |eta_min|) * lam_max > UBA_MAX_ETA_LAM / 2 = 5e99: half the residual
- * functions' cap, room for rounding of the schedule values), UBA_E_PHI_RANGE,
- * UBA_E_NULL or UBA_E_WORKSPACE. */
+ * log-spaced scan (searched lazily, from cheap lower bounds) then Brent's
+ * method on log phi.  With eta_max == eta_min the schedule ignores phi and
+ * 2*lam_max/lam_min is returned.  Fails with UBA_E_T, UBA_E_LAM_MIN,
+ * UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_SIGMA2, UBA_E_ETA_MAX,
+ * UBA_E_ETA_MIN, UBA_E_ETA_RANGE (max(|eta_max|, |eta_min|) * lam_max >
+ * UBA_MAX_ETA_LAM / 2 = 5e99: half the residual functions' cap, room for
+ * rounding of the schedule values), UBA_E_PHI_RANGE, UBA_E_NULL or
+ * UBA_E_WORKSPACE. */
 UBA_API uba_status uba_optimal_phi(size_t T, double lam_min, double lam_max,
                                    double sigma2, double eta_max,
                                    double eta_min, double phi_lo,
                                    double phi_hi, double *work,
                                    size_t work_len, double *phi,
-                                   double *log_objective);
+                                   double *log_objective,
+                                   const uba_progress *progress);
 
 /* Writes to *phi the phi in [phi_lo, phi_hi] minimising bound (c) for UBA
- * with eta_min = 0 at t = 0..T-1, and that bound to *bound (O(1) memory,
- * O(T) per trial).  f_gap = sigma2 = 0 makes every bound 0: phi_lo is
- * returned.  Fails with UBA_E_T, UBA_E_L, UBA_E_MU, UBA_E_SIGMA2,
- * UBA_E_F_GAP, UBA_E_ETA_MAX_L, UBA_E_PHI_RANGE or UBA_E_NULL. */
+ * with eta_min = 0 at t = 0..T-1, and that bound (as
+ * uba_bound_strongly_convex gives it) to *bound; O(1) memory, O(T) per
+ * trial.  f_gap = sigma2 = 0 makes every bound 0: phi_lo is returned.
+ * Fails with UBA_E_T, UBA_E_L, UBA_E_MU, UBA_E_SIGMA2, UBA_E_F_GAP,
+ * UBA_E_ETA_MAX_L, UBA_E_PHI_RANGE or UBA_E_NULL. */
 UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
                                                    double L, double sigma2,
                                                    double f_gap,
@@ -334,7 +375,8 @@ UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
                                                    double phi_lo,
                                                    double phi_hi,
                                                    double *phi,
-                                                   double *bound);
+                                                   double *bound,
+                                                   const uba_progress *progress);
 
 #ifdef __cplusplus
 }

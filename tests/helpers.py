@@ -31,3 +31,20 @@ def child_env() -> dict[str, str]:
     root = str(Path(uba.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
+
+
+def exact_uba(t: float, T: float, phi: float, eta_max: float = 1.0, eta_min: float = 0.0) -> float:
+    """The UBA value at step ``t`` of ``T`` at 50 digits (mpmath), rounded once:
+    the independent reference, g = c^2 / (c^2 + (phi/2) s^2) of docs/theory.md
+    with c, s = cos, sin(pi r / (2T)), where r is ``t`` folded into [0, T] (g is
+    even and 2T-periodic) and c is taken as sin(pi (T - r) / (2T)), exactly 0 at T."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        T = mpmath.mpf(T)
+        r = mpmath.fmod(abs(mpmath.mpf(t)), 2 * T)
+        r = 2 * T - r if r > T else r
+        c = mpmath.sin(mpmath.pi * (T - r) / (2 * T))
+        s = mpmath.sin(mpmath.pi * r / (2 * T))
+        g = c**2 / (c**2 + mpmath.mpf(phi) / 2 * s**2)
+        return float(eta_min + (mpmath.mpf(eta_max) - eta_min) * g)

@@ -29,15 +29,23 @@ def test_import_uba_imports_neither_torch_nor_matplotlib() -> None:
     assert out.strip() == "[]"
 
 
-def test_ubalr_brings_torch_in_on_first_use() -> None:
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("UBALR", "uba.scheduler"),
+        ("UBAWarmRestarts", "uba.warm_restarts"),
+        ("get_uba_schedule_with_warmup", "uba.hf"),
+    ],
+)
+def test_each_torch_scheduler_brings_torch_in_on_first_use(name: str, module: str) -> None:
     pytest.importorskip("torch")
     out = run(
         "import sys, uba\n"
         "assert 'torch' not in sys.modules\n"
-        "cls = uba.UBALR\n"
-        "print('torch' in sys.modules, cls.__name__, cls.__module__)"
+        f"obj = uba.{name}\n"
+        "print('torch' in sys.modules, obj.__name__, obj.__module__)"
     )
-    assert out.split() == ["True", "UBALR", "uba.scheduler"]
+    assert out.split() == ["True", name, module]
 
 
 def test_peers_and_plotting_are_attributes_loaded_on_first_use() -> None:
@@ -73,7 +81,8 @@ def test_the_version_has_one_source() -> None:
 
 
 def test_public_names() -> None:
-    assert set(uba.__all__) >= {"schedule", "theory", "UBALR", "peers", "plotting", "__version__"}
-    assert {"UBALR", "peers", "plotting"} <= set(dir(uba))
+    lazy = {"UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup", "peers", "plotting"}
+    assert set(uba.__all__) >= {"schedule", "theory", "__version__", *lazy}
+    assert lazy <= set(dir(uba))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         uba.nope  # noqa: B018

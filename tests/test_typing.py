@@ -72,13 +72,22 @@ def test_plotting_types() -> None:
 def test_scheduler_types() -> None:
     torch = pytest.importorskip("torch")
     from torch import Tensor
-    from torch.optim.lr_scheduler import LRScheduler
+    from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     sched = assert_type(uba.UBALR(opt, 10, [0.0], phi=0.5, warmup_steps=2), uba.UBALR)
     base: LRScheduler = sched
     last = assert_type(sched.get_last_lr(), list[float | Tensor])
     assert base is sched and len(last) == 1
+
+    restarts = assert_type(uba.UBAWarmRestarts(opt, 10, 2, 0.0, phi=0.5), uba.UBAWarmRestarts)
+    restarts_base: LRScheduler = restarts
+    values = assert_type(restarts.get_last_lr(), list[float | Tensor])
+    assert restarts_base is restarts and len(values) == 1
+
+    factory = assert_type(uba.get_uba_schedule_with_warmup(opt, 2, 10, phi=0.5, min_lr_rate=0.1),
+                          LambdaLR)
+    assert isinstance(factory, LambdaLR)
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:

@@ -6,8 +6,10 @@ arXiv:2505.24452) exactly, a NumPy-friendly function to explore it, and
 changing one name.
 
 ``import uba`` never imports torch or matplotlib: :class:`UBALR`,
-:mod:`uba.peers` and :mod:`uba.plotting` are loaded the first time they are
-touched (``uba.peers.cosine(...)`` works after a plain ``import uba``).
+:class:`UBAWarmRestarts` and :func:`get_uba_schedule_with_warmup` load torch
+the first time they are touched; :mod:`uba.peers` and :mod:`uba.plotting` are
+loaded on first use too (``uba.peers.cosine(...)`` works after a plain
+``import uba``).
 
 Example:
     >>> import uba
@@ -27,13 +29,17 @@ from uba._schedule import schedule
 if TYPE_CHECKING:  # the lazy names below, for type checkers
     from uba import peers as peers
     from uba import plotting as plotting
+    from uba.hf import get_uba_schedule_with_warmup as get_uba_schedule_with_warmup
     from uba.scheduler import UBALR as UBALR
+    from uba.warm_restarts import UBAWarmRestarts as UBAWarmRestarts
 
 #: Public names loaded on first use: name -> (module, attribute of it, or
-#: None for the module itself).  UBALR subclasses torch's LRScheduler, so
-#: torch comes in with it; uba.plotting brings matplotlib on its first plot.
+#: None for the module itself).  The schedulers subclass torch's, so torch
+#: comes in with them; uba.plotting brings matplotlib on its first plot.
 _LAZY: dict[str, tuple[str, str | None]] = {
     "UBALR": ("uba.scheduler", "UBALR"),
+    "UBAWarmRestarts": ("uba.warm_restarts", "UBAWarmRestarts"),
+    "get_uba_schedule_with_warmup": ("uba.hf", "get_uba_schedule_with_warmup"),
     "peers": ("uba.peers", None),
     "plotting": ("uba.plotting", None),
 }

@@ -14,8 +14,10 @@ Subcommands:
 
 Bad arguments print one line on stderr and exit with status 2; so do values
 that uba.theory or uba.peers refuse, a plot without matplotlib, an output path
-that cannot be written and a request larger than the machine's memory.  The
-command line never shows a traceback.
+that cannot be written and a request larger than the machine's memory.  Long
+computations show their progress on stderr (on a terminal), and Ctrl-C stops
+them: "interrupted" on stderr, exit status 130.  The command line never shows
+a traceback.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -299,6 +302,39 @@ def write_plot(T: int, phis: Sequence[float], path: str) -> bool:
     return True
 
 
+# ---- progress ------------------------------------------------------------------
+
+
+class Progress:
+    """A progress line for a long theory call, on a terminal's stderr: shown
+    once the call has run for half a second, redrawn at most ten times a
+    second, erased when it ends.  Pass it as ``progress=`` (it is called with
+    the fraction done)."""
+
+    def __init__(self, what: str, stream: Any = None) -> None:
+        self.what = what
+        self.stream = sys.stderr if stream is None else stream
+        self.start = self.last = time.monotonic()
+        self.shown = False
+
+    def __call__(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.start < 0.5 or now - self.last < 0.1 or not self.stream.isatty():
+            return
+        self.last = now
+        self.shown = True
+        self.stream.write(f"\r{self.what}: {100 * fraction:3.0f}%")
+        self.stream.flush()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * (len(self.what) + 6) + "\r")
+            self.stream.flush()
+
+
 # ---- subcommands ----------------------------------------------------------------
 
 
@@ -376,8 +412,10 @@ def _run_phi(args: argparse.Namespace) -> None:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
         _check_levels(1.0 / lam_min if args.eta_max is None else args.eta_max,
                       1.0 / lam_max if args.eta_min is None else args.eta_min)
-        value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
-                                   eta_max=args.eta_max, eta_min=args.eta_min)
+        with Progress("optimal phi") as progress:
+            value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
+                                       eta_max=args.eta_max, eta_min=args.eta_min,
+                                       progress=progress)
         print(f"optimal phi = {value:.10g}  (T = {args.budget}, spectrum [{lam_min:g}, "
               f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})")
     if args.plot:
@@ -450,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback, the shell's status for SIGINT
         print("interrupted", file=sys.stderr)
         return 130
     return 0

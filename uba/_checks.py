@@ -22,6 +22,7 @@ __all__ = [
     "exact_steps",
     "integer",
     "items",
+    "phi",
     "positive",
     "real",
     "real_number",
@@ -98,6 +99,11 @@ def items(name: str, values: Any) -> list[Any]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be a sequence, got {type(values).__name__}")
     return list(values)
+
+
+def phi(value: Any) -> float:
+    """The schedule's shape: a finite number > 0."""
+    return positive("phi", value)
 
 
 def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

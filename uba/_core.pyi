@@ -1,5 +1,6 @@
 """Type stubs for the C extension uba._core (positional-only entry points)."""
 
+from collections.abc import Callable
 from typing import Any, overload
 
 import numpy as np
@@ -49,10 +50,19 @@ def phi_from_condition_number(kappa: float, /) -> float: ...
 def condition_number_from_phi(phi: float, /) -> float: ...
 def curvature_params(lam_min: float, lam_max: float, /) -> tuple[float, float, float]: ...
 def worst_case_residual(
-    lrs: npt.ArrayLike, lam_min: float, lam_max: float, /
+    lrs: npt.ArrayLike,
+    lam_min: float,
+    lam_max: float,
+    progress: Callable[[float], object] | None,
+    /,
 ) -> tuple[float, float]: ...
 def worst_case_noisy_error(
-    lrs: npt.ArrayLike, lam_min: float, lam_max: float, sigma2: float, /
+    lrs: npt.ArrayLike,
+    lam_min: float,
+    lam_max: float,
+    sigma2: float,
+    progress: Callable[[float], object] | None,
+    /,
 ) -> tuple[float, float]: ...
 def bound_nonconvex(lrs: npt.ArrayLike, L: float, sigma2: float, f_gap: float, /) -> float: ...
 def bound_convex(lrs: npt.ArrayLike, L: float, sigma2: float, dist2: float, /) -> float: ...
@@ -68,6 +78,7 @@ def optimal_phi(
     eta_min: float,
     phi_lo: float,
     phi_hi: float,
+    progress: Callable[[float], object] | None,
     /,
 ) -> tuple[float, float]: ...
 def optimal_phi_strongly_convex(
@@ -79,5 +90,6 @@ def optimal_phi_strongly_convex(
     eta_max: float,
     phi_lo: float,
     phi_hi: float,
+    progress: Callable[[float], object] | None,
     /,
 ) -> tuple[float, float]: ...

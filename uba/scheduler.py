@@ -12,14 +12,14 @@ this module only when ``uba.UBALR`` is first used.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from uba import _checks, _core
+from uba import _checks, _core, _rebudget
 
 __all__ = ["UBALR"]
 
@@ -39,16 +39,30 @@ def _warn_outside_step() -> None:
     )
 
 
-def _as_lr_type(lr: Any, value: float) -> tuple[Any, float]:
-    """``value`` as the type of the group's ``lr`` (a tensor of its dtype
-    and device for a tensor lr), and the number that lr will then hold."""
-    if not isinstance(lr, torch.Tensor):
-        return value, value
-    if lr.is_cpu:
-        rounded = lr.new_full((), value)
-        return rounded, rounded.item()
-    held = torch.scalar_tensor(value, dtype=lr.dtype).item()  # no device sync
-    return lr.new_full((), held), held
+def _group_types(groups: list[dict[str, Any]], values: list[float]) -> list[Any]:
+    """The values as the types of the groups' lrs (a tensor of its dtype and
+    device for a tensor lr); each value becomes, in place, the number that
+    lr will then hold."""
+    out: list[Any] = list(values)
+    for i, group in enumerate(groups):
+        lr = group["lr"]
+        if isinstance(lr, torch.Tensor):
+            if lr.is_cpu:
+                out[i] = lr.new_full((), values[i])
+                values[i] = out[i].item()
+            else:  # rounded on the host: no device sync
+                values[i] = torch.scalar_tensor(values[i], dtype=lr.dtype).item()
+                out[i] = lr.new_full((), values[i])
+        else:
+            out[i] = values[i] = float(values[i])
+    return out
+
+
+# Excluded from torch.compile: it runs eagerly, also when a compiled function
+# steps the scheduler (the only frame here that handles tensors).
+_as_group_types: Callable[[list[dict[str, Any]], list[float]], list[Any]] = (
+    torch.compiler.disable(_group_types)  # type: ignore[no-untyped-call]
+)
 
 
 def _copy(lr: Any) -> Any:
@@ -145,7 +159,7 @@ class UBALR(LRScheduler):
                     f"eta_min must have one value per parameter group ({groups}), "
                     f"got {len(self.eta_min)}"
                 )
-        self.phi = _checks.real("phi", phi, "a finite number > 0", lambda v: v > 0)
+        self.phi = _checks.phi(phi)
         self.warmup_steps = _checks.integer(
             "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
         )
@@ -162,6 +176,9 @@ class UBALR(LRScheduler):
         self._ratios: list[float | None] = []
         self._written: list[float] = []
         self._written_at: int | None = None
+        # Each rebudget (see rebudget()) as plain numbers: (step, warped
+        # start, budget it replaced).
+        self.rebudgets: list[_rebudget.Rebudget] = []
         super().__init__(optimizer, last_epoch)
 
     # ---- the values ------------------------------------------------------
@@ -170,22 +187,25 @@ class UBALR(LRScheduler):
         """The lrs this step sets, one per group, of the group's type (a
         tensor for a tensor lr): chainable from the current lrs, exact
         (closed form) while nothing else touches them."""
+        # Called from a torch.compile'd function, this module's frames run
+        # eagerly as torch's own scheduler code does: none below takes a
+        # tensor or names torch (what torch.compile compiles), and the one
+        # that handles tensor lrs is excluded from compilation.
         if not self._get_lr_called_within_step:
             _warn_outside_step()
-        groups = self.optimizer.param_groups
         t = self.last_epoch
         try:
             if self._written_at == t - 1 and self._step_count > 1 and t > 0:
-                return self._step(groups, t - 1, t, True)  # the usual step
+                return self._step(t - 1, t, True)  # the usual step
             if self._is_initial if _FLAGS_INITIAL_STEP else t == 0:
-                return self._initial_values(groups, t)
+                return self._initial_values(t)
             if self._step_count == 1 and t > 0:
                 # torch before 2.7, constructed with last_epoch >= 0.
                 return self._get_closed_form_lr()
             if t < 1 and self.warmup_steps == 0:  # last_epoch set by hand
                 # the schedule is even in t, so torch's recursion is too
-                return self._step(groups, abs(t - 1), abs(t), False)
-            return self._step(groups, t - 1, t, False)
+                return self._step(abs(t - 1), abs(t), False)
+            return self._step(t - 1, t, False)
         except BaseException:
             if self._get_lr_called_within_step:
                 # torch counted this step before asking for its values: a
@@ -194,15 +214,15 @@ class UBALR(LRScheduler):
                 self._step_count -= 1
             raise
 
-    def _initial_values(self, groups: list[dict[str, Any]], t: int) -> list[Any]:
+    def _initial_values(self, t: int) -> list[Any]:
         """The constructor's step.  torch keeps the lrs as they are, and so
         does UBALR, composing from them from now on (a LinearLR created
         first, a resume); a fresh start with warmup writes the warmup's
         first value, scaled as the lr is scaled against its base."""
         if t == 0 and self.warmup_steps > 0:
-            return self._step(groups, -1, 0, False)
-        self._step(groups, t, t, False)
-        lrs = [group["lr"] for group in groups]
+            return self._step(-1, 0, False)
+        self._step(t, t, False)
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
         self._written = [float(lr) for lr in lrs]
         return lrs  # the lrs themselves: torch writes each back unchanged
 
@@ -212,15 +232,10 @@ class UBALR(LRScheduler):
         t = self.last_epoch
         if t < 0 and self.warmup_steps == 0:  # the schedule is even in t
             t = -t
-        return self._step(self.optimizer.param_groups, t, t, True, closed_form=True)
+        return self._step(t, t, True, closed_form=True)
 
     def _step(
-        self,
-        groups: list[dict[str, Any]],
-        t_prev: float,
-        t: float,
-        known: bool,
-        closed_form: bool = False,
+        self, t_prev: float, t: float, known: bool, closed_form: bool = False
     ) -> list[Any]:
         """Every group's value at step ``t`` from its lr at step ``t_prev``
         (see uba_step_groups in csrc/uba.h), in one call into the core:
@@ -228,19 +243,24 @@ class UBALR(LRScheduler):
         ``known``, else from the lrs alone.  The new state is recorded only
         once the call succeeded; the values take the type of each group's
         lr."""
+        groups = self.optimizer.param_groups
         base: list[Any] = self.base_lrs
         ratios: Any = self._ratios
         written: Any = self._written
         n = len(groups)
-        if len(base) != n or len(ratios) != n or type(self.eta_min) is list:
-            base, ratios, written = self._state_per_group(groups)
+        if len(ratios) != n or len(base) != n:  # groups added or removed
+            base, ratios, written = self._state_per_group()
         now: Any = groups
         if closed_form:
             now, written, ratios = base, base, 1.0
         elif not known:
             written = ratios = None
+        T = self.T_max
+        if self.rebudgets:
+            T, t_prev, t = _rebudget.positions(
+                t_prev, t, self.warmup_steps, T, self.rebudgets)
         values, self._ratios, plain = _core.step_groups(
-            self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor,
+            T, self.phi, self.warmup_steps, self.warmup_start_factor,
             t_prev, t, base, self.eta_min, now, written, ratios,
         )
         self.base_lrs = base
@@ -248,27 +268,24 @@ class UBALR(LRScheduler):
         self._written_at = self.last_epoch
         if plain and not closed_form:
             return values
-        # The values as the types of the groups' lrs (a tensor for a
-        # tensor lr), and the numbers the lrs will then hold as written.
-        out: list[Any] = list(values)
-        for i, group in enumerate(groups):
-            out[i], values[i] = _as_lr_type(group["lr"], values[i])
-        return out
+        return _as_group_types(groups, values)
 
-    def _state_per_group(
-        self, groups: list[dict[str, Any]]
-    ) -> tuple[list[Any], list[float | None], list[float | None]]:
+    def _state_per_group(self) -> tuple[list[Any], list[float | None], list[float | None]]:
         """base_lrs, ratios and written values, one per group of the
         optimizer as it is now.  A group added since UBALR last stepped
         gets its initial_lr (or its lr) as base and unknown state; after a
         removal every base is read again from initial_lr."""
+        groups = self.optimizer.param_groups
         n, known = len(groups), len(self.base_lrs)
         if isinstance(self.eta_min, list) and len(self.eta_min) != n:
-            raise ValueError(
-                f"eta_min has {len(self.eta_min)} values, one per parameter group "
-                f"when it was set, but the optimizer now has {n} groups: set "
-                f"scheduler.eta_min to a list of {n} floors"
+            floors = len(self.eta_min)
+            change = (
+                f"param_groups[{floors}] was added after eta_min was given one floor "
+                f"per group ({floors})" if n > floors else
+                f"the optimizer has {n} parameter groups, fewer than the {floors} "
+                "floors in eta_min"
             )
+            raise ValueError(f"{change}: set scheduler.eta_min to {n} floors, one a group")
         if known == n and len(self._ratios) == n:
             return self.base_lrs, self._ratios, list(self._written)
         if known > n:
@@ -281,6 +298,66 @@ class UBALR(LRScheduler):
         unknown: list[float | None] = [None] * (n - keep)
         written: list[float | None] = list(self._written[:keep])
         return base, self._ratios[:keep] + unknown, written + unknown
+
+    # ---- a budget that can change ----------------------------------------
+
+    def rebudget(self, T_max: int) -> None:
+        r"""Continue the schedule to a new total budget ``T_max`` from the
+        current step (``last_epoch``), without a jump in the lr.
+
+        The decay keeps the progress :math:`p_s` it reached at the current
+        step :math:`s` and runs it linearly to 1 at the new budget
+        :math:`T'`: from here on the lr follows the new budget's curve,
+
+        .. math::
+
+            p(t) = p_s + (1 - p_s)\,\frac{t - s}{T' - s}, \qquad
+            \eta_t = \eta_{\min} + (\eta_{\mathrm{base}} - \eta_{\min})\,
+            \frac{1}{1 + \frac{\varphi}{2}\tan^2\frac{\pi p(t)}{2}},
+
+        so the lr is continuous at :math:`s`, falls monotonically and is
+        ``eta_min`` exactly at :math:`T'`.  During warmup the decay has not
+        begun, and simply runs over the new budget; the warmup is unchanged.
+        The rebudget is kept in :meth:`state_dict` (plain numbers), and
+        ``step(epoch)`` gives the values stepping gives, before and after
+        it.  docs/rebudget.md states the rule, its guarantees and the
+        alternatives it was chosen over.
+
+        Args:
+            T_max: the new budget, an integer in ``[1, 2**53]`` later than the
+                current step and greater than ``warmup_steps``.
+
+        Raises:
+            ValueError, TypeError: ``T_max`` is not such an integer; nothing
+                changes.
+
+        Example:
+            >>> import torch, uba
+            >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+            >>> sched = uba.UBALR(opt, T_max=100)
+            >>> for _ in range(50):
+            ...     opt.step()
+            ...     sched.step()
+            >>> round(sched.get_last_lr()[0], 6)  # halfway: 0.1 * 2 / (phi + 2)
+            0.066667
+            >>> sched.rebudget(300)  # 250 more steps instead of 50
+            >>> for _ in range(250):
+            ...     opt.step()
+            ...     sched.step()
+            >>> sched.get_last_lr()
+            [0.0]
+        """
+        new = _checks.budget(T_max, "T_max")
+        step = self.last_epoch
+        if new <= step:
+            raise ValueError(f"T_max must be later than the current step {step}, got {T_max!r}")
+        if new <= self.warmup_steps:
+            raise ValueError(
+                f"T_max must be greater than warmup_steps ({self.warmup_steps}), got {T_max!r}"
+            )
+        self.rebudgets = _rebudget.add_rebudget(
+            step, self.warmup_steps, self.T_max, new, self.rebudgets)
+        self.T_max = new
 
     # ---- state -----------------------------------------------------------
 
@@ -297,6 +374,8 @@ class UBALR(LRScheduler):
         ):
             if name in state:
                 state[name] = check(state[name])
-        # A state saved before UBALR recorded the step it last wrote at.
+        # A state saved before UBALR recorded the step it last wrote at, or
+        # its rebudgets.
         state.setdefault("_written_at", None)
+        state["rebudgets"] = [tuple(r) for r in state.get("rebudgets", ())]
         super().load_state_dict(state)

@@ -110,6 +110,14 @@ SEEDS = {
     + b"\x00" + steps(0.2, 0.3),
     "bound_strongly_convex": bytes([STRONGLY_CONVEX]) + d(2.0) + d(0.5)
     + d(0.1) + d(1.0) + b"\x00" + steps(0.5, 0.25, 0.0),
+    # 1 - mu eta rounds to 0: the bound lives in the compensation term
+    "bound_strongly_convex_factor_rounds_to_zero": bytes([STRONGLY_CONVEX])
+    + d(float.fromhex("0x1.0504500500026p+262"))
+    + d(float.fromhex("0x1.0504500500026p+262"))
+    + d(float.fromhex("0x0.fffffffffffffp-1022"))
+    + d(float.fromhex("0x1.050505050505p+262")) + b"\x00"
+    + steps(float.fromhex("0x1.f628bead19662p-263"),
+            float.fromhex("0x1.37cb1ae2bb6eap-512")),
     "optimal_phi": bytes([OPTIMAL]) + OPT_PHI + size(8) + lam(1.0, 30.0)
     + d(1e-3) + d(1.0) + d(1.0 / 30) + d(1.0) + d(1e3) + b"\x00\x00",
     "optimal_phi_constant": bytes([OPTIMAL]) + OPT_PHI + size(4) + lam(1.0, 30.0)
@@ -120,6 +128,15 @@ SEEDS = {
     "optimal_phi_sc": bytes([OPTIMAL]) + OPT_SC + size(100) + d(1.0) + d(0.01)
     + d(1e-2) + d(1.0) + d(1.0) + d(1e-6) + d(1e8) + b"\x00",
 }
+# The long calls again with a progress hook (a last byte, see take_hook):
+# 1 never asks to stop, 3, 5 and 7 ask at the first, second, third poll.
+HOOKED = {
+    "eta_fill": 1, "shape_fill": 3, "chebyshev": 3, "residual": 7,
+    "noisy": 5, "bound_nonconvex": 3, "bound_strongly_convex": 5,
+    "optimal_phi": 3, "optimal_phi_sc": 5,
+}
+SEEDS.update({f"{name}_hooked": SEEDS[name] + bytes([b])
+              for name, b in HOOKED.items()})
 
 
 def main() -> None:

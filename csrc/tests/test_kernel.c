@@ -108,7 +108,7 @@ shape_fill_equals_the_scalar_path_bit_for_bit(void)
         fill_steps(steps, N_STEPS, BUDGETS[i]);
         for (size_t j = 0; j < COUNT(PHIS); j++) {
             CHECK(uba_shape_fill(steps, N_STEPS, BUDGETS[i], PHIS[j], out,
-                                 NULL) == UBA_OK);
+                                 NULL, NULL) == UBA_OK);
             int same = 1;
             for (size_t k = 0; k < N_STEPS; k++) {
                 double g = NAN;
@@ -131,7 +131,7 @@ shape_is_within_a_few_ulp_of_long_double_as_libm_is(void)
         const double T = BUDGETS[i];
         fill_steps(steps, N_STEPS, T);
         for (size_t j = 0; j < COUNT(PHIS); j++) {
-            CHECK(uba_shape_fill(steps, N_STEPS, T, PHIS[j], out, NULL)
+            CHECK(uba_shape_fill(steps, N_STEPS, T, PHIS[j], out, NULL, NULL)
                   == UBA_OK);
             for (size_t k = 0; k < N_STEPS; k++) {
                 const long double ref = ref_shape(steps[k], T, PHIS[j]);
@@ -164,7 +164,7 @@ eta_fill_equals_the_scalar_path_with_warmup_and_past_the_budget(void)
     for (size_t k = 0; k < N_STEPS; k++) {
         steps[k] = k < 1500 ? (double)k * 3.1 : uniform() * 3 * T;
     }
-    CHECK(uba_eta_fill(&p, steps, N_STEPS, out, NULL) == UBA_OK);
+    CHECK(uba_eta_fill(&p, steps, N_STEPS, out, NULL, NULL) == UBA_OK);
     int same = 1;
     for (size_t k = 0; k < N_STEPS; k++) {
         double e = NAN;
@@ -183,8 +183,8 @@ in_place_and_every_length_give_the_same_values(void)
         for (size_t k = 0; k < n; k++) {
             buf[k] = (double)k * 1.25;
         }
-        CHECK(uba_shape_fill(buf, n, 700, 0.8, ref, NULL) == UBA_OK);
-        CHECK(uba_shape_fill(buf, n, 700, 0.8, buf, NULL) == UBA_OK);
+        CHECK(uba_shape_fill(buf, n, 700, 0.8, ref, NULL, NULL) == UBA_OK);
+        CHECK(uba_shape_fill(buf, n, 700, 0.8, buf, NULL, NULL) == UBA_OK);
         CHECK(n == 0 || memcmp(buf, ref, n * sizeof buf[0]) == 0);
     }
 }
@@ -204,13 +204,13 @@ the_first_bad_step_is_reported_wherever_it_is(void)
                 steps[where[w] + 300] = NAN;  /* a later one is not reported */
             }
             size_t index = 12345;
-            CHECK(uba_shape_fill(steps, N_STEPS, 99, 1, out, &index)
+            CHECK(uba_shape_fill(steps, N_STEPS, 99, 1, out, &index, NULL)
                   == UBA_E_STEP);
             CHECK(index == where[w]);
             uba_params p;
             CHECK(uba_params_init(&p, 99, 1, 1, 0, 10, 0) == UBA_OK);
             index = 12345;
-            CHECK(uba_eta_fill(&p, steps, N_STEPS, out, &index) == UBA_E_STEP);
+            CHECK(uba_eta_fill(&p, steps, N_STEPS, out, &index, NULL) == UBA_E_STEP);
             CHECK(index == where[w]);
         }
     }
@@ -224,7 +224,7 @@ huge_budgets_keep_64_bit_steps(void)
     const double ts[] = {T, T - 1, T - 2, T - 1024, T / 2 + 1, T / 2 - 1, 1,
                          2};
     double g[COUNT(ts)];
-    CHECK(uba_shape_fill(ts, COUNT(ts), T, 1, g, NULL) == UBA_OK);
+    CHECK(uba_shape_fill(ts, COUNT(ts), T, 1, g, NULL, NULL) == UBA_OK);
     CHECK_EQ(g[0], 0.0);
     for (size_t k = 1; k < COUNT(ts); k++) {
         CHECK(ulps(g[k], ref_shape(ts[k], T, 1)) <= 4);

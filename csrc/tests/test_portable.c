@@ -56,7 +56,7 @@ schedule_hash(double *first_values, size_t n_first)
         t[N_GRID + 2] = T - 1.0;
         for (size_t p = 0; p < sizeof phis / sizeof phis[0]; p++) {
             size_t bad = 0;
-            CHECK(uba_shape_fill(t, N_STEPS, T, phis[p], out, &bad) == UBA_OK);
+            CHECK(uba_shape_fill(t, N_STEPS, T, phis[p], out, &bad, NULL) == UBA_OK);
             h = fnv1a(h, out, N_STEPS);
             for (size_t i = 0; i < N_STEPS; i += 97) {
                 double g = -1.0;
@@ -66,7 +66,7 @@ schedule_hash(double *first_values, size_t n_first)
             uba_params params;
             const double W = T > 10.0 ? floor(T / 10.0) : 0.0;
             CHECK(uba_params_init(&params, T, phis[p], 3e-4, 1e-6, W, 1e-5) == UBA_OK);
-            CHECK(uba_eta_fill(&params, t, N_STEPS, out, &bad) == UBA_OK);
+            CHECK(uba_eta_fill(&params, t, N_STEPS, out, &bad, NULL) == UBA_OK);
             h = fnv1a(h, out, N_STEPS);
             while (first < n_first && first < N_STEPS) {
                 first_values[first] = out[first];

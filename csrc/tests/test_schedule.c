@@ -176,23 +176,23 @@ shape_fill_matches_scalar_and_names_the_first_bad_index(void)
     for (int i = 0; i < 64; i++) {
         t[i] = i * 1.7;
     }
-    CHECK(uba_shape_fill(t, 64, 50, 3, out, NULL) == UBA_OK);
+    CHECK(uba_shape_fill(t, 64, 50, 3, out, NULL, NULL) == UBA_OK);
     for (int i = 0; i < 64; i++) {
         CHECK_EQ(out[i], shape(t[i], 50, 3));
     }
     t[40] = NAN;
     t[50] = -1;
     size_t bad = 0;
-    CHECK(uba_shape_fill(t, 64, 50, 3, out, &bad) == UBA_E_STEP);
+    CHECK(uba_shape_fill(t, 64, 50, 3, out, &bad, NULL) == UBA_E_STEP);
     CHECK(bad == 40);
-    CHECK(uba_shape_fill(NULL, 0, 50, 3, NULL, NULL) == UBA_OK);
-    CHECK(uba_shape_fill(NULL, 3, 50, 3, out, NULL) == UBA_E_NULL);
-    CHECK(uba_shape_fill(t, 3, 0, 3, out, NULL) == UBA_E_T);
+    CHECK(uba_shape_fill(NULL, 0, 50, 3, NULL, NULL, NULL) == UBA_OK);
+    CHECK(uba_shape_fill(NULL, 3, 50, 3, out, NULL, NULL) == UBA_E_NULL);
+    CHECK(uba_shape_fill(t, 3, 0, 3, out, NULL, NULL) == UBA_E_T);
     /* in place */
     for (int i = 0; i < 8; i++) {
         t[i] = i;
     }
-    CHECK(uba_shape_fill(t, 8, 7, 1, t, NULL) == UBA_OK);
+    CHECK(uba_shape_fill(t, 8, 7, 1, t, NULL, NULL) == UBA_OK);
     CHECK_EQ(t[0], 1.0);
     CHECK_EQ(t[7], 0.0);
 }
@@ -269,16 +269,16 @@ eta_fill_matches_scalar(void)
     for (int i = 0; i < 3000; i++) {
         t[i] = i * 0.999;
     }
-    CHECK(uba_eta_fill(&p, t, 3000, out, NULL) == UBA_OK);
+    CHECK(uba_eta_fill(&p, t, 3000, out, NULL, NULL) == UBA_OK);
     for (int i = 0; i < 3000; i++) {
         CHECK_EQ(out[i], eta(&p, t[i]));
     }
     size_t bad = 99;
     t[7] = -INFINITY;
-    CHECK(uba_eta_fill(&p, t, 3000, out, &bad) == UBA_E_STEP);
+    CHECK(uba_eta_fill(&p, t, 3000, out, &bad, NULL) == UBA_E_STEP);
     CHECK(bad == 7);
-    CHECK(uba_eta_fill(NULL, t, 3, out, &bad) == UBA_E_NULL);
-    CHECK(uba_eta_fill(&p, NULL, 0, NULL, &bad) == UBA_OK);
+    CHECK(uba_eta_fill(NULL, t, 3, out, &bad, NULL) == UBA_E_NULL);
+    CHECK(uba_eta_fill(&p, NULL, 0, NULL, &bad, NULL) == UBA_OK);
 }
 
 static void

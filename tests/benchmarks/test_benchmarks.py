@@ -19,7 +19,13 @@ from ..helpers import repo_path
 
 sys.path.insert(0, str(repo_path("benchmarks", "peers.py").parent))
 
-from peers import numpy_log_worst_case_residual, numpy_schedule  # noqa: E402
+from peers import (  # noqa: E402
+    numpy_bound_strongly_convex,
+    numpy_log_worst_case_noisy_error,
+    numpy_log_worst_case_residual,
+    numpy_optimal_phi,
+    numpy_schedule,
+)
 
 
 @pytest.mark.parametrize("phi", [0.3, 1.0, 2.0, 7.0])
@@ -58,3 +64,56 @@ def test_numpy_grid_survives_overflowing_products() -> None:
     lrs = np.ones(2000)
     got = numpy_log_worst_case_residual(lrs, 1.0, 1e4, grid=256)
     assert got == pytest.approx(2000 * math.log(1e4 - 1), rel=1e-12)
+
+
+def noisy_sum_of_products(lrs: np.ndarray, lam: float, sigma2: float) -> mpmath.mpf:
+    """E x_n^2 = prod (1 - eta lam)^2 + sigma2 sum_t eta_t^2 prod_{s>t} (1 - eta_s lam)^2,
+    term by term at 40 digits (not the recursion the peer uses)."""
+    mpmath.mp.dps = 40
+    eta = [mpmath.mpf(e) for e in lrs.tolist()]
+    lam = mpmath.mpf(lam)
+
+    def tail(t: int) -> mpmath.mpf:
+        p = mpmath.mpf(1)
+        for e in eta[t:]:
+            p *= (1 - e * lam) ** 2
+        return p
+
+    return tail(0) + sigma2 * sum(eta[t] ** 2 * tail(t + 1) for t in range(len(eta)))
+
+
+@pytest.mark.parametrize("sigma2", [0.0, 1e-3])
+def test_numpy_noisy_grid_is_the_noisy_error(sigma2: float) -> None:
+    # 60 steps with |eta lam| up to 50: the rescaling every 8 steps is exercised
+    lrs = uba.schedule(np.arange(60) + 0.5, 60, 50.0, 1.0, 1 / 50)
+    got, lam = numpy_log_worst_case_noisy_error(lrs, 1.0, 50.0, sigma2, grid=64)
+    grid = np.geomspace(1.0, 50.0, 64)
+    assert lam in grid
+    ref = max(mpmath.log(noisy_sum_of_products(lrs, x, sigma2)) for x in grid.tolist())
+    assert math.isclose(got, float(ref), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_numpy_bound_strongly_convex_is_the_formula() -> None:
+    lrs = np.random.default_rng(7).uniform(0.0, 1.0, 300)
+    mu, L, sigma2, f_gap = 0.3, 1.0, 0.2, 2.0
+    mpmath.mp.dps = 40
+    eta = [mpmath.mpf(e) for e in lrs.tolist()]
+    ref = f_gap * mpmath.fprod(1 - mu * e for e in eta)
+    for t in range(len(eta)):
+        ref += L * sigma2 / 2 * eta[t] ** 2 * mpmath.fprod(1 - mu * e for e in eta[t + 1 :])
+    got = numpy_bound_strongly_convex(lrs, mu, L, sigma2, f_gap)
+    assert math.isclose(got, float(ref), rel_tol=1e-12)
+
+
+def test_numpy_optimal_phi_is_a_minimum_of_its_objective() -> None:
+    T, lam_min, lam_max, sigma2 = 24, 1.0, 30.0, 1e-3
+    phi, value = numpy_optimal_phi(T, lam_min, lam_max, sigma2, grid=512)
+    t = np.arange(T) + 0.5
+
+    def objective(p: float) -> float:
+        lrs = numpy_schedule(t, T, p, 1 / lam_min, 1 / lam_max)
+        return numpy_log_worst_case_noisy_error(lrs, lam_min, lam_max, sigma2, grid=512)[0]
+
+    assert value == pytest.approx(objective(phi), abs=1e-12)
+    for factor in (0.9, 1.1):
+        assert objective(phi * factor) >= value - 1e-9

@@ -1,9 +1,10 @@
-"""UBALR in a real transformers Trainer (optimizers=(opt, UBALR)), through a
-checkpoint and a resume_from_checkpoint."""
+"""UBALR and get_uba_schedule_with_warmup in a real transformers Trainer
+(optimizers=(opt, scheduler)), through a checkpoint and a resume_from_checkpoint."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ transformers = pytest.importorskip("transformers")
 import uba  # noqa: E402
 
 T, SAVE, LR, FLOOR, PHI = 10, 5, 0.1, 1e-3, 0.5
+WARMUP, MIN_LR_RATE = 2, 0.1
 
 
 class Tiny(torch.nn.Module):
@@ -53,21 +55,31 @@ class Record(transformers.TrainerCallback):
             self.losses.append((state.global_step, float(logs["loss"])))
 
 
-def train(out: Path, resume: Path | None = None) -> tuple[Record, uba.UBALR]:
+def ubalr(opt: torch.optim.Optimizer) -> uba.UBALR:
+    return uba.UBALR(opt, T, FLOOR, phi=PHI)
+
+
+def train(out: Path, resume: Path | None = None,
+          make_scheduler: Callable[[torch.optim.Optimizer], Any] | None = ubalr,
+          **arguments: Any) -> tuple[Record, Any]:
+    """Train T steps with SGD(lr=LR); with make_scheduler=None the Trainer builds
+    its optimizer and scheduler itself from `arguments` (its own schedules)."""
     torch.manual_seed(0)
     model = Tiny()
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-    sched = uba.UBALR(opt, T, FLOOR, phi=PHI)
+    sched = None if make_scheduler is None else make_scheduler(opt)
     args = transformers.TrainingArguments(
         output_dir=str(out), max_steps=T, save_steps=SAVE, per_device_train_batch_size=4,
         report_to=[], use_cpu=True, logging_steps=1, disable_tqdm=True,
-        remove_unused_columns=False,
+        remove_unused_columns=False, learning_rate=LR, optim="sgd", **arguments,
     )
     record = Record()
-    trainer = transformers.Trainer(model=model, args=args, train_dataset=Data(),
-                                   optimizers=(opt, sched), callbacks=[record])
+    trainer = transformers.Trainer(
+        model=model, args=args, train_dataset=Data(), callbacks=[record],
+        optimizers=(None, None) if sched is None else (opt, sched),
+    )
     trainer.train(resume_from_checkpoint=None if resume is None else str(resume))
-    return record, sched
+    return record, trainer.lr_scheduler
 
 
 def test_trainer_checkpoint_and_resume_continue_the_schedule_exactly(tmp_path: Path) -> None:
@@ -87,3 +99,36 @@ def test_trainer_checkpoint_and_resume_continue_the_schedule_exactly(tmp_path: P
     assert second.losses == first.losses[SAVE:]  # model and optimizer came back too
     assert resumed.last_epoch == T
     assert resumed.state_dict()["_last_lr"] == sched.state_dict()["_last_lr"]
+
+
+def uba_with_warmup(phi: float) -> Callable[[torch.optim.Optimizer], Any]:
+    return lambda opt: uba.get_uba_schedule_with_warmup(opt, WARMUP, T, phi, MIN_LR_RATE)
+
+
+def test_trainer_takes_the_uba_factory_and_resumes_it_exactly(tmp_path: Path) -> None:
+    first, sched = train(tmp_path, make_scheduler=uba_with_warmup(PHI))
+    steps, lrs = zip(*first.lrs)
+    assert list(steps) == list(range(T))
+    warmup = [LR * t / WARMUP for t in range(WARMUP)]
+    decay = uba.schedule(np.arange(T - WARMUP), T - WARMUP, PHI, LR, LR * MIN_LR_RATE)
+    np.testing.assert_allclose(lrs, [*warmup, *decay], rtol=1e-14, atol=0)
+
+    checkpoint = tmp_path / f"checkpoint-{SAVE}"
+    saved = torch.load(checkpoint / "scheduler.pt", weights_only=True)
+    assert saved["last_epoch"] == SAVE
+
+    second, resumed = train(tmp_path, resume=checkpoint, make_scheduler=uba_with_warmup(PHI))
+    assert second.lrs == first.lrs[SAVE:]
+    assert second.losses == first.losses[SAVE:]
+    assert resumed.last_epoch == sched.last_epoch == T
+
+
+def test_phi_2_gives_the_lrs_of_the_trainers_own_cosine_with_min_lr(tmp_path: Path) -> None:
+    own, _ = train(tmp_path / "own", make_scheduler=None, lr_scheduler_type="cosine_with_min_lr",
+                   warmup_steps=WARMUP, lr_scheduler_kwargs={"min_lr_rate": MIN_LR_RATE})
+    twin, _ = train(tmp_path / "uba", make_scheduler=uba_with_warmup(2.0))
+    assert [step for step, _ in twin.lrs] == [step for step, _ in own.lrs] == list(range(T))
+    np.testing.assert_allclose([lr for _, lr in twin.lrs], [lr for _, lr in own.lrs],
+                               rtol=1e-12, atol=1e-15 * LR)
+    np.testing.assert_allclose([v for _, v in twin.losses], [v for _, v in own.losses],
+                               rtol=1e-6)

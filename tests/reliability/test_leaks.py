@@ -104,6 +104,15 @@ STEP_GROUPS = [
 
 C = _core
 LRS = np.array([0.5, 0.3, 0.1])
+
+
+def PROGRESS(fraction: float) -> None:
+    """A progress callback (polled once a call starts, so on every call)."""
+
+
+def STOP(fraction: float) -> None:
+    """A progress callback that stops the call with its own exception."""
+    raise ZeroDivisionError
 LRS_BAD = np.array([0.5, NAN, 0.1])
 
 # uba.theory's entry points that cost microseconds.
@@ -113,22 +122,23 @@ THEORY = [
     (4, None, lambda: C.phi_from_condition_number(50.0)),
     (4, None, lambda: C.condition_number_from_phi(100.0)),
     (4, None, lambda: C.curvature_params(0.01, 1.0)),
-    (4, None, lambda: C.worst_case_residual(LRS, 1.0, 10.0)),
-    (4, None, lambda: C.worst_case_residual([0.5, 0.3], 1.0, 10.0)),
-    (1, None, lambda: C.worst_case_noisy_error(LRS, 1.0, 10.0, 0.01)),
+    (4, None, lambda: C.worst_case_residual(LRS, 1.0, 10.0, None)),
+    (4, None, lambda: C.worst_case_residual([0.5, 0.3], 1.0, 10.0, PROGRESS)),
+    (1, None, lambda: C.worst_case_noisy_error(LRS, 1.0, 10.0, 0.01, PROGRESS)),
     (4, None, lambda: C.bound_nonconvex(LRS, 1.0, 0.1, 1.0)),
     (4, None, lambda: C.bound_convex(LRS, 1.0, 0.1, 1.0)),
     (4, None, lambda: C.bound_strongly_convex(LRS, 0.1, 1.0, 0.1, 1.0)),
     (2, ValueError, lambda: C.chebyshev_step_sizes(0, 1.0, 10.0)),
     (2, ValueError, lambda: C.phi_from_condition_number(0.5)),
     (2, ValueError, lambda: C.curvature_params(1.0, 0.5)),
-    (2, ValueError, lambda: C.worst_case_residual(LRS_BAD, 1.0, 10.0)),
-    (2, ValueError, lambda: C.worst_case_residual([], 1.0, 10.0)),
-    (2, ValueError, lambda: C.worst_case_residual([[0.1]], 1.0, 10.0)),
+    (2, ValueError, lambda: C.worst_case_residual(LRS_BAD, 1.0, 10.0, None)),
+    (2, ValueError, lambda: C.worst_case_residual([], 1.0, 10.0, None)),
+    (2, ValueError, lambda: C.worst_case_residual([[0.1]], 1.0, 10.0, None)),
     (2, ValueError, lambda: C.bound_nonconvex(LRS, 1.0, 0.1, -1.0)),
     (2, ValueError, lambda: C.bound_convex([0.9], 1.0, 0.1, 1.0)),
     (2, ValueError, lambda: C.bound_strongly_convex(LRS, 2.0, 1.0, 0.1, 1.0)),
-    (2, TypeError, lambda: C.worst_case_residual(["a"], 1.0, 10.0)),
+    (2, TypeError, lambda: C.worst_case_residual(["a"], 1.0, 10.0, None)),
+    (2, ZeroDivisionError, lambda: C.worst_case_residual(LRS, 1.0, 10.0, STOP)),
     (2, TypeError, lambda: C.bound_nonconvex(LRS, "1", 0.1, 1.0)),
     (2, TypeError, lambda: C.chebyshev_step_sizes(4, 1.0)),
 ]
@@ -136,12 +146,13 @@ THEORY = [
 # The phi minimisers cost 20-400 us a call: 4,000 calls a variant still
 # turn one leaked object per call into >= 64 kB.
 OPTIMIZERS = [
-    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6)),
-    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6)),
-    (1, None, lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6)),
-    (1, ValueError, lambda: C.optimal_phi(0, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6)),
-    (1, ValueError, lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6)),
-    (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6)),
+    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
+    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, PROGRESS)),
+    (1, None, lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, PROGRESS)),
+    (1, ValueError, lambda: C.optimal_phi(0, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
+    (1, ValueError, lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, None)),
+    (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
+    (1, ZeroDivisionError, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, STOP)),
 ]
 
 
@@ -182,7 +193,7 @@ def run(calls: int, error: type | None, fn) -> None:
         (SCHEDULE, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
         (STEP_GROUPS, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
         (THEORY, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
-        (OPTIMIZERS, 24_000, 4_000),
+        (OPTIMIZERS, 28_000, 4_000),
     ],
     ids=["schedule", "step_groups", "theory", "phi_minimisers"],
 )

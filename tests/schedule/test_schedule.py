@@ -167,6 +167,41 @@ def test_huge_steps_and_budgets_stay_64_bit() -> None:
     assert uba.schedule(2**60, 1000, 1.0) == uba.schedule(2**60 % 2000, 1000, 1.0)
 
 
+# ---- steps and budgets that no double holds ------------------------------------
+
+INEXACT = 2**53 + 1  # the first integer a double cannot hold: it rounds to 2**53
+
+
+@pytest.mark.parametrize("kind", [int, np.int64, np.uint64])
+def test_a_budget_no_double_holds_is_refused_whatever_its_type(kind: type) -> None:
+    """Before, np.int64(2**53 + 1) and np.uint64(2**53 + 1) were taken as 2**53."""
+    with pytest.raises(ValueError, match=r"T must be an integer .*, got 9007199254740993"):
+        uba.schedule(0, kind(INEXACT))
+    with pytest.raises(ValueError, match=r"T must be .* got 9007199254740993"):
+        uba.theory.chebyshev_step_sizes(kind(INEXACT), 1.0, 2.0)
+    assert uba.schedule(0, kind(2**53)) == 1.0
+
+
+@pytest.mark.parametrize("kind", [int, np.int64, np.uint64])
+def test_a_step_no_double_holds_is_refused_whatever_its_type(kind: type) -> None:
+    """Before, uba.schedule(2**53 + 1, 3) was 0.4 (step 2**53, which is 2 mod
+    the period 6), where step 2**53 + 1 is 3 mod 6: the trough, 0."""
+    with pytest.raises(ValueError, match=r"t must .*exactly.*, got 9007199254740993"):
+        uba.schedule(kind(INEXACT), 3)
+    # integers a double holds exactly are fine, however large
+    assert uba.schedule(kind(2**60), 1000) == uba.schedule(2**60 % 2000, 1000)
+    assert uba.schedule(kind(2**53), 3) == uba.schedule(2, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+def test_an_array_step_no_double_holds_is_refused(dtype: type) -> None:
+    t = np.array([0, 1, INEXACT, 2**60], dtype=dtype)
+    with pytest.raises(ValueError, match=r"t\[2\] must .*exactly.*, got 9007199254740993"):
+        uba.schedule(t, 3)
+    exact = np.array([0, 2**53, 2**60], dtype=dtype)
+    np.testing.assert_array_equal(uba.schedule(exact, 3), uba.schedule(exact.astype(np.float64), 3))
+
+
 # ---- bad input ------------------------------------------------------------------
 
 

@@ -126,8 +126,9 @@ def test_an_added_group_is_not_reported_as_an_eta_min_length_mismatch() -> None:
     sched.step()
     opt.add_param_group({"params": net[1].parameters(), "lr": 0.05})
     before = sched.state_dict()
-    with pytest.raises(ValueError, match=r"eta_min has 1 values, .* now has 2 groups: set "
-                                         r"scheduler.eta_min to a list of 2"):
+    with pytest.raises(ValueError, match=r"param_groups\[1\] was added after eta_min was "
+                                         r"given one floor per group \(1\): set "
+                                         r"scheduler.eta_min to 2 floors"):
         sched.step()
     assert sched.state_dict() == before
     sched.eta_min = [0.001, 0.0005]
@@ -387,3 +388,26 @@ def test_an_items_own_exception_is_never_swallowed(error) -> None:
 
     with pytest.raises(error, match="from __float__"):
         step_groups([Float(0.1, fail), 0.1])
+
+
+# ---- torch does the stepping ---------------------------------------------------------
+
+
+def test_step_is_torchs_own_and_get_lr_is_what_uba_overrides() -> None:
+    assert uba.UBALR.step is lrs.LRScheduler.step
+    overridden = {name for name in vars(uba.UBALR) if callable(vars(uba.UBALR)[name])}
+    assert {"get_lr", "_get_closed_form_lr"} <= overridden
+    assert not overridden & {"step", "_update_lr", "_initial_step", "state_dict"}
+
+
+def test_the_c_sources_name_no_torch_private_attribute() -> None:
+    from ..helpers import REPO
+
+    sources = sorted((REPO / "csrc").glob("**/*.[ch]"))
+    if not sources:
+        pytest.skip("the C sources are not beside these tests")
+    private = ("_is_initial", "_step_count", "_get_lr_called_within_step", "_last_lr",
+               "_opt_called", "_wrapped_by_lr_sched", "_initial_step", "_update_lr")
+    for path in sources:
+        text = path.read_text()
+        assert not [name for name in private if name in text], path

@@ -7,20 +7,7 @@ targets come from closed forms written out here with math.cos, or, where only a
 simulation gives them (composition past the trough), from torch's CosineAnnealingLR
 run on an all-float "twin" optimizer.
 
-Standard fixture: SGD over the two layers of a tiny module, group 0 with lr=0.05 (a
-Python float), group 1 with lr=torch.tensor(0.5) (a 0-d float32 tensor, as in
-torch's own tests).
-
-Tolerances:
-  * float lr: within 1e-12 relative, or 1e-12 x base lr absolute.
-  * float32 tensor lr, when the value is a closed form: UBALR computes it in float64
-    and rounds once (<= 2**-24 ~ 6e-8 relative), so 2e-7 relative. Torch's control
-    runs its recursion in float32 arithmetic and drifts further (~2e-7 to 4e-7
-    measured here), so the control gets 2e-6.
-  * float32 tensor lr rewritten by several schedulers every step (compositions):
-    every write rounds to float32, whoever writes it, so both kinds get 2e-6 against
-    the float64 reference. (Comparing UBALR with torch's own float32 sequence would
-    punish UBALR for being closer to the exact value.)
+The standard fixture and the tolerances are described in twins.py.
 """
 
 import dataclasses
@@ -33,10 +20,25 @@ import pytest
 torch = pytest.importorskip("torch")
 lrs = torch.optim.lr_scheduler
 
-import uba  # noqa: E402  (after the torch skip: a broken uba must fail, not skip)
-
 from .twins import (  # noqa: E402
-    KINDS,
+    BASE_LRS,
+    F32_CHAINED_REL,
+    F32_CLOSED_FORM_REL,
+    FLOAT_ABS,
+    FLOAT_REL,
+    T_MAX,
+    assert_lrs_close,
+    assert_rows_close,
+    build_optimizer,
+    closed_form_rows,
+    closed_form_tensor_rel,
+    cosine_closed_form,
+    make_sched,
+    read_lrs,
+    run_steps,
+    scheduler_state,
+    step_all,
+    torch_cosine,
     torch_copies_tensor_lrs,
     torch_keeps_the_lr_when_resuming,
     torch_sequential_lr_warns_at_milestones,
@@ -48,119 +50,6 @@ from .twins import (  # noqa: E402
     record_warnings,
     round_trip,
 )
-
-BASE_LRS = (0.05, 0.5)  # group 0: Python float; group 1: float32 0-d tensor
-T_MAX = 10
-
-FLOAT_REL = 1e-12
-FLOAT_ABS = 1e-12  # times the group's base lr
-F32_CLOSED_FORM_REL = 2e-7
-F32_CHAINED_REL = 2e-6
-
-# --------------------------------------------------------------------------- factory
-
-
-def make_sched(kind, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-    """The scheduler under test, built positionally like CosineAnnealingLR."""
-    if kind == "torch":
-        return lrs.CosineAnnealingLR(optimizer, T_max, eta_min, last_epoch)
-    if kind == "uba":
-        return uba.UBALR(optimizer, T_max, eta_min, last_epoch, phi=2.0)
-    raise ValueError(f"unknown scheduler kind {kind!r}")
-
-
-torch_cosine = functools.partial(make_sched, "torch")  # builds torch's reference sequences
-
-
-@pytest.fixture(params=KINDS)
-def kind(request):
-    return request.param
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-class TinyNet(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.first = torch.nn.Linear(2, 2)
-        self.second = torch.nn.Linear(2, 1)
-
-
-def build_optimizer(tensor_lr=True):
-    """The standard two-group SGD; tensor_lr=False gives the all-float reference twin."""
-    net = TinyNet()
-    second_lr = torch.tensor(BASE_LRS[1], dtype=torch.float32) if tensor_lr else BASE_LRS[1]
-    return torch.optim.SGD(
-        [
-            {"params": net.first.parameters()},
-            {"params": net.second.parameters(), "lr": second_lr},
-        ],
-        lr=BASE_LRS[0],
-    )
-
-
-def cosine_closed_form(base, t, T_max, eta_min):
-    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
-
-
-def read_lrs(optimizer):
-    """Every group's lr as a float; a numpy scalar or other odd type is a failure."""
-    values = []
-    for i, group in enumerate(optimizer.param_groups):
-        lr = group["lr"]
-        assert type(lr) is float or isinstance(lr, torch.Tensor), (
-            f"param_groups[{i}]['lr'] is a {type(lr).__module__}.{type(lr).__qualname__}"
-        )
-        values.append(float(lr))
-    return values
-
-
-def step_all(optimizer, schedulers, metric=None):
-    """One training step: the optimizer first, then every scheduler in order."""
-    optimizer.step()
-    for scheduler in schedulers:
-        if isinstance(scheduler, lrs.ReduceLROnPlateau):
-            scheduler.step(metric)
-        else:
-            scheduler.step()
-
-
-def run_steps(optimizer, schedulers, epochs, metrics=None):
-    """The group lrs read before each of `epochs` steps (row t = lr after t steps)."""
-    rows = []
-    for t in range(epochs):
-        rows.append(read_lrs(optimizer))
-        step_all(optimizer, schedulers, None if metrics is None else metrics[t])
-    return rows
-
-
-def closed_form_rows(epochs, T_max, eta_min):
-    return [[cosine_closed_form(b, t, T_max, eta_min) for b in BASE_LRS] for t in range(epochs)]
-
-
-def assert_lrs_close(actual, expected, *, tensor_rel, context):
-    assert len(actual) == len(expected) == len(BASE_LRS)
-    for group, (got, want, base) in enumerate(zip(actual, expected, BASE_LRS)):
-        rel = FLOAT_REL if group == 0 else tensor_rel
-        assert math.isclose(got, want, rel_tol=rel, abs_tol=FLOAT_ABS * base), (
-            f"{context}, group {group}: got {got!r}, expected {want!r} (rel tol {rel:g})"
-        )
-
-
-def assert_rows_close(actual_rows, expected_rows, *, tensor_rel, what):
-    assert len(actual_rows) == len(expected_rows)
-    for t, (actual, expected) in enumerate(zip(actual_rows, expected_rows)):
-        assert_lrs_close(actual, expected, tensor_rel=tensor_rel, context=f"{what}, epoch {t}")
-
-
-def closed_form_tensor_rel(kind):
-    return F32_CLOSED_FORM_REL if kind == "uba" else F32_CHAINED_REL
-
-
-def scheduler_state(scheduler):
-    return {k: v for k, v in scheduler.__dict__.items() if k != "optimizer"}
-
 
 # --------------------------------------------------------------------------- values
 

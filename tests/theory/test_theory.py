@@ -134,7 +134,7 @@ def test_worst_case_matches_50_digit_search_on_a_random_schedule() -> None:
                 b = x2
         best = max(best, mp_log_residual_at(lrs, (a + b) / 2), max(vals))
 
-    got, lam = _core.worst_case_residual(lrs, 1.0, kappa)
+    got, lam = _core.worst_case_residual(lrs, 1.0, kappa, None)
     assert 1.0 < lam < kappa  # an interior maximum: the demanding case
     assert abs(got - float(best)) <= 1e-9
     assert rel_err(theory.worst_case_residual(lrs, 1.0, kappa), mpmath.exp(best)) <= 1e-9
@@ -166,7 +166,7 @@ def test_budget_1e5_chebyshev_kappa_10_is_exact_in_logs() -> None:
     semantics; the log is checked against 50-digit evaluation."""
     T, kappa = 100_000, 10.0
     steps = theory.chebyshev_step_sizes(T, 1.0, kappa)
-    got, lam = _core.worst_case_residual(steps, 1.0, kappa)
+    got, lam = _core.worst_case_residual(steps, 1.0, kappa, None)
     assert math.isfinite(got)
     assert theory.worst_case_residual(steps, 1.0, kappa) == 0.0
     assert theory.log_worst_case_residual(steps, 1.0, kappa) == got
@@ -192,14 +192,14 @@ def test_budget_1e5_value_that_fits_a_double() -> None:
     assert 0.0 < value < 1e-80
     ref = 1 / mpmath.cosh(T * mpmath.acosh((mpmath.mpf(kappa) + 1) / (kappa - 1)))
     assert rel_err(value, ref) <= 1e-6  # rounding of the steps, as above
-    _, lam = _core.worst_case_residual(steps, 1.0, kappa)
+    _, lam = _core.worst_case_residual(steps, 1.0, kappa, None)
     assert rel_err(value, mpmath.exp(mp_log_residual_at(steps, lam))) <= 1e-9
 
 
 def test_budget_1e5_growing_product_does_not_overflow() -> None:
     """Steps up to 2 on [1, 10]: |p| reaches e^(1e5) at lam = 10."""
     lrs = np.random.default_rng(5).uniform(0.0, 2.0, 100_000)
-    got, lam = _core.worst_case_residual(lrs, 1.0, 10.0)
+    got, lam = _core.worst_case_residual(lrs, 1.0, 10.0, None)
     assert lam == 10.0 and math.isfinite(got) and got > 1e5
     assert abs(float(np_log_residual(lrs, np.array([10.0]))[0]) - got) <= 1e-9 * got
     assert theory.worst_case_residual(lrs, 1.0, 10.0) == math.inf
@@ -239,7 +239,7 @@ def _np_noisy(lrs: np.ndarray, lams: np.ndarray, sigma2: float) -> np.ndarray:
 @pytest.mark.parametrize("sigma2", [0.0, 1e-9, 1e-6, 1e-4, 1e-2])
 def test_noisy_worst_case_against_dense_sampling(sigma2: float) -> None:
     lrs = _perturbed_chebyshev(48, 40.0, seed=3)  # its maxima are interior
-    got, lam = _core.worst_case_noisy_error(lrs, 1.0, 40.0, sigma2)
+    got, lam = _core.worst_case_noisy_error(lrs, 1.0, 40.0, sigma2, None)
     assert 1.0 < lam < 40.0
     dense = _np_noisy(lrs, np.linspace(1.0, 40.0, 400_001), sigma2).max()
     assert got >= float(dense) - 1e-12
@@ -451,10 +451,10 @@ def test_no_reference_leaks_on_success_and_failure() -> None:
     lam = 1.2345
     before = (sys.getrefcount(lrs), sys.getrefcount(lam))
     for _ in range(1000):
-        _core.worst_case_residual(lrs, lam, 2.0)
+        _core.worst_case_residual(lrs, lam, 2.0, None)
         _core.bound_nonconvex(lrs, lam, 0.0, 1.0)
         with pytest.raises(ValueError):
-            _core.worst_case_residual(lrs, lam, 1.0)
+            _core.worst_case_residual(lrs, lam, 1.0, None)
         with pytest.raises(ValueError):
             _core.bound_nonconvex(lrs, 10 * lam, 0.0, 1.0)
     assert (sys.getrefcount(lrs), sys.getrefcount(lam)) == before

@@ -1,0 +1,239 @@
+"""UBALR.rebudget follows the rule of docs/rebudget.md and keeps its promises.
+
+The reference is written independently of uba here: the progress p(t) of the decay
+in exact rational arithmetic (piecewise linear: it keeps its value at each rebudget
+and reaches 1 at the new budget), and the lr eta_min + (base - eta_min) G(p) at
+50 digits.  On top of the values: continuity at the switch (no jump beyond one
+step's change; the naive switch, replacing T_max, is shown to fail that check),
+monotone decay, eta_min exactly at the new budget, state_dict and step(epoch)
+agreeing with stepping, warmup, refusals.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import uba  # noqa: E402
+
+from ..helpers import exact_uba  # noqa: E402
+from .twins import round_trip  # noqa: E402
+
+BASE, ETA_MIN = 0.1, 1e-3
+REL, ABS = 1e-12, 1e-15  # ABS: times the base lr
+
+
+def reference_lrs(steps, T_max, phi, warmup_steps=0, rebudgets=(), base=BASE, eta_min=ETA_MIN):
+    """The lr at steps 0..steps-1 of UBALR(T_max, phi, warmup_steps) rebudgeted at
+    (step, new T_max) pairs, from the rule: exact progress, 50-digit shape."""
+    W = warmup_steps
+    anchor, budget = (Fraction(W), Fraction(0)), T_max  # (step, progress) the decay runs from
+    changes = dict(rebudgets)
+    values = []
+    for t in range(steps):
+        if t < W:
+            values.append(base * t / W)
+        else:
+            s, p_s = anchor
+            p = p_s + (1 - p_s) * (t - s) / (budget - s)
+            values.append(exact_uba(p.numerator, p.denominator, phi, base, eta_min))
+        if t in changes:  # rebudget after the lr of step t was set
+            if t > W:
+                s, p_s = anchor
+                p = p_s + (1 - p_s) * (t - s) / (budget - s)
+                p = p % 2
+                anchor = (Fraction(t), 2 - p if p > 1 else p)
+            budget = changes[t]
+    return values
+
+
+def run(T_max, phi, steps, warmup_steps=0, rebudgets=(), eta_min=ETA_MIN):
+    """UBALR stepped `steps` times, rebudgeted after the given steps: (lrs, scheduler)."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE)
+    scheduler = uba.UBALR(optimizer, T_max, eta_min, phi=phi, warmup_steps=warmup_steps)
+    changes = dict(rebudgets)
+    lrs = []
+    for t in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        if t in changes:
+            scheduler.rebudget(changes[t])
+        optimizer.step()
+        scheduler.step()
+    return lrs, scheduler
+
+
+def naive_lrs(steps, T_max, phi, s, new_T_max, warmup_steps):
+    """Replacing T_max after step s: the rule that rebudget must beat."""
+    return [uba.schedule(t, T_max if t <= s else new_T_max, phi, BASE, ETA_MIN,
+                         warmup_steps=warmup_steps) for t in range(steps)]
+
+
+def assert_close_rows(got, want, what):
+    for t, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert math.isclose(g, w, rel_tol=REL, abs_tol=ABS * BASE), f"{what}, step {t}: {g!r} != {w!r}"
+
+
+def assert_no_jump(lrs, s, what):
+    """The step across the switch (s -> s+1) changes the lr like its neighbours do:
+    at most 1.5 x the larger of the steps before and after it."""
+    change = [abs(b - a) for a, b in zip(lrs, lrs[1:])]
+    assert change[s] <= 1.5 * max(change[s - 1], change[s + 1]), (
+        f"{what}: the lr moves by {change[s]:.3g} across the switch, "
+        f"{change[s - 1]:.3g} before and {change[s + 1]:.3g} after"
+    )
+
+
+def assert_decays_to_the_floor(lrs, s, new_T_max, what):
+    decay = lrs[s:new_T_max + 1]
+    assert all(a >= b for a, b in zip(decay, decay[1:])), f"{what}: not monotone"
+    assert lrs[new_T_max] == ETA_MIN, f"{what}: {lrs[new_T_max]!r} at the new budget"
+
+
+CASES = [  # (T_max, rebudget after step s, new T_max, warmup steps)
+    (100, 30, 200, 0),    # more steps, early
+    (100, 70, 300, 0),    # more steps, late
+    (100, 30, 60, 0),     # fewer steps
+    (100, 70, 80, 0),     # fewer, near the end
+    (100, 50, 150, 10),   # with warmup
+    (1000, 400, 1500, 0),
+    (1000, 400, 600, 100),
+]
+
+
+@pytest.mark.parametrize("phi", [0.5, 2.0, 8.0])
+@pytest.mark.parametrize(("T_max", "s", "new_T_max", "warmup"), CASES)
+def test_rebudget_follows_the_rule_without_a_jump(T_max, s, new_T_max, warmup, phi):
+    what = f"T_max {T_max} -> {new_T_max} after step {s}, W = {warmup}, phi = {phi}"
+    steps = new_T_max + 1
+    lrs, scheduler = run(T_max, phi, steps, warmup, [(s, new_T_max)])
+    assert_close_rows(lrs, reference_lrs(steps, T_max, phi, warmup, [(s, new_T_max)]), what)
+    assert_no_jump(lrs, s, what)
+    assert_decays_to_the_floor(lrs, s, new_T_max, what)
+    assert scheduler.T_max == new_T_max
+
+
+@pytest.mark.parametrize(("T_max", "s", "new_T_max", "warmup"), CASES)
+def test_the_naive_switch_fails_the_checks(T_max, s, new_T_max, warmup):
+    """The checks above can fail: replacing T_max jumps (and rises, when extending)."""
+    lrs = naive_lrs(new_T_max + 1, T_max, 1.0, s, new_T_max, warmup)
+    with pytest.raises(AssertionError):
+        assert_no_jump(lrs, s, "naive")
+        assert_decays_to_the_floor(lrs, s, new_T_max, "naive")
+
+
+def test_a_rebudget_during_warmup_is_a_fresh_schedule_on_the_new_budget():
+    lrs, _ = run(100, 0.5, 151, warmup_steps=20, rebudgets=[(10, 150)])
+    want = uba.schedule(np.arange(151), 150, 0.5, BASE, ETA_MIN, warmup_steps=20)
+    np.testing.assert_allclose(lrs, want, rtol=1e-14, atol=0)
+
+
+def test_several_rebudgets_and_one_past_the_end():
+    """100 -> 200 after step 30, -> 150 after 120, and (past 150, where the schedule
+    rises again) -> 220 after step 170."""
+    changes = [(30, 200), (120, 150), (170, 220)]
+    lrs, scheduler = run(100, 1.0, 221, rebudgets=changes)
+    assert_close_rows(lrs, reference_lrs(221, 100, 1.0, rebudgets=changes), "three rebudgets")
+    for s, new_T_max in changes:
+        assert_no_jump(lrs, s, f"after step {s}")
+    assert lrs[150] == ETA_MIN and lrs[151] > lrs[150]  # periodic past the budget
+    assert_decays_to_the_floor(lrs, 170, 220, "past the end")
+    assert len(scheduler.state_dict()["rebudgets"]) == 3
+
+
+def test_state_dict_carries_the_rebudget_and_resumes_exactly():
+    _, scheduler = run(100, 0.5, 60, warmup_steps=5, rebudgets=[(40, 160)])
+    state = round_trip(scheduler.state_dict())
+    assert all(type(x) in (int, float) for entry in state["rebudgets"] for x in entry)
+    assert state["T_max"] == 160
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE)
+    resumed = uba.UBALR(optimizer, 100, ETA_MIN, phi=0.5, warmup_steps=5)
+    optimizer.load_state_dict(scheduler.optimizer.state_dict())  # a resume's order
+    resumed.load_state_dict(state)
+    for _ in range(100):
+        for sched in (scheduler, resumed):
+            sched.optimizer.step()
+            sched.step()
+        assert resumed.get_last_lr() == scheduler.get_last_lr()
+    assert resumed.get_last_lr() == [ETA_MIN]  # step 160
+
+
+def test_step_epoch_gives_the_values_stepping_gives():
+    changes = [(30, 200), (120, 150)]
+    lrs, scheduler = run(100, 2.0, 151, warmup_steps=10, rebudgets=changes)
+    state = scheduler.state_dict()
+    for epoch in [0, 5, 10, 29, 30, 31, 77, 119, 120, 121, 149, 150]:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE)
+        other = uba.UBALR(optimizer, 100, ETA_MIN, phi=2.0, warmup_steps=10)
+        other.load_state_dict(state)
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            other.step(epoch)
+        assert math.isclose(optimizer.param_groups[0]["lr"], lrs[epoch], rel_tol=REL,
+                            abs_tol=ABS * BASE), epoch
+
+
+def test_groups_with_their_own_floors_and_a_tensor_lr():
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    optimizer = torch.optim.SGD([{"params": net[0].parameters()},
+                                 {"params": net[1].parameters(), "lr": torch.tensor(0.5)}],
+                                lr=BASE)
+    scheduler = uba.UBALR(optimizer, 100, [ETA_MIN, 0.01], phi=0.5)
+    rows = []
+    for t in range(181):
+        rows.append([float(g["lr"]) for g in optimizer.param_groups])
+        if t == 40:
+            scheduler.rebudget(180)
+        optimizer.step()
+        scheduler.step()
+    float_want = reference_lrs(181, 100, 0.5, rebudgets=[(40, 180)])
+    tensor_want = reference_lrs(181, 100, 0.5, rebudgets=[(40, 180)], base=0.5, eta_min=0.01)
+    for t, (row, a, b) in enumerate(zip(rows, float_want, tensor_want)):
+        assert math.isclose(row[0], a, rel_tol=REL, abs_tol=ABS * BASE), t
+        assert math.isclose(row[1], b, rel_tol=2e-7), t
+    assert isinstance(optimizer.param_groups[1]["lr"], torch.Tensor)
+    assert rows[180] == [ETA_MIN, pytest.approx(0.01, rel=1e-7)]
+
+
+@pytest.mark.parametrize(
+    ("new_T_max", "error", "message"),
+    [
+        (31, ValueError, r"T_max must be later than the current step 31, got 31"),
+        (12, ValueError, r"T_max must be later than the current step 31, got 12"),
+        (40.5, ValueError, r"T_max must be an integer .*got 40\.5"),
+        ("40", TypeError, "T_max must be a real number, got str"),
+        (2**53 + 1, ValueError, r"T_max must be an integer in \[1, 2\*\*53\]"),
+    ],
+)
+def test_bad_budgets_are_refused_and_change_nothing(new_T_max, error, message):
+    _, scheduler = run(100, 1.0, 31, warmup_steps=5, rebudgets=[(20, 90)])
+    before = scheduler.state_dict()
+    with pytest.raises(error, match=message):
+        scheduler.rebudget(new_T_max)
+    assert scheduler.state_dict() == before
+
+
+def test_a_budget_without_room_for_the_warmup_is_refused():
+    _, scheduler = run(100, 1.0, 4, warmup_steps=20)
+    with pytest.raises(ValueError, match=r"T_max must be greater than warmup_steps \(20\), got 20"):
+        scheduler.rebudget(20)
+    scheduler.rebudget(21)  # one decay step: allowed
+    assert scheduler.T_max == 21
+
+
+def test_last_epoch_set_back_across_a_rebudget_composes_from_the_old_curve():
+    """last_epoch set by hand to a step before the rebudget: the next step composes
+    torch's way, lr = eta_min + (lr - eta_min) * d(t) / d(t - 1), with d the heights
+    above the floor of the schedule as it was at t - 1 (the old budget's curve) and
+    at t (the rebudgeted one)."""
+    _, scheduler = run(100, 1.0, 61, rebudgets=[(40, 160)])
+    want = reference_lrs(61, 100, 1.0, rebudgets=[(40, 160)])
+    lr_now = scheduler.optimizer.param_groups[0]["lr"]
+    scheduler.last_epoch = 39
+    scheduler.optimizer.step()
+    scheduler.step()  # 39 -> 40, across the rebudget
+    expected = ETA_MIN + (lr_now - ETA_MIN) * (want[40] - ETA_MIN) / (want[39] - ETA_MIN)
+    assert math.isclose(scheduler.optimizer.param_groups[0]["lr"], expected, rel_tol=1e-12)
