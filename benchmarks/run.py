@@ -112,6 +112,12 @@ def compare(peer: Callable[[], object], mine: Callable[[], object], number: int,
 # ---------------------------------------------------------------------------- machine
 
 
+def _where(module_file: str) -> str:
+    """Where uba came from, without naming this machine's paths."""
+    checkout = Path(module_file).resolve().parent.parent
+    return "this checkout" if (checkout / "csrc" / "uba.h").exists() else "installed"
+
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
     flags: set[str] = set()
@@ -133,7 +139,7 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "uba": f"{uba.__version__} from {Path(uba.__file__).parent}",
+        "uba": f"{uba.__version__} ({_where(uba.__file__)})",
     }
     try:
         import torch
@@ -299,7 +305,7 @@ def bench_residual(quick: bool) -> list[Row]:
     T, lam_min, kappa = 10**4, 1.0, 1e4
     lam_max = kappa * lam_min
     rows = []
-    # SPEC section 2: UBA with eta_max = 1/lam_min, eta_min = 1/lam_max at the
+    # docs/theory.md section 1: UBA with eta_max = 1/lam_min, eta_min = 1/lam_max at the
     # midpoints; phi = 2 kappa is the min-max (Chebyshev) schedule, whose residual
     # equioscillates over the ~T lobes; phi = 4 kappa is off that optimum.
     cases = [("phi = 4 kappa (off the optimum)", 4 * kappa), ("phi = 2 kappa (Chebyshev)", 2 * kappa)]

@@ -369,7 +369,7 @@ as_group_value(PyObject *obj, PyObject *lr_key, const char *name,
                Py_ssize_t index, double *out, int *plain)
 {
     if (obj == Py_None) {
-        *out = NAN;
+        *out = (double)NAN;
         return 0;
     }
     if (!PyDict_Check(obj) || index < 0) {

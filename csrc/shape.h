@@ -76,7 +76,7 @@ sin_reduced(double x, double z)
  *
  *     g  = 1 / (1 + x),   gc = 1 - g = 1 / (1 + 1/x),   x = h tan^2 a
  *
- * with h = phi/2 and a = pi t / (2T).  This equals SPEC's
+ * with h = phi/2 and a = pi t / (2T).  This equals the paper's
  * 2u / (2 phi + (2 - phi) u) with u = 1 + cos(pi t/T) = 2 cos^2 a, but
  * never forms 1 + cos(pi t/T), which cancels near t = T.  Past t = T/2 the
  * angle is reflected, b = pi (T - t) / (2T) and x = h / tan^2 b, so the

@@ -1,5 +1,5 @@
 /*
- * theory.c -- SPEC sections 2-4: Chebyshev steps and the phi = 2*kappa
+ * theory.c -- docs/theory.md sections 1-4: Chebyshev steps and the phi = 2*kappa
  * identity, the worst-case residual of any step sequence, the convergence
  * bounds (a)-(c), the noisy quadratic, and the phi minimisers.  See uba.h
  * for the contracts.
@@ -98,7 +98,7 @@ exponent_of(double x)
 /*
  * With a = pi (2k-1) / (4T) (so 2a is the Chebyshev angle), c = cos a and
  * s = sin a, the identities 1 = c^2 + s^2 and cos 2a = c^2 - s^2 turn the
- * denominator of SPEC's step into
+ * denominator of the Chebyshev step into
  *
  *     lam_max + lam_min - (lam_max - lam_min) cos 2a
  *         = 2 (lam_min c^2 + lam_max s^2),
@@ -112,7 +112,7 @@ exponent_of(double x)
  *         = (c^2 + s^2) / (lam_min (c^2 + kappa s^2))
  *         = 1 / (lam_min c^2 + lam_max s^2),
  *
- * which is the identity of SPEC section 2 (derived here, exact).
+ * which is the identity of docs/theory.md section 1 (derived here, exact).
  *
  * So the steps are computed *as* that UBA schedule, by schedule.c: a few
  * ulp from the exact values, and with its guarantees, bit for bit: the
@@ -1348,7 +1348,7 @@ uba_worst_case_residual(const double *lrs, size_t n, double lam_min,
  *     V_{t+1}(lam) = (1 - eta_t lam)^2 V_t(lam) + sigma2 eta_t^2,  V_0 = 1,
  *
  * and V_n = prod (1 - eta lam)^2 + sigma2 sum_t eta_t^2 prod_{s>t}
- * (1 - eta_s lam)^2, the E x_T^2 of SPEC section 4: a degree-2n polynomial
+ * (1 - eta_s lam)^2, the E x_T^2 of docs/theory.md section 4: a degree-2n polynomial
  * with no real roots (sigma2 > 0), a sum of n + 1 terms each of which is
  * log-concave between consecutive roots of p = prod (1 - eta lam) (the
  * "lobes"), but which itself need not be.  Certifying its maximum costs

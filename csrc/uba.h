@@ -11,7 +11,7 @@
  * outside the documented range gives the status naming that argument
  * (never a NaN result, never a crash).  uba_strerror() says what is allowed.
  *
- * The schedule (SPEC.md section 1), for budget T, step t, shape phi > 0:
+ * The schedule (docs/schedule.md), for budget T, step t, shape phi > 0:
  *
  *     eta(t) = eta_min + (eta_max - eta_min) * g(t)
  *     g(t)   = 1 / (1 + (phi/2) * tan^2(pi t / (2T)))
@@ -210,7 +210,7 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
                                    const double *written, double *ratio,
                                    double *lr_next, size_t *bad_index);
 
-/* ---- Theory: SPEC sections 2-4 (derived in this project) ------------- */
+/* ---- Theory: docs/theory.md (derived in this project) ------------- */
 
 /*
  * The paper gives only the schedule; everything below is derived for this

@@ -4,7 +4,7 @@ Run from the repository root (needs matplotlib, the ``plot`` extra):
 
     python docs/make_theory_plot.py
 
-Top row: the noisy quadratic of SPEC section 4 (kappa = 100, eta_max =
+Top row: the noisy quadratic of docs/theory.md section 4 (kappa = 100, eta_max =
 1/lam_min, eta_min = 1/lam_max, worst case over lam), via
 uba.theory.optimal_phi.  Bottom row: bound (c), strongly convex (mu = 0.01,
 L = 1, f_gap = 1, eta_max = 1/L, eta_min = 0), via

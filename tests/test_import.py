@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from importlib.metadata import version
 
 import pytest
+
+import uba
+
+from .helpers import REPO
 
 
 def run(code: str) -> str:
@@ -51,12 +57,41 @@ def test_uba_probe_is_reachable_without_torch() -> None:
     assert out.split() == ["1.0", "False"]
 
 
-def test_public_names() -> None:
-    import uba
+def test_peers_and_plotting_are_attributes_loaded_on_first_use() -> None:
+    out = run(
+        "import sys, uba\n"
+        "loaded = lambda: sorted(m for m in ('uba.peers', 'uba.plotting', 'torch', 'matplotlib')\n"
+        "                        if m in sys.modules)\n"
+        "print(loaded())\n"
+        "print(uba.peers.rex([0, 500, 1000], 1000).tolist())\n"
+        "print(loaded())\n"
+        "plotting = uba.plotting\n"
+        "print(plotting.plot_schedules.__module__, plotting is sys.modules['uba.plotting'])\n"
+        "print(loaded())\n"
+    )
+    lines = out.splitlines()
+    assert lines[0] == "[]"
+    assert lines[1] == "[1.0, 0.6666666666666666, 0.0]"  # REX: (1 - z) / (1 - z/2)
+    assert lines[2] == "['uba.peers']"
+    assert lines[3] == "uba.plotting True"
+    assert lines[4] == "['uba.peers', 'uba.plotting']"  # matplotlib waits for a plot
 
-    assert uba.__version__ == "0.1.0"
-    lazy = {"UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup"}
-    assert set(uba.__all__) >= {"schedule", "__version__", *lazy}
+
+def test_the_version_has_one_source() -> None:
+    # csrc/uba.h defines it; setup.py gives it to the metadata and the
+    # extension publishes it; nothing else spells it (tests/test_repository.py).
+    assert re.fullmatch(r"\d+\.\d+\.\d+", uba.__version__)
+    assert uba.__version__ == uba._core.c_version == version("uba")
+    header = REPO / "csrc" / "uba.h"
+    if header.exists():  # beside a checkout or an unpacked sdist
+        parts = [re.search(rf"#define UBA_VERSION_{p} (\d+)", header.read_text()) for p in
+                 ("MAJOR", "MINOR", "PATCH")]
+        assert uba.__version__ == ".".join(m.group(1) for m in parts if m)
+
+
+def test_public_names() -> None:
+    lazy = {"UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup", "peers", "plotting", "probe"}
+    assert set(uba.__all__) >= {"schedule", "theory", "__version__", *lazy}
     assert lazy <= set(dir(uba))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         uba.nope  # noqa: B018

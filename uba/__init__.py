@@ -7,7 +7,9 @@ changing one name.
 
 ``import uba`` never imports torch or matplotlib: :class:`UBALR`,
 :class:`UBAWarmRestarts` and :func:`get_uba_schedule_with_warmup` load torch
-the first time they are touched.
+the first time they are touched; :mod:`uba.peers`, :mod:`uba.plotting` and :mod:`uba.probe` are
+loaded on first use too (``uba.peers.cosine(...)`` works after a plain
+``import uba``).
 
 Example:
     >>> import uba
@@ -21,41 +23,41 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from uba import theory
+from uba._core import c_version as __version__
 from uba._schedule import schedule
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # the lazy names below, for type checkers
+    from uba import peers as peers
+    from uba import plotting as plotting
+    from uba import probe as probe
+    from uba.hf import get_uba_schedule_with_warmup as get_uba_schedule_with_warmup
+    from uba.scheduler import UBALR as UBALR
+    from uba.warm_restarts import UBAWarmRestarts as UBAWarmRestarts
 
-__all__ = [
-    "UBALR",
-    "UBAWarmRestarts",
-    "__version__",
-    "get_uba_schedule_with_warmup",
-    "schedule",
-    "theory",
-]
-
-if TYPE_CHECKING:
-    from uba import probe
-    from uba.hf import get_uba_schedule_with_warmup
-    from uba.scheduler import UBALR
-    from uba.warm_restarts import UBAWarmRestarts
-
-# The torch schedulers import torch, so each is imported from its module only
-# when it is first asked for: name -> module.
-_LAZY = {
-    "UBALR": "uba.scheduler",
-    "UBAWarmRestarts": "uba.warm_restarts",
-    "get_uba_schedule_with_warmup": "uba.hf",
-    "probe": "uba.probe",  # torch-free to import; suggest_phi imports torch when called
+#: Public names loaded on first use: name -> (module, attribute of it, or
+#: None for the module itself).  The schedulers subclass torch's, so torch
+#: comes in with them; uba.plotting brings matplotlib on its first plot.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "UBALR": ("uba.scheduler", "UBALR"),
+    "UBAWarmRestarts": ("uba.warm_restarts", "UBAWarmRestarts"),
+    "get_uba_schedule_with_warmup": ("uba.hf", "get_uba_schedule_with_warmup"),
+    "peers": ("uba.peers", None),
+    "plotting": ("uba.plotting", None),
+    "probe": ("uba.probe", None),  # torch-free to import; suggest_phi imports torch
 }
+
+__all__ = ["__version__", "schedule", "theory", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        # an entry that names a submodule is that module; the others are in it
-        return module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
-    raise AttributeError(f"module 'uba' has no attribute {name!r}")
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'uba' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:

@@ -12,25 +12,29 @@ Subcommands:
              for a spectrum and budget (uba.theory)
     bounds   a convergence bound of UBA and of its peers (uba.theory)
 
-Bad arguments print a message on stderr and exit with status 2; so do values
-that uba.theory or uba.peers refuse, and a plot without matplotlib.  Long
+Bad arguments print one line on stderr and exit with status 2; so do values
+that uba.theory or uba.peers refuse, a plot without matplotlib, an output path
+that cannot be written and a request larger than the machine's memory.  Long
 computations show their progress on stderr (on a terminal), and Ctrl-C stops
-them: "interrupted" on stderr, exit status 130.
+them: "interrupted" on stderr, exit status 130.  The command line never shows
+a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from uba import __version__, theory
 from uba import peers as _peers
+from uba._checks import MAX_BUDGET
 from uba._schedule import schedule
 
 BOUND_NAMES = ("nonconvex", "convex", "strongly-convex")
@@ -53,11 +57,23 @@ def _number_type(
     return parse
 
 
-_positive_int = _number_type(int, "an integer", lambda v: v >= 1, ">= 1")
+def _integer(text: str) -> int:
+    """An integer written as one (``1000``) or as an integral float (``1e6``)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)
+        if not value.is_integer():
+            raise
+        return int(value)
+
+
+_positive_int = _number_type(_integer, "an integer", lambda v: v >= 1, ">= 1")
+_budget = _number_type(_integer, "an integer", lambda v: 1 <= v <= MAX_BUDGET,
+                       "an integer in [1, 2**53]")
 _positive_float = _number_type(
     float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
 )
-_finite_float = _number_type(float, "a number", math.isfinite, "a finite number")
 _nonnegative_float = _number_type(
     float, "a number", lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
 )
@@ -71,14 +87,22 @@ def _peer_name(text: str) -> str:
     return text
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with every error on one line of stderr (the usage is one
+    --help away) and exit status 2; subcommands' parsers are of this class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m uba",
         description="Print (and plot) the UBA learning-rate schedule next to cosine annealing.",
         epilog="Subcommands: python -m uba COMMAND --help.",
     )
     parser.add_argument("--version", action="version", version=f"uba {__version__}")
-    parser.add_argument("-T", "--budget", type=_positive_int, default=1000,
+    parser.add_argument("-T", "--budget", type=_budget, default=1000,
                         help="budget T in steps (default 1000)")
     parser.add_argument("--phi", type=_positive_float, nargs="+", default=[0.5, 1.0, 2.0, 4.0],
                         help="shape parameters to show (default 0.5 1 2 4)")
@@ -99,7 +123,7 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
                   eta_max: float | None = 1.0,
                   eta_max_help: str = "peak learning rate of every schedule (default 1)",
                   ) -> None:
-        p.add_argument("-T", "--budget", type=_positive_int, default=1000,
+        p.add_argument("-T", "--budget", type=_budget, default=1000,
                        help="budget T in steps (default 1000)")
         p.add_argument("--phi", type=_positive_float, nargs="*", default=[0.5, 1.0, 2.0, 4.0],
                        help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)")
@@ -107,9 +131,9 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
                        metavar="NAME",
                        help=f"peer schedules to compare, from: {names} "
                             f"(default {' '.join(peers)})")
-        p.add_argument("--eta-max", type=_finite_float, default=eta_max, help=eta_max_help)
-        p.add_argument("--eta-min", type=_finite_float, default=0.0,
-                       help="floor of every schedule (default 0)")
+        p.add_argument("--eta-max", type=_positive_float, default=eta_max, help=eta_max_help)
+        p.add_argument("--eta-min", type=_nonnegative_float, default=0.0,
+                       help="floor of every schedule, at most --eta-max (default 0)")
 
     table = sub.add_parser(
         "table", help="print the learning rate of UBA and of peers at a budget",
@@ -147,7 +171,7 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--spectrum", type=_positive_float, nargs=2,
                        metavar=("LAM_MIN", "LAM_MAX"),
                        help="the optimal phi for this Hessian spectrum and budget -T")
-    phi.add_argument("-T", "--budget", type=_positive_int,
+    phi.add_argument("-T", "--budget", type=_budget,
                      help="budget T in steps (needed with --spectrum)")
     phi.add_argument("--sigma2", type=_nonnegative_float, default=0.0,
                      help="gradient-noise variance for --spectrum (default 0)")
@@ -160,8 +184,8 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
 
     bounds = sub.add_parser(
         "bounds", help="a convergence bound of UBA and of peers",
-        description="Evaluate a convergence bound (SPEC section 3: standard bounds for any "
-                    "step-size sequence) for UBA and peer schedules sampled at "
+        description="Evaluate a convergence bound (docs/theory.md section 2: standard bounds "
+                    "for any step-size sequence) for UBA and peer schedules sampled at "
                     "t = 0..T-1 (uba.theory.bound_*).",
     )
     schedules(bounds, ("cosine", "linear", "wsd", "rex"), None,
@@ -181,7 +205,7 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
                         help="strong-convexity constant (default 0.01)")
     bounds.add_argument("--plot", metavar="PATH",
                         help="also write a PNG of the bound against the budget")
-    bounds.add_argument("--budgets", type=_positive_int, nargs="+", metavar="T",
+    bounds.add_argument("--budgets", type=_budget, nargs="+", metavar="T",
                         help="budgets on the plot's x axis (default 10 to 10000)")
 
     for p, run in ((table, _run_table), (plot, _run_plot), (phi, _run_phi),
@@ -223,6 +247,7 @@ def format_table(
 ) -> str:
     """The schedules at `rows` evenly spaced steps: one column per phi, then
     one per peer (by default cosine, which gives the main job's table)."""
+    _check_memory(rows * (len(phis) + len(peers) + 2), f"--rows {rows}")
     steps = np.unique(np.round(np.linspace(0, T, rows)).astype(np.int64))
     columns = schedule_columns(T, steps, phis, peers, eta_max, eta_min)
     if csv:
@@ -258,8 +283,12 @@ def _save(ax: Any, path: str, dpi: int = 120) -> None:
     from uba.plotting import figure_of
 
     fig = figure_of(ax)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    _matplotlib().close(fig)
+    try:
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    except OSError as exc:  # a missing folder, no permission, a full disk
+        raise _Fail(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        _matplotlib().close(fig)
 
 
 def write_plot(T: int, phis: Sequence[float], path: str) -> bool:
@@ -318,7 +347,29 @@ def _need_matplotlib() -> None:
         raise _Fail("matplotlib is not installed: pip install 'uba[plot]'")
 
 
+def _check_levels(eta_max: float, eta_min: float) -> None:
+    """Every schedule here decays from eta_max to eta_min >= 0 (the parser
+    checks the signs): refuse an inverted range."""
+    if eta_min > eta_max:
+        raise _Fail(f"--eta-min must be at most --eta-max, got {eta_min:g} > {eta_max:g}")
+
+
+def _check_memory(values: int, what: str) -> None:
+    """Refuse, before allocating anything, a request for `values` doubles
+    that cannot fit in this machine's memory (where the system reports its
+    size; elsewhere main() turns a MemoryError into the same exit)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return
+    need = 8 * values
+    if need > total:
+        raise _Fail(f"{what} would need about {need / 2**30:,.0f} GiB of memory; "
+                    f"this machine has {total / 2**30:,.0f} GiB")
+
+
 def _run_table(args: argparse.Namespace) -> None:
+    _check_levels(args.eta_max, args.eta_min)
     table = format_table(args.budget, args.phi, args.rows, args.peers,
                          eta_max=args.eta_max, eta_min=args.eta_min, csv=args.format == "csv")
     if args.format == "text":
@@ -328,6 +379,7 @@ def _run_table(args: argparse.Namespace) -> None:
 
 
 def _run_plot(args: argparse.Namespace) -> None:
+    _check_levels(args.eta_max, args.eta_min)
     _need_matplotlib()
     from uba.plotting import plot_peers
 
@@ -358,6 +410,8 @@ def _run_phi(args: argparse.Namespace) -> None:
             raise _Fail("--spectrum needs the budget: -T/--budget")
         if not lam_min < lam_max:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
+        _check_levels(1.0 / lam_min if args.eta_max is None else args.eta_max,
+                      1.0 / lam_max if args.eta_min is None else args.eta_min)
         with Progress("optimal phi") as progress:
             value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
                                        eta_max=args.eta_max, eta_min=args.eta_min,
@@ -378,12 +432,18 @@ def _run_bounds(args: argparse.Namespace) -> None:
 
     if args.budgets and not args.plot:
         raise _Fail("--budgets: only with --plot")
+    if args.plot:  # every check before the table is printed
+        _need_matplotlib()
+        if args.budgets:
+            _check_memory(3 * max(args.budgets), f"--budgets {max(args.budgets)}")
     fn, limit, needs = BOUNDS[args.bound]
     given = {"L": args.L, "sigma2": args.sigma2, "f_gap": args.f_gap, "dist2": args.dist2,
              "mu": args.mu}
     constants = {k: given[k] for k in needs}
     eta_max = limit / args.L if args.eta_max is None else args.eta_max
+    _check_levels(eta_max, args.eta_min)
     T = args.budget
+    _check_memory(T * (len(args.phi) + len(args.peers) + 3), f"-T {T}")
     t = np.arange(T, dtype=np.float64)
     columns = schedule_columns(T, t, args.phi, args.peers, eta_max, args.eta_min)
     bounds = [float(fn(lrs, **constants)) for _, lrs in columns]  # may refuse a schedule
@@ -395,7 +455,6 @@ def _run_bounds(args: argparse.Namespace) -> None:
     for (name, lrs), bound in zip(columns, bounds):
         print(f"{name:<{width}}  {lrs.sum():>12.6g}  {(lrs**2).sum():>12.6g}  {bound:>12.6g}")
     if args.plot:
-        _need_matplotlib()
         from uba.plotting import plot_bounds
 
         ax = plot_bounds(args.budgets, phis=args.phi, peers=args.peers, bound=args.bound,
@@ -404,29 +463,34 @@ def _run_bounds(args: argparse.Namespace) -> None:
         print(f"wrote {args.plot}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:
-        # Ctrl-C: one line, no traceback, the shell's status for SIGINT
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is not None:
-        try:
-            args.run(args)
-        except (_Fail, ValueError) as exc:
-            # Bad values the parser could not see (a peer's or a bound's
-            # range), or a missing optional dependency: exit 2 with a message.
-            args.subparser.error(str(exc))
-        return 0
+def _run_main_job(args: argparse.Namespace) -> None:
     print(f"UBA schedule g(t), budget T = {args.budget} (eta = eta_min + (eta_max - eta_min) g)")
     print(format_table(args.budget, args.phi, args.rows))
     if not args.no_plot and write_plot(args.budget, args.phi, args.plot):
         print(f"wrote {args.plot}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    parser.set_defaults(run=_run_main_job, subparser=parser)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (_Fail, ValueError) as exc:
+        # Bad values the parser could not see (a peer's or a bound's range),
+        # a missing optional dependency, an unwritable output: exit 2.
+        args.subparser.error(str(exc))
+    except MemoryError as exc:
+        args.subparser.error(f"not enough memory for this request: {exc}")
+    except BrokenPipeError:
+        # The reader went away (python -m uba table | head): stop quietly,
+        # and keep Python from failing again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback, the shell's status for SIGINT
+        print("interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

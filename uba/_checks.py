@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,9 @@ __all__ = [
     "choice",
     "exact_steps",
     "integer",
+    "items",
     "phi",
+    "positive",
     "real",
     "real_number",
 ]
@@ -61,6 +63,11 @@ def real(
     return x
 
 
+def positive(name: str, value: Any) -> float:
+    """A finite real number > 0 (a scale: L, phi, ...)."""
+    return real(name, value, "a finite number > 0", lambda x: x > 0)
+
+
 def integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:
     """An integer in ``[low, high]``, from anything integral: a Python or
     NumPy integer, an integral float, a 0-d integer tensor.  Integers are
@@ -86,9 +93,17 @@ def budget(value: Any, name: str = "T") -> int:
     return integer(name, value, 1, MAX_BUDGET, "[1, 2**53]")
 
 
+def items(name: str, values: Any) -> list[Any]:
+    """The items of a sequence argument (a list, tuple, range, array, ...),
+    or TypeError naming ``name``: a string or a single number is not one."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence, got {type(values).__name__}")
+    return list(values)
+
+
 def phi(value: Any) -> float:
     """The schedule's shape: a finite number > 0."""
-    return real("phi", value, "a finite number > 0", lambda v: v > 0)
+    return positive("phi", value)
 
 
 def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

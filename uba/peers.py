@@ -73,6 +73,8 @@ def _steps(t: Any) -> tuple[_Array, bool]:
     """The steps as a float64 array, and whether ``t`` was a scalar."""
     scalar = not isinstance(t, np.ndarray) and np.ndim(t) == 0
     arr = np.asarray(t)
+    if arr.dtype == object:  # ints beyond 64 bits, Fractions: read as real numbers
+        arr = np.vectorize(lambda v: real_number("t", v), otypes=[np.float64])(arr)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             "t must be a real number or an array of real numbers, "
@@ -101,7 +103,10 @@ def _out(values: _Array, scalar: bool) -> float | _Array:
 
 
 def _between(shape: _Array, scalar: bool, eta_max: float, eta_min: float) -> float | _Array:
-    return _out(eta_min + (eta_max - eta_min) * shape, scalar)
+    span = eta_max - eta_min
+    if not np.isfinite(span):  # finite levels whose difference overflows: weigh them
+        return _out(eta_max * shape + eta_min * (1.0 - shape), scalar)
+    return _out(eta_min + span * shape, scalar)
 
 
 # ---- the peers --------------------------------------------------------------

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from uba import peers as _peers
 from uba import theory
+from uba._checks import budget, items, positive, real
 from uba._schedule import schedule
 
 if TYPE_CHECKING:
@@ -96,10 +97,15 @@ def _curves(
     options: Mapping[str, Mapping[str, Any]] | None,
 ) -> list[tuple[str, _Curve]]:
     """(label, lrs(t, T)) for UBA at each phi, then for each peer; checks
-    the peer names and options before anything is drawn."""
+    the shapes, peer names and options before anything is drawn."""
     options = options or {}
-    for name in peers:
-        _peers.get(name)
+    phis = _phis(phis)
+    peers = items("peers", peers)
+    for i, name in enumerate(peers):
+        try:
+            _peers.get(name)
+        except ValueError as exc:
+            raise ValueError(f"peers[{i}]: {exc}") from None
     unknown = sorted(set(options) - set(peers))
     if unknown:
         raise ValueError(f"options given for peers not drawn: {', '.join(unknown)}")
@@ -114,6 +120,10 @@ def _curves(
     return [(f"UBA, phi = {phi:g}", uba_curve(phi)) for phi in phis] + [
         (name, peer_curve(name)) for name in peers
     ]
+
+
+def _phis(phis: Sequence[float]) -> list[float]:
+    return [positive(f"phis[{i}]", phi) for i, phi in enumerate(items("phis", phis))]
 
 
 def plot_schedules(
@@ -145,15 +155,16 @@ def plot_schedules(
         >>> len(ax.get_lines())
         5
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2))
+    T = budget(T)
+    phis = _phis(phis)
     t = np.linspace(0, T, 801)
-    for phi in phis:
-        ax.plot(t, schedule(t, T, phi, eta_max, eta_min), label=f"UBA, phi = {phi:g}")
-    if cosine:
-        cos = eta_min + (eta_max - eta_min) * (1 + np.cos(np.pi * t / T)) / 2
-        ax.plot(t, cos, "k--", lw=1, label="cosine annealing")
+    curves = [(f"UBA, phi = {phi:g}", schedule(t, T, phi, eta_max, eta_min)) for phi in phis]
+    reference = _peers.cosine(t, T, eta_max, eta_min) if cosine else None
+    ax = _axes(ax)
+    for label, values in curves:
+        ax.plot(t, values, label=label)
+    if reference is not None:
+        ax.plot(t, reference, "k--", lw=1, label="cosine annealing")
     ax.set_xlabel("step t")
     ax.set_ylabel("learning rate")
     ax.set_title(f"UBA schedules, budget T = {T}")
@@ -200,6 +211,7 @@ def plot_peers(
         >>> [line.get_label() for line in ax.get_lines()]
         ['UBA, phi = 0.5', 'UBA, phi = 4', 'cosine', 'wsd', 'rex']
     """
+    T = budget(T)
     t = np.linspace(0, T, 801)
     curves = [(label, fn(t, T)) for label, fn in _curves(phis, peers, eta_max, eta_min, options)]
     ax = _axes(ax)
@@ -246,14 +258,24 @@ def plot_phi_vs_condition_number(
     Raises:
         ValueError: a condition number below 1 (from ``uba.theory``).
     """
-    ks = np.geomspace(2.0, 1000.0, 12) if kappas is None else np.asarray(kappas, np.float64)
+    ks = (np.geomspace(2.0, 1000.0, 12).tolist() if kappas is None else
+          [real(f"kappas[{i}]", k) for i, k in enumerate(items("kappas", kappas))])
+    noise = [real(f"sigma2[{i}]", s2, "a finite number >= 0", lambda v: v >= 0)
+             for i, s2 in enumerate(items("sigma2", sigma2))]
+    phi = []
+    for i, k in enumerate(ks):
+        try:
+            phi.append(theory.phi_from_condition_number(k))
+        except ValueError as exc:  # the theory's range of kappa
+            raise ValueError(f"kappas[{i}]: {exc}") from None
+    T = None if T is None else budget(T)
+    best = [] if T is None else [
+        (s2, [theory.optimal_phi(T, 1.0 / k, 1.0, sigma2=s2) for k in ks]) for s2 in noise
+    ]
     ax = _axes(ax)
-    phi = [theory.phi_from_condition_number(float(k)) for k in ks]
     ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")
-    if T is not None:
-        for s2 in sigma2:
-            best = [theory.optimal_phi(T, 1.0 / float(k), 1.0, sigma2=float(s2)) for k in ks]
-            ax.plot(ks, best, "o", ms=4, label=f"optimal phi, T = {T}, sigma2 = {s2:g}")
+    for s2, values in best:
+        ax.plot(ks, values, "o", ms=4, label=f"optimal phi, T = {T}, sigma2 = {s2:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"condition number $\kappa = \lambda_{\max} / \lambda_{\min}$")
@@ -284,7 +306,8 @@ def plot_bounds(
 
     For each budget :math:`T` every schedule is sampled at
     :math:`t = 0, \dots, T-1` and put through the bound from
-    :mod:`uba.theory` (SPEC section 3, standard bounds instantiated here):
+    :mod:`uba.theory` (``docs/theory.md`` section 2, standard bounds
+    instantiated here):
     ``"nonconvex"`` (``bound_nonconvex(lrs, L=, sigma2=, f_gap=)``),
     ``"convex"`` (``bound_convex(lrs, L=, sigma2=, dist2=)``) or
     ``"strongly-convex"`` (``bound_strongly_convex(lrs, mu=, L=, sigma2=,
@@ -316,9 +339,10 @@ def plot_bounds(
     fn, step_limit, needs = BOUNDS[bound]
     given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
     constants = {k: given[k] for k in needs}
-    peak = step_limit / L if eta_max is None else eta_max
-    Ts = (np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64))
-          if budgets is None else np.asarray(budgets, np.int64))
+    peak = step_limit / positive("L", L) if eta_max is None else eta_max
+    Ts = (np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64)).tolist()
+          if budgets is None else
+          [budget(T, f"budgets[{i}]") for i, T in enumerate(items("budgets", budgets))])
     # every value first: a schedule the bound refuses raises before a figure opens
     values = {
         label: [fn(lrs(np.arange(T, dtype=np.float64), int(T)), **constants) for T in Ts]

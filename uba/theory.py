@@ -5,18 +5,18 @@ What comes from where:
 * **The paper** (Tang et al., "Stepsize anything", arXiv:2505.24452) gives
   the UBA schedule (:func:`uba.schedule`); only its abstract is available to
   this project, and nothing in this module is attributed to it.
-* **Derived in this project** (SPEC section 2, exact): UBA with
+* **Derived in this project** (``docs/theory.md`` section 1, exact): UBA with
   :math:`\eta_{\max} = 1/\lambda_{\min}`, :math:`\eta_{\min} = 1/\lambda_{\max}`
   and :math:`\varphi = 2\kappa`, sampled at :math:`t = k - \tfrac12`, *is* the
   sequence of Chebyshev min-max step sizes for a quadratic with spectrum in
   :math:`[\lambda_{\min}, \lambda_{\max}]`: :math:`\varphi/2` is the condition
   number a UBA schedule is min-max optimal for.
-* **Standard results, instantiated** (SPEC section 3): SGD bounds for
-  non-convex, convex and strongly convex smooth objectives, stated for an
-  arbitrary step sequence so that any schedule can be compared.
-* **This project's numerics** (SPEC section 4): the exact worst-case residual
-  of any step sequence, the noisy-quadratic worst case, and the minimisers
-  that choose :math:`\varphi`.
+* **Standard results, instantiated** (``docs/theory.md`` section 2): SGD
+  bounds for non-convex, convex and strongly convex smooth objectives,
+  stated for an arbitrary step sequence so that any schedule can be compared.
+* **This project's numerics** (``docs/theory.md`` sections 3 and 4): the
+  exact worst-case residual of any step sequence, the noisy-quadratic worst
+  case, and the minimisers that choose :math:`\varphi`.
 
 Everything runs in the C core (``csrc/theory.c``); ``docs/theory.md`` has the
 statements, assumptions and derivations.  Importing this module imports
@@ -220,7 +220,7 @@ def chebyshev_residual(T: int, lam_min: float, lam_max: float) -> float:
 
     Example:
         >>> from uba import theory
-        >>> round(theory.chebyshev_residual(16, 1.0, 100.0), 7)  # SPEC's check
+        >>> round(theory.chebyshev_residual(16, 1.0, 100.0), 7)  # docs/theory.md's check
         0.0805233
     """
     return _exp(_core.chebyshev_log_residual(T, lam_min, lam_max))
@@ -233,7 +233,7 @@ def phi_from_condition_number(kappa: float) -> float:
 
         \varphi = 2\kappa
 
-    Derived in this project (SPEC section 2): with this :math:`\varphi` and
+    Derived in this project (``docs/theory.md`` section 1): with this :math:`\varphi` and
     the peak and floor of :func:`uba_params_from_curvature`, UBA sampled at
     :math:`t = k - \frac12` is the Chebyshev step sequence.  The wider the
     curvature range a schedule must be robust to, the larger :math:`\varphi`.
@@ -295,7 +295,7 @@ def uba_params_from_curvature(lam_min: float, lam_max: float) -> UBAParams:
         \eta_{\min} = \frac{1}{\lambda_{\max}},\qquad
         \varphi = 2\,\frac{\lambda_{\max}}{\lambda_{\min}}
 
-    Derived in this project (SPEC section 2): ``uba.schedule(k - 0.5, T,
+    Derived in this project (``docs/theory.md`` section 1): ``uba.schedule(k - 0.5, T,
     phi, eta_max, eta_min)`` for ``k = 1..T`` equals
     ``chebyshev_step_sizes(T, lam_min, lam_max)``.
 
@@ -370,7 +370,8 @@ def worst_case_residual(
         \qquad \|x_n - x^*\| \le R\,\|x_0 - x^*\|
 
     for any quadratic whose Hessian eigenvalues lie in
-    :math:`[\lambda_{\min}, \lambda_{\max}]` (SPEC bound (d), standard), with
+    :math:`[\lambda_{\min}, \lambda_{\max}]` (bound (d) of ``docs/theory.md``
+    section 2, standard), with
     :math:`\eta_t` the step sizes in any order (the product does not depend on
     it).  The maximum is the true maximum of the degree-:math:`n` polynomial,
     endpoints included, not a grid estimate: the roots :math:`1/\eta_t` cut
@@ -482,7 +483,7 @@ def worst_case_noisy_error(
         \qquad \text{returns } \max_{\lambda\in[\lambda_{\min},\lambda_{\max}]}
         \mathbb{E}\,x_n^2(\lambda)
 
-    (SPEC section 4; the model is standard, the search is this project's).
+    (``docs/theory.md`` section 4; the model is standard, the search is this project's).
     With ``sigma2 = 0`` this is exactly ``worst_case_residual(...)**2``.  With
     ``sigma2 > 0`` the maximum is found by a search, not a certificate, in
     :math:`O(n)` time: :math:`\mathbb{E}\,x_n^2` is evaluated at many
@@ -686,11 +687,11 @@ def optimal_phi(
         \qquad \eta_k = \mathrm{UBA}\big(k - \tfrac12;\ T, \varphi,
         \eta_{\max}, \eta_{\min}\big),\ k = 1..T
 
-    (SPEC section 4; :math:`x_0^2 = 1`; the schedule values come from the
+    (``docs/theory.md`` section 4; :math:`x_0^2 = 1`; the schedule values come from the
     same C code as :func:`uba.schedule`).  With ``sigma2 = 0`` and the default
     peak and floor the objective is the squared worst-case residual, whose
     unique minimiser is :math:`\varphi^* = 2\kappa` (derived in this project,
-    SPEC section 2); this function recovers it to about ``1e-10`` relative.
+    ``docs/theory.md`` section 1); this function recovers it to about ``1e-10`` relative.
     With noise, :math:`\varphi^*` moves away from :math:`2\kappa` (see
     ``docs/theory.md`` for the measured curve).  The minimisation runs over
     :math:`\log\varphi`: a scan of 3 points per decade of ``phi_range``, then
@@ -810,11 +811,8 @@ def optimal_phi_strongly_convex(
         >>> phis == sorted(phis)  # more noise, earlier decay
         True
     """
-    if eta_max is None:
-        try:
-            eta_max = 1.0 / L
-        except (TypeError, ZeroDivisionError):
-            eta_max = math.nan  # L itself is refused with its own message
+    if eta_max is None:  # 1/L, once L is known to be a real number > 0
+        eta_max = 1.0 / _checks.positive("L", L)
     phi_lo, phi_hi = _phi_range(PHI_RANGE if phi_range is None else phi_range)
     return _core.optimal_phi_strongly_convex(
         T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi, progress

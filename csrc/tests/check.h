@@ -33,10 +33,11 @@ static int check_count = 0;
 /* |actual - expected| <= rtol * |expected| (or <= rtol when expected 0). */
 #define CHECK_CLOSE(actual, expected, rtol)                               \
     do {                                                                  \
-        long double check_a_ = (actual), check_e_ = (expected);           \
+        long double check_a_ = (long double)(actual);                     \
+        long double check_e_ = (long double)(expected);                   \
         long double check_s_ = fabsl(check_e_) > 0 ? fabsl(check_e_) : 1; \
         check_count++;                                                    \
-        if (!(fabsl(check_a_ - check_e_) <= (rtol) * check_s_)) {         \
+        if (!(fabsl(check_a_ - check_e_) <= (long double)(rtol) * check_s_)) { \
             check_failures++;                                             \
             fprintf(stderr,                                               \
                     "%s:%d: %s == %.17Lg, expected %.17Lg (rtol %g)\n",   \

@@ -156,7 +156,7 @@ chebyshev_steps_equal_uba_at_midpoints(void)
                 double u = NAN;
                 CHECK(uba_eta(&p, (double)k + 0.5, &u) == UBA_OK);
                 CHECK_CLOSE(eta[k], u, 1e-13);
-                /* SPEC's formula, in extended precision */
+                /* docs/theory.md's formula, in extended precision */
                 long double c = cosl((2.0L * (long double)(k + 1) - 1) * PI_L
                                      / (2.0L * (long double)T));
                 long double ref = 2.0L / (kappa + 1.0L - (kappa - 1.0L) * c);
@@ -186,7 +186,7 @@ chebyshev_log_residual_matches_cosh_and_spec(void)
     }
     double lr = NAN;
     CHECK(uba_chebyshev_log_residual(16, 1, 100, &lr) == UBA_OK);
-    CHECK(fabs(exp(lr) - 0.0805233) < 5e-8);  /* SPEC section 2 */
+    CHECK(fabs(exp(lr) - 0.0805233) < 5e-8);  /* docs/theory.md section 1 */
     CHECK(uba_chebyshev_log_residual(16, 3, 3, &lr) == UBA_OK);
     CHECK(isinf(lr) && lr < 0);
     /* a huge budget: e^-65489 is no double, its log is */

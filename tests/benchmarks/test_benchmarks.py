@@ -15,9 +15,9 @@ import pytest
 
 import uba
 
-from ..helpers import REPO
+from ..helpers import repo_path
 
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(repo_path("benchmarks", "peers.py").parent))
 
 from peers import (  # noqa: E402
     numpy_bound_strongly_convex,
@@ -42,7 +42,7 @@ def test_numpy_schedule_is_the_formula_of_uba_schedule(phi: float) -> None:
 
 
 def chebyshev_residual_log(T: int, kappa: float) -> float:
-    """log of 1 / T_T((kappa + 1) / (kappa - 1)) (SPEC section 2)."""
+    """log of 1 / T_T((kappa + 1) / (kappa - 1)) (docs/theory.md section 1)."""
     mpmath.mp.dps = 40
     x = (mpmath.mpf(kappa) + 1) / (mpmath.mpf(kappa) - 1)
     return float(-mpmath.log(mpmath.cosh(T * mpmath.acosh(x))))
@@ -56,7 +56,7 @@ def test_numpy_grid_finds_the_chebyshev_worst_case_residual(T: int, kappa: float
     got = numpy_log_worst_case_residual(lrs, lam_min, lam_max, grid=8192, keep=64)
     assert math.isclose(got, chebyshev_residual_log(T, kappa), rel_tol=0, abs_tol=1e-9)
     if (T, kappa) == (16, 100.0):
-        assert math.exp(got) == pytest.approx(0.0805233, abs=1e-7)  # SPEC section 2
+        assert math.exp(got) == pytest.approx(0.0805233, abs=1e-7)  # docs/theory.md section 1
 
 
 def test_numpy_grid_survives_overflowing_products() -> None:

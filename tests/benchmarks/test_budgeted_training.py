@@ -19,9 +19,9 @@ pytest.importorskip("sklearn")
 
 import uba  # noqa: E402
 
-from ..helpers import REPO, child_env  # noqa: E402
+from ..helpers import child_env, repo_path  # noqa: E402
 
-SCRIPT = REPO / "benchmarks" / "budgeted_training.py"
+SCRIPT = repo_path("benchmarks", "budgeted_training.py")
 
 
 @pytest.fixture(scope="module")

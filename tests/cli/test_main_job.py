@@ -47,7 +47,7 @@ def test_writes_the_png_when_matplotlib_is_there(tmp_path: Path) -> None:
     [
         (["--phi", "0"], "must be a finite number > 0, got 0"),
         (["--phi", "nan"], "must be a finite number > 0, got nan"),
-        (["-T", "0"], "must be >= 1, got 0"),
+        (["-T", "0"], "must be an integer in [1, 2**53], got 0"),
         (["-T", "ten"], "expected an integer, got 'ten'"),
         (["--bogus"], "unrecognized arguments"),
     ],

@@ -11,14 +11,14 @@ import pytest
 
 import uba
 
-from ..helpers import REPO
+from ..helpers import repo_path
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
-NOTEBOOK = REPO / "examples" / "explore.ipynb"
+NOTEBOOK = repo_path("examples", "explore.ipynb")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 

@@ -8,6 +8,7 @@ before each step, as training sees it.
 
 from __future__ import annotations
 
+import fractions
 import math
 import subprocess
 import sys
@@ -260,10 +261,13 @@ def test_values_are_finite_and_within_the_levels(name: str, T: int, frac: float)
         ([[0, 1], [2, -3]], 10, ValueError, "got t[1, 1] = -3.0"),
         (float("inf"), 10, ValueError, "t must be a finite number >= 0, got inf"),
         ("3", 10, TypeError, "t must be a real number or an array of real numbers"),
-        ([1, None], 10, TypeError, "got an array of dtype object"),
+        ([1, None], 10, TypeError, "t must be a real number, got NoneType"),
+        (10**400, 10, ValueError, "t must be a finite number >= 0, got 1000"),
         (1, 0, ValueError, "T must be an integer in [1, 2**53], got 0"),
         (1, 10.5, ValueError, "T must be an integer in [1, 2**53], got 10.5"),
         (1, 2**53 + 2, ValueError, "T must be an integer in [1, 2**53]"),
+        (1, 10**400, ValueError, "T must be an integer in [1, 2**53]"),
+        (1, -(10**400), ValueError, "T must be an integer in [1, 2**53]"),
         (1, "10", TypeError, "T must be a real number, got str"),
         (1, None, TypeError, "T must be a real number, got NoneType"),
     ],
@@ -272,6 +276,26 @@ def test_bad_steps_and_budgets_are_refused_by_every_peer(name, t, T, error, mess
     with pytest.raises(error) as info:
         peers.get(name)(t, T)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_steps_beyond_64_bits_are_real_numbers(name: str) -> None:
+    got = peers.get(name)([1, 2**70, fractions.Fraction(3, 2)], 10)
+    want = peers.get(name)([1.0, 2.0**70, 1.5], 10)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if peers.takes_eta_min(n)])
+def test_levels_whose_difference_overflows_stay_finite_and_between_them(name: str) -> None:
+    # eta_max - eta_min = 2e308 is beyond double range; the levels are not
+    t = np.linspace(0, 20, 41)
+    got = peers.get(name)(t, 10, 1e308, -1e308)
+    shape = peers.get(name)(t, 10)  # the same peer from 1 to 0
+    assert np.all(np.isfinite(got))
+    assert np.all((-1e308 <= got) & (got <= 1e308))
+    np.testing.assert_allclose(got, 1e308 * shape - 1e308 * (1 - shape), rtol=1e-12,
+                               atol=1e296)
+    assert peers.get(name)(0, 10, 1e308, -1e308) == 1e308  # every peer starts at eta_max
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -5,7 +5,7 @@ eta_max / eta_min / warmup_start (DBL_MAX included), any steps.
   * eta stays in [min, max] of the values it interpolates;
   * eta is monotone on [0, T] (and on the warmup ramp), bit for bit;
   * phi = 2 is cosine annealing;
-  * the reflection identity of SPEC.md: g_phi(t) + g_{4/phi}(T - t) = 1;
+  * the reflection identity of docs/schedule.md: g_phi(t) + g_{4/phi}(T - t) = 1;
   * the schedule is continuous at the end of the warmup;
   * array and scalar calls agree bit for bit (also on arrays large enough
     for the binding to release the GIL).
@@ -179,7 +179,7 @@ def test_phi_two_is_cosine_annealing(T, data, hi, lo) -> None:
     data=st.data(),
 )
 def test_reflection_identity(T, phi, data) -> None:
-    """SPEC.md: g_phi(u) + g_{4/phi}(2 - u) = 1, with u = 1 + cos(pi t/T);
+    """docs/schedule.md: g_phi(u) + g_{4/phi}(2 - u) = 1, with u = 1 + cos(pi t/T);
     2 - u is u at T - t."""
     t = np.array(steps_in(data.draw, T, 20))
     t = np.floor(t)  # T - t exact for integer steps

@@ -1,4 +1,4 @@
-"""uba.schedule against a 50-digit mpmath evaluation of SPEC's formula,
+"""uba.schedule against a 50-digit mpmath evaluation of the formula of docs/schedule.md,
 its closed forms, and its contract for shapes, dtypes and bad input."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ PHIS = [1e-6, 0.01, 0.5, 1.0, 2.0, 4.0, 100.0, 1e6]
 
 
 def g_reference(t: float, T: int, phi: float) -> mpmath.mpf:
-    """SPEC section 1 verbatim: g = 2u / (2 phi + (2 - phi) u)."""
+    """docs/schedule.md section 1 verbatim: g = 2u / (2 phi + (2 - phi) u)."""
     u = 1 + mpmath.cos(mpmath.pi * mpmath.mpf(t) / T)
     return 2 * u / (2 * mpmath.mpf(phi) + (2 - mpmath.mpf(phi)) * u)
 

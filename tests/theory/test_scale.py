@@ -180,7 +180,7 @@ def test_chebyshev_steps_on_one_point_are_that_point(lam: float) -> None:
 def test_chebyshev_steps_never_rise(lam_min: float, lam_max: float) -> None:
     steps = theory.chebyshev_step_sizes(10_000, lam_min, lam_max)
     assert np.all(np.diff(steps) <= 0)  # before: 2239 ascents for (0.7, 0.7 + 1e-13)
-    # and each is SPEC's formula to a few ulp (50 digits)
+    # and each is the formula of docs/theory.md to a few ulp (50 digits)
     for k in (1, 2, 5_000, 9_999, 10_000):
         c = mpmath.cos((2 * k - 1) * mpmath.pi / (2 * 10_000))
         ref = 2 / (mpmath.mpf(lam_max) + lam_min - (mpmath.mpf(lam_max) - lam_min) * c)

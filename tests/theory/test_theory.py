@@ -1,6 +1,6 @@
-"""Tests of uba.theory (SPEC sections 2-4) against independent references.
+"""Tests of uba.theory (docs/theory.md) against independent references.
 
-References are written here from SPEC's formulas: mpmath at 50 digits,
+References are written here from docs/theory.md's formulas: mpmath at 50 digits,
 exact fractions, or plain loops; none of them calls the C core.
 """
 
@@ -61,7 +61,7 @@ def test_chebyshev_steps_equal_uba_at_midpoints(kappa: float, T: int) -> None:
     assert steps.shape == (T,) and steps.dtype == np.float64
     assert np.all(np.diff(steps) <= 0)  # descending
     assert np.max(np.abs(steps - u) / u) <= 1e-13
-    # and SPEC's formula, evaluated in mpmath
+    # and the formula of docs/theory.md, evaluated in mpmath
     for k in range(1, T + 1):
         c = mpmath.cos((2 * k - 1) * mpmath.pi / (2 * T))
         ref = 2 / (kappa + 1 - (kappa - 1) * c)
@@ -316,7 +316,7 @@ def test_bounds_equal_their_formulas(seed: int) -> None:
     got_b = theory.bound_convex(lrs_b, L=L, sigma2=sigma2, dist2=dist2)
     assert abs(F(got_b) - ref_b) <= F(1, 10**12) * ref_b
 
-    # (c), SPEC's sum of products with plain loops, in mpmath
+    # (c), docs/theory.md's sum of products with plain loops, in mpmath
     m = [mpmath.mpf(e) for e in lrs.tolist()]
     bias = mpmath.mpf(gap)
     for e in m:

@@ -1,0 +1,53 @@
+# Tasks for working on uba (each needs the development environment:
+#   pip install -c .ci/constraints.txt -e ".[dev]").
+#
+#   make test          the Python suite and every docstring example
+#   make test-c        the C core's tests, plain and under ASan + UBSan
+#   make test-aarch64  the C tests cross-compiled for aarch64, run under qemu-user
+#   make lint          ruff check and ruff format --check
+#   make format        ruff format
+#   make typecheck     mypy --strict and stubtest of the compiled module
+#   make bench         benchmarks/run.py (writes benchmarks/RESULTS.md)
+#   make sdist         dist/uba-VERSION.tar.gz
+#   make wheel         a wheel in dist/, repaired by auditwheel into wheelhouse/
+#   make ci            everything CI runs (.ci/run)
+PYTHON ?= python3
+
+.PHONY: test test-c test-aarch64 lint format typecheck bench sdist wheel ci clean
+
+test:
+	$(PYTHON) -m pytest
+
+test-c:
+	$(MAKE) -C csrc test sanitize
+
+test-aarch64:
+	$(MAKE) -C csrc test-aarch64
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+format:
+	$(PYTHON) -m ruff format .
+
+typecheck:
+	$(PYTHON) -m mypy
+	$(PYTHON) -m mypy.stubtest uba._core
+
+bench:
+	$(PYTHON) benchmarks/run.py
+
+sdist:
+	$(PYTHON) -m build --sdist
+
+wheel:
+	$(PYTHON) -m build --wheel
+	$(PYTHON) -m auditwheel repair -w wheelhouse dist/uba-*.whl
+
+ci:
+	.ci/run
+
+clean:
+	$(MAKE) -C csrc clean
+	rm -rf build dist wheelhouse uba/_core*.so

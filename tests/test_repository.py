@@ -1,0 +1,81 @@
+"""The repository speaks of itself alone: no file refers to a file outside it
+(a design note, a spec, a path on some machine), and the version is spelled
+in one place, csrc/uba.h.
+
+Runs on whatever surrounds tests/: a checkout (its tracked files) or an
+unpacked sdist (every file).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import uba
+
+from .helpers import REPO
+
+THIS = Path(__file__).resolve()
+SKIP_DIRS = {".git", ".venv", "build", "dist", "wheelhouse", "__pycache__", ".mypy_cache",
+             ".pytest_cache", ".hypothesis", ".ruff_cache"}
+GENERATED = {"PKG-INFO"}  # the sdist's metadata, written by the build from csrc/uba.h
+
+# Names of documents that live outside the repository, and paths of machines.
+OUTSIDE = re.compile(
+    r"\bSPEC\b|\bDESIGN\.md\b|torch-contract\.md|style-anchors\.md"
+    r"|/work/|/root/|/home/\w|/Users/\w"
+)
+RELATIVE = re.compile(r"(?:\.\./)+[\w.-][\w./-]*")
+
+
+def text_files() -> list[Path]:
+    if (REPO / ".git").exists():
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=REPO, capture_output=True, text=True, check=True,
+        ).stdout.split("\0")
+        paths = [REPO / p for p in listed if p]
+    else:
+        paths = [p for p in REPO.rglob("*") if not SKIP_DIRS & set(p.relative_to(REPO).parts)]
+    files = []
+    for path in paths:
+        if path.is_file() and path.resolve() != THIS and path.name not in GENERATED:
+            try:
+                path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue  # images, corpora
+            files.append(path)
+    if len(files) < 20:
+        pytest.skip(f"only {len(files)} files beside the tests here: not a checkout or sdist")
+    return files
+
+
+def test_no_file_refers_to_a_file_outside_the_repository() -> None:
+    found = []
+    for path in text_files():
+        text = path.read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), start=1):
+            where = f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+            if OUTSIDE.search(line):
+                found.append(where)
+            for target in RELATIVE.findall(line):  # ../x must stay inside
+                resolved = (path.parent / target).resolve()
+                if REPO.resolve() not in resolved.parents:
+                    found.append(where)
+    assert not found, "\n".join(found)
+
+
+def test_the_version_is_spelled_only_in_uba_h() -> None:
+    # csrc/uba.h defines MAJOR, MINOR and PATCH; setup.py and the extension
+    # read them.  Records (the changelog, benchmark results) may quote it.
+    spelled = re.compile(rf"(?<![\d.]){re.escape(uba.__version__)}(?![\d.])")
+    found = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in text_files() if path.suffix != ".md"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if spelled.search(line)
+    ]
+    assert not found, found
