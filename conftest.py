@@ -4,6 +4,7 @@ import importlib.util
 
 collect_ignore = ["setup.py"]
 if importlib.util.find_spec("torch") is None:
-    collect_ignore += ["uba/scheduler.py", "uba/warm_restarts.py", "uba/hf.py"]
+    # (uba/probe.py: its example probes a torch model)
+    collect_ignore += ["uba/scheduler.py", "uba/warm_restarts.py", "uba/hf.py", "uba/probe.py"]
 if importlib.util.find_spec("matplotlib") is None:
     collect_ignore.append("uba/plotting.py")

@@ -48,6 +48,15 @@ def test_each_torch_scheduler_brings_torch_in_on_first_use(name: str, module: st
     assert out.split() == ["True", name, module]
 
 
+def test_uba_probe_is_reachable_without_torch() -> None:
+    out = run(
+        "import sys, uba\n"
+        "assert 'probe' in dir(uba)\n"
+        "print(uba.probe.lower_end([1.0, 2.0], [1.0, 1.0], 0.0), 'torch' in sys.modules)"
+    )
+    assert out.split() == ["1.0", "False"]
+
+
 def test_peers_and_plotting_are_attributes_loaded_on_first_use() -> None:
     out = run(
         "import sys, uba\n"
@@ -81,7 +90,7 @@ def test_the_version_has_one_source() -> None:
 
 
 def test_public_names() -> None:
-    lazy = {"UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup", "peers", "plotting"}
+    lazy = {"UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup", "peers", "plotting", "probe"}
     assert set(uba.__all__) >= {"schedule", "theory", "__version__", *lazy}
     assert lazy <= set(dir(uba))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -90,6 +90,26 @@ def test_scheduler_types() -> None:
     assert isinstance(factory, LambdaLR)
 
 
+def test_probe_types() -> None:
+    torch = pytest.importorskip("torch")
+    from uba.probe import ProbeResult, lower_end, suggest_phi
+
+    torch.set_num_threads(1)
+    model = torch.nn.Linear(4, 1)
+    batches = [(torch.randn(16, 4), torch.randn(16, 1)) for _ in range(4)]
+    result = assert_type(
+        suggest_phi(model, torch.nn.functional.mse_loss, batches, 50, lr=0.1, lanczos_steps=4,
+                    vectors=1),
+        ProbeResult,
+    )
+    phi = assert_type(result.phi_for(100, lr=0.05), float)
+    kappa = assert_type(result.kappa, float)
+    density = assert_type(result.density([0.0, 1.0]), npt.NDArray[np.float64])
+    low = assert_type(lower_end([1.0, 2.0], [0.5, 0.5], 0.1), float)
+    assert phi > 0 and kappa >= 1 and density.shape == (2,) and low > 0
+    assert uba.probe.suggest_phi is suggest_phi
+
+
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
 

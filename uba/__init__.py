@@ -7,7 +7,7 @@ changing one name.
 
 ``import uba`` never imports torch or matplotlib: :class:`UBALR`,
 :class:`UBAWarmRestarts` and :func:`get_uba_schedule_with_warmup` load torch
-the first time they are touched; :mod:`uba.peers` and :mod:`uba.plotting` are
+the first time they are touched; :mod:`uba.peers`, :mod:`uba.plotting` and :mod:`uba.probe` are
 loaded on first use too (``uba.peers.cosine(...)`` works after a plain
 ``import uba``).
 
@@ -29,6 +29,7 @@ from uba._schedule import schedule
 if TYPE_CHECKING:  # the lazy names below, for type checkers
     from uba import peers as peers
     from uba import plotting as plotting
+    from uba import probe as probe
     from uba.hf import get_uba_schedule_with_warmup as get_uba_schedule_with_warmup
     from uba.scheduler import UBALR as UBALR
     from uba.warm_restarts import UBAWarmRestarts as UBAWarmRestarts
@@ -42,6 +43,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "get_uba_schedule_with_warmup": ("uba.hf", "get_uba_schedule_with_warmup"),
     "peers": ("uba.peers", None),
     "plotting": ("uba.plotting", None),
+    "probe": ("uba.probe", None),  # torch-free to import; suggest_phi imports torch
 }
 
 __all__ = ["__version__", "schedule", "theory", *_LAZY]

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from uba.probe import ProbeResult
+
 __all__ = [
     "BOUNDS",
     "Bound",
@@ -33,6 +35,7 @@ __all__ = [
     "plot_peers",
     "plot_phi_vs_condition_number",
     "plot_schedules",
+    "plot_spectral_density",
 ]
 
 
@@ -355,5 +358,58 @@ def plot_bounds(
     described = ", ".join(f"{k} = {v:g}" for k, v in constants.items())
     ax.set_title(f"{bound} bound, {described}, eta_max = {peak:g}")
     ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_spectral_density(
+    result: ProbeResult, *, width: float | None = None, ax: Axes | None = None
+) -> Axes:
+    r"""Plot the Hessian spectral density that :func:`uba.probe.suggest_phi`
+    estimated, with the useful curvature range it chose.
+
+    The curve is :meth:`uba.probe.ProbeResult.density` (each Ritz value
+    smoothed by a Gaussian of standard deviation ``width``), on a log scale;
+    the shaded band is ``[lam_min, lam_max]``, whose condition number and the
+    suggested phi are in the title.
+
+    Args:
+        result: a :class:`uba.probe.ProbeResult`.
+        width: the smoothing width; default 1% of the spread of the Ritz values.
+        ax: the Axes to draw on; a new figure when None.
+
+    Returns:
+        The Axes drawn on.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from uba.probe import ProbeResult
+        >>> from uba.plotting import plot_spectral_density
+        >>> lams = np.geomspace(0.01, 1.0, 50)[None]  # a known spectrum as the one "run"
+        >>> r = ProbeResult(phi=4.0, T=100, lr=1.0, eta_min=0.0, momentum=0.0, lam_min=0.1,
+        ...                 lam_max=1.0, sigma2=1e-3, dist2=1.0, negative_share=0.0,
+        ...                 mass=0.1, params=50, hvps=0, gradients=0, hessian_batches=0,
+        ...                 nodes=lams, weights=np.full_like(lams, 1 / 50))
+        >>> plot_spectral_density(r).get_title()
+        'kappa = 10, sigma2 = 0.001: phi = 4 for T = 100'
+    """
+    ok = np.isfinite(result.nodes)
+    lo, hi = float(result.nodes[ok].min()), float(result.nodes[ok].max())
+    pad = 0.05 * (hi - lo) + 1e-12 * abs(hi)
+    lams = np.linspace(lo - pad, hi + pad, 801)
+    dens = result.density(lams, width=width)
+    ax = _axes(ax)
+    ax.plot(lams, dens, color="C0", label="estimated density (SLQ)")
+    ax.axvspan(result.lam_min, result.lam_max, color="C1", alpha=0.15,
+               label=f"useful range [{result.lam_min:.3g}, {result.lam_max:.3g}]")
+    ax.set_yscale("log")
+    ax.set_ylim(max(float(dens.max()) * 1e-6, float(dens.min()) + 1e-300), float(dens.max()) * 3)
+    ax.set_xlabel("curvature (Hessian eigenvalue)")
+    ax.set_ylabel("density")
+    ax.set_title(f"kappa = {result.kappa:.3g}, sigma2 = {result.sigma2:.3g}: "
+                 f"phi = {result.phi:.3g} for T = {result.T}")
+    ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax

@@ -1,0 +1,387 @@
+"""uba.probe.suggest_phi against models whose answers are known by construction.
+
+* A linear least-squares model whose every batch has the Hessian
+  V diag(lam) V^T (lam set by construction) and label noise of known variance:
+  lam_max within 5%, lam_min within the documented +-25% of the definition
+  applied to the true spectrum, sigma2 within 20% of s^2 mean(lam) / B.
+* A non-convex model (indefinite quadratic plus a quartic) whose Hessian at
+  the probe point is known exactly: negative curvature measured, not fatal.
+* Adam's geometry: the preconditioned Hessian of a diagonal quadratic.
+* The cost is the number of Hessian-vector products asked for, and the
+  memory a few copies of the parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import uba
+from uba.probe import lower_end
+
+from ..helpers import child_env
+
+torch = pytest.importorskip("torch")
+from uba.probe import ProbeResult, suggest_phi  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # these models are small: a second thread only waits for the first
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def half_mse(out, y):
+    return 0.5 * torch.nn.functional.mse_loss(out, y)
+
+
+class LeastSquares:
+    """P parameters, batches of B >= P rows; every batch's Hessian of
+    0.5 * mean((x.w - y)^2) is V diag(lam) V^T exactly; y = x.w* + s * eps."""
+
+    def __init__(self, lams: np.ndarray, B: int, s: float, n_batches: int, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.lams, self.B, self.s = lams, B, s
+        P = len(lams)
+        V = np.linalg.qr(rng.standard_normal((P, P)))[0]
+        w_star = rng.standard_normal(P)
+        self.w0 = w_star + rng.standard_normal(P) * 0.3
+        root = np.sqrt(B * lams)
+        self.batches = []
+        for _ in range(n_batches):
+            U = np.linalg.qr(rng.standard_normal((B, P)))[0]  # orthonormal columns
+            X = (U * root) @ V.T
+            y = X @ w_star + s * rng.standard_normal(B)
+            self.batches.append((torch.from_numpy(X), torch.from_numpy(y[:, None])))
+        self.H = (V * lams) @ V.T
+        self.grad = self.H @ (self.w0 - w_star)
+
+    def model(self):
+        model = torch.nn.Linear(len(self.lams), 1, bias=False, dtype=torch.float64)
+        with torch.no_grad():
+            model.weight.copy_(torch.from_numpy(self.w0)[None])
+        return model
+
+
+@pytest.fixture(scope="module")
+def least_squares():
+    return LeastSquares(np.geomspace(0.05, 5.0, 400), B=420, s=0.5, n_batches=64)
+
+
+@pytest.fixture(scope="module")
+def ls_result(least_squares) -> ProbeResult:
+    return suggest_phi(least_squares.model(), half_mse, least_squares.batches, 500, lr=0.1,
+                       n_batches=64)
+
+
+def test_least_squares_curvature_range(least_squares, ls_result) -> None:
+    lams = least_squares.lams
+    assert ls_result.lam_max == pytest.approx(lams.max(), rel=0.05)
+    assert ls_result.lam_max <= lams.max() * (1 + 1e-9)  # a Ritz value never exceeds it
+    truth = lower_end(lams, np.full(len(lams), 1 / len(lams)), 0.1)
+    assert ls_result.lam_min == pytest.approx(truth, rel=0.25)
+    assert ls_result.kappa == pytest.approx(ls_result.lam_max / ls_result.lam_min)
+    assert ls_result.negative_share == pytest.approx(0.0, abs=1e-6)
+    # the quadrature's first moments are exact: sum of weights 1, mean tr(H)/P
+    ok = np.isfinite(ls_result.nodes)
+    assert ls_result.weights[ok].sum() == pytest.approx(1.0, rel=1e-9)
+
+
+def test_least_squares_noise_and_distance(least_squares, ls_result) -> None:
+    ls = least_squares
+    sigma2 = ls.s**2 * ls.lams.mean() / ls.B  # tr(s^2 H / B) / P
+    assert ls_result.sigma2 == pytest.approx(sigma2, rel=0.2)
+    dist2 = ls.grad @ ls.grad / np.sum(ls.lams**2)  # ||grad f||^2 / tr(H^2)
+    assert ls_result.dist2 == pytest.approx(dist2, rel=0.2)
+
+
+def test_phi_is_optimal_phi_of_what_was_measured(ls_result) -> None:
+    r = ls_result
+    expected = uba.theory.optimal_phi(500, r.lam_min, r.lam_max, sigma2=r.sigma2 / r.dist2,
+                                      eta_max=0.1, eta_min=0.0)
+    assert r.phi == expected and r.noise == r.sigma2 / r.dist2
+    assert r.phi_for(500, lr=0.1) == expected
+    momentum = uba.theory.optimal_phi(50, r.lam_min, r.lam_max, sigma2=r.noise,
+                                      eta_max=0.05 / (1 - 0.0), eta_min=0.01)
+    assert r.phi_for(50, lr=0.05, eta_min=0.01) == momentum
+
+
+def test_the_cost_is_the_hessian_vector_products_asked_for(least_squares) -> None:
+    calls = []
+
+    def counted(out, y):
+        calls.append(1)
+        return half_mse(out, y)
+
+    r = suggest_phi(least_squares.model(), counted, iter(least_squares.batches), 100, lr=0.1,
+                    n_batches=10, hessian_batches=3, lanczos_steps=7, vectors=2)
+    assert (r.hvps, r.gradients, r.hessian_batches) == (14, 10, 3)
+    assert len(calls) == r.gradients + r.hvps * r.hessian_batches
+
+
+def test_an_exact_krylov_space_stops_early() -> None:
+    # three distinct curvatures: Lanczos finds them in three steps and stops
+    lams = np.repeat([1.0, 2.0, 4.0], 20)
+    ls = LeastSquares(lams, B=64, s=0.1, n_batches=4, seed=3)
+    r = suggest_phi(ls.model(), half_mse, ls.batches, 100, lr=0.1, lanczos_steps=10, vectors=2)
+    assert r.hvps <= 2 * 4
+    found = np.unique(np.round(r.nodes[np.isfinite(r.nodes)], 6))
+    np.testing.assert_allclose(found, [1.0, 2.0, 4.0], rtol=1e-6)
+    assert r.lam_max == pytest.approx(4.0, rel=1e-9)
+
+
+class Quartic(torch.nn.Module):
+    """0.5 w^T A w + 0.25 sum w^4 - xi . w: at w its Hessian is A + 3 diag(w^2)."""
+
+    def __init__(self, A: np.ndarray, w: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("A", torch.from_numpy(A))
+        self.w = torch.nn.Parameter(torch.from_numpy(w.copy()))
+
+    def forward(self, xi):
+        w = self.w
+        return 0.5 * w @ self.A @ w + 0.25 * (w**4).sum() - xi @ w
+
+
+def quartic_case(seed: int = 1):
+    rng = np.random.default_rng(seed)
+    P = 300
+    Q = np.linalg.qr(rng.standard_normal((P, P)))[0]
+    A = (Q * np.linspace(-2.0, 3.0, P)) @ Q.T
+    w = rng.standard_normal(P) * 0.3
+    noise = [(torch.from_numpy(rng.standard_normal(P) * 0.1), None) for _ in range(16)]
+    return A, w, noise
+
+
+def test_non_convex_model_negative_curvature_is_measured_not_fatal() -> None:
+    A, w, noise = quartic_case()
+    eig = np.linalg.eigvalsh(A + 3 * np.diag(w**2))
+    assert eig.min() < 0 < eig.max()
+    r = suggest_phi(Quartic(A, w), lambda out, _: out, noise, 1000, lr=0.1)
+    assert r.lam_max == pytest.approx(eig.max(), rel=0.05)
+    share = np.abs(eig[eig < 0]).sum() / np.abs(eig).sum()
+    assert r.negative_share == pytest.approx(share, abs=0.1)
+    positive = eig[eig > 0]
+    truth = lower_end(positive, np.ones(len(positive)), 0.1)
+    assert r.lam_min == pytest.approx(truth, rel=0.25)
+    assert math.isfinite(r.phi) and r.phi > 0
+    assert np.isfinite(r.nodes).any() and (r.nodes[np.isfinite(r.nodes)] < 0).any()
+
+
+def test_no_positive_curvature_is_a_clear_error() -> None:
+    A, w, noise = quartic_case()
+    concave = Quartic(-np.eye(len(w)), np.zeros(len(w)))
+    with pytest.raises(ValueError, match="no positive curvature"):
+        suggest_phi(concave, lambda out, _: out, noise, 100, lr=0.1)
+
+
+def test_adam_geometry_is_the_preconditioned_hessian() -> None:
+    rng = np.random.default_rng(5)
+    P = 200
+    lams = np.geomspace(0.1, 10.0, P)
+    w = np.ones(P)
+    noise = [(torch.from_numpy(rng.standard_normal(P) * np.geomspace(0.01, 1.0, P)), None)
+             for _ in range(16)]
+    model = Quartic(np.diag(lams), w)
+    # the same loss without the quartic: the Hessian is diag(lams)
+    model.forward = lambda xi: 0.5 * (model.w * model.w) @ torch.from_numpy(lams) - xi @ model.w
+    grads = np.array([lams * w - xi.numpy() for xi, _ in noise])
+    v = (grads**2).mean(axis=0)
+    expected = lams / (np.sqrt(v) + 1e-8)
+    r = suggest_phi(model, lambda out, _: out, noise, 100, lr=1e-3, optimizer="adam")
+    assert r.lam_max == pytest.approx(expected.max(), rel=0.05)
+    truth = lower_end(expected, np.ones(P), 0.1)
+    assert r.lam_min == pytest.approx(truth, rel=0.25)
+    sgd = suggest_phi(model, lambda out, _: out, noise, 100, lr=1e-3)
+    assert sgd.lam_max == pytest.approx(lams.max(), rel=0.05)
+
+
+def test_a_network_is_left_as_it_was_and_probing_is_reproducible() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    model.eval()
+    before = [p.detach().clone() for p in model.parameters()]
+    gen = torch.Generator().manual_seed(1)
+    batches = [(torch.randn(32, 8, generator=gen), torch.randint(0, 3, (32,), generator=gen))
+               for _ in range(8)]
+    loss = torch.nn.functional.cross_entropy
+    a = suggest_phi(model, loss, batches, 300, lr=0.1, momentum=0.9)
+    b = suggest_phi(model, loss, batches, 300, lr=0.1, momentum=0.9)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+    assert all(p.grad is None for p in model.parameters()) and not model.training
+    assert a.phi == b.phi and np.array_equal(a.nodes, b.nodes, equal_nan=True)
+    assert a.phi == a.phi_for(300, lr=0.1)  # momentum 0.9 is part of the result
+    assert a.phi == uba.theory.optimal_phi(300, a.lam_min, a.lam_max, sigma2=a.noise,
+                                           eta_max=0.1 / (1 - 0.9), eta_min=0.0)
+    c = suggest_phi(model, loss, batches, 300, lr=0.1, momentum=0.9, seed=7)
+    assert not np.array_equal(a.nodes, c.nodes, equal_nan=True)
+
+
+def test_attention_models_are_probed() -> None:
+    # fused attention kernels have no double backward; the probe uses the math kernel
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    model = torch.nn.Sequential(layer, torch.nn.Flatten(), torch.nn.Linear(8 * 16, 4))
+    batches = [(torch.randn(4, 8, 16), torch.randint(0, 4, (4,))) for _ in range(4)]
+    r = suggest_phi(model, torch.nn.functional.cross_entropy, batches, 100, lr=1e-3,
+                    optimizer="adam", lanczos_steps=5, vectors=1, hessian_batches=2)
+    assert r.hvps == 5 and math.isfinite(r.phi) and r.lam_max > 0
+
+
+@pytest.mark.parametrize(("optimizer", "limit"), [("sgd", 7.5), ("adam", 9.5)])
+def test_memory_is_a_few_copies_of_the_parameters(optimizer: str, limit: float) -> None:
+    # A 2**22-parameter linear model on tiny batches, in a child process whose
+    # large allocations are returned to the system when freed (so that the
+    # peak RSS follows the live tensors): the probe's peak over the model's
+    # own, in copies of the parameters (16 MiB each).  One plain
+    # Hessian-vector product by double backward costs about 3.4 copies.
+    code = textwrap.dedent(f"""
+        import resource, torch
+        from uba.probe import suggest_phi
+        torch.manual_seed(0)
+        P = 2**22
+        model = torch.nn.Linear(P, 1, bias=False)
+        batches = [(torch.randn(2, P), torch.randn(2, 1)) for _ in range(4)]
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        suggest_phi(model, torch.nn.functional.mse_loss, batches, 100, lr=0.01, n_batches=4,
+                    hessian_batches=1, lanczos_steps=4, vectors=1, optimizer="{optimizer}")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print((peak - base) * 1024 / (P * 4))
+    """)
+    env = {**child_env(), "MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    copies = float(out.stdout.split()[-1])
+    assert copies <= limit, f"the probe held {copies:.1f} copies of the parameters at its peak"
+
+
+# ---- lower_end: the definition of lam_min -------------------------------------------------
+
+
+def test_lower_end_of_a_uniform_density_is_its_closed_form() -> None:
+    # density uniform on [a, b]: the lam^2-weighted share below x is
+    # (x^3 - a^3) / (b^3 - a^3), so the q-quantile is (a^3 + q (b^3 - a^3))^(1/3)
+    a, b = 0.5, 4.0
+    lams = np.linspace(a, b, 200_001)
+    for q in (0.0, 0.05, 0.1, 0.5, 0.9):
+        expected = (a**3 + q * (b**3 - a**3)) ** (1 / 3)
+        assert lower_end(lams, np.ones_like(lams), q) == pytest.approx(expected, rel=1e-4)
+
+
+def test_lower_end_ignores_order_duplicates_and_non_positive_nodes() -> None:
+    rng = np.random.default_rng(0)
+    nodes = rng.uniform(0.01, 1.0, 50)
+    weights = rng.uniform(0, 1, 50)
+    ref = lower_end(nodes, weights, 0.2)
+    perm = rng.permutation(50)
+    assert lower_end(nodes[perm], weights[perm], 0.2) == pytest.approx(ref, rel=1e-12)
+    split = lower_end(np.tile(nodes, 3), np.tile(weights, 3) / 3, 0.2)
+    assert split == pytest.approx(ref, rel=1e-12)
+    padded = lower_end(np.r_[nodes, -0.5, 0.0], np.r_[weights, 1.0, 1.0], 0.2)
+    assert padded == pytest.approx(ref, rel=1e-12)
+    assert lower_end([3.0, 1.0, 2.0], [1.0, 1.0, 1.0], 0.0) == 1.0
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (([-1.0, 0.0], [1.0, 1.0], 0.1), "no positive curvature"),
+    (([1.0, 2.0], [1.0, -1.0], 0.1), "weights"),
+    (([1.0, 2.0], [1.0], 0.1), "weights"),
+    (([1.0, 2.0], [1.0, 1.0], 1.0), "mass must be a number in \\[0, 1\\), got 1.0"),
+    (([1.0, 2.0], [1.0, 1.0], float("nan")), "mass"),
+])
+def test_lower_end_refuses_bad_input(args, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        lower_end(*args)
+
+
+# ---- bad input -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    batches = [(torch.randn(8, 3), torch.randn(8, 1)) for _ in range(4)]
+    return model, batches
+
+
+@pytest.mark.parametrize(("change", "error", "match"), [
+    ({"T": 0}, ValueError, "T must be an integer in \\[1, 2\\*\\*53\\], got 0"),
+    ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
+    ({"lr": "big"}, TypeError, "lr must be a real number, got str"),
+    ({"eta_min": 0.5}, ValueError, "eta_min must be a finite number in \\[0, lr\\), got 0.5"),
+    ({"momentum": 1.0}, ValueError, "momentum must be a number in \\[0, 1\\), got 1.0"),
+    ({"optimizer": "lion"}, ValueError, "optimizer must be one of 'sgd', 'adam', got 'lion'"),
+    ({"eps": -1.0}, ValueError, "eps must be a finite number > 0"),
+    ({"n_batches": 1}, ValueError, "n_batches must be an integer in \\[2, 2\\*\\*31\\], got 1"),
+    ({"hessian_batches": 5}, ValueError,
+     "hessian_batches must be an integer in \\[1, n_batches = 4\\], got 5"),
+    ({"lanczos_steps": 1}, ValueError, "lanczos_steps must be an integer in \\[2, "),
+    ({"vectors": 0}, ValueError, "vectors must be an integer in \\[1, "),
+    ({"mass": 1.5}, ValueError, "mass must be a number in \\[0, 1\\), got 1.5"),
+    ({"seed": -1}, ValueError, "seed must be an integer in"),
+    ({"phi_range": (2.0, 1.0)}, ValueError, "phi_range"),
+    ({"model": "net"}, TypeError, "model must be a torch.nn.Module, got str"),
+    ({"loss_fn": 3}, TypeError, "loss_fn must be callable, got int"),
+    ({"batches": 5}, TypeError, "batches must be an iterable of \\(inputs, targets\\), got int"),
+    ({"batches": [(1, 2, 3)] * 4}, TypeError, "batches must yield \\(inputs, targets\\) pairs"),
+    ({"batches": [(torch.randn(8, 3), torch.randn(8, 1))]}, ValueError,
+     "batches must yield at least 2 .* got 1"),
+    ({"loss_fn": lambda out, y: out - y}, TypeError, "loss_fn must return a scalar tensor"),
+    ({"loss_fn": lambda out, y: out.sum() * float("nan")}, ValueError, "non-finite loss"),
+    ({"loss_fn": lambda out, y: y.sum()}, ValueError, "does not depend on the model"),
+])
+def test_bad_input_is_refused_by_name(small, change, error, match) -> None:
+    model, batches = small
+    args = {"model": model, "loss_fn": half_mse, "batches": batches, "T": 100, "lr": 0.1,
+            "n_batches": 4}
+    args.update(change)
+    with pytest.raises(error, match=match):
+        suggest_phi(args.pop("model"), args.pop("loss_fn"), args.pop("batches"), args.pop("T"),
+                    **args)
+
+
+def test_frozen_model_is_refused() -> None:
+    model = torch.nn.Linear(3, 1).requires_grad_(False)
+    with pytest.raises(ValueError, match="model has no parameter that requires grad"):
+        suggest_phi(model, half_mse, [(torch.randn(4, 3), torch.randn(4, 1))] * 2, 10, lr=0.1)
+
+
+def test_a_gradient_lost_in_noise_warns_and_still_answers() -> None:
+    A = np.diag(np.linspace(0.5, 2.0, 50))
+    xi = torch.from_numpy(np.random.default_rng(0).standard_normal((2, 50)))
+    noise = [(xi[0], None), (-xi[0], None), (xi[1], None), (-xi[1], None)]  # mean exactly 0
+    at_minimum = Quartic(A, np.zeros(50))
+    with pytest.warns(RuntimeWarning, match="lost in its own noise"):
+        r = suggest_phi(at_minimum, lambda out, _: out, noise, 100, lr=0.1, n_batches=4)
+    assert math.isfinite(r.phi)
+
+
+# ---- the density and its plot -------------------------------------------------------
+
+
+def test_density_integrates_to_one_and_plots(ls_result) -> None:
+    lo, hi = ls_result.lam_min / 100, ls_result.lam_max * 1.5
+    lams = np.linspace(-hi, 2 * hi, 20001)
+    integral = np.trapezoid(ls_result.density(lams), lams)
+    assert integral == pytest.approx(1.0, rel=1e-3)
+    assert lo > 0
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = ls_result.plot_density()
+    assert len(ax.lines) == 1 and len(ax.patches) == 1
+    assert "phi = " in ax.get_title() and ax.get_yscale() == "log"
+    plt.close(ax.figure)
