@@ -62,9 +62,15 @@ class BuildExt(build_ext):
             # adds, so the vectorized schedule kernel (an AVX2/AVX-512 clone
             # on x86-64 Linux) and the scalar path round identically, on
             # every CPU; -std=c11 implies it for GCC, Clang needs it.
-            flags = ["-O2", "-ffp-contract=off", *strict_flags(),
-                     "-isystem", sysconfig.get_paths()["include"],
-                     "-isystem", numpy.get_include()] + (["-Werror"] if werror() else [])
+            flags = [
+                "-O2",
+                "-ffp-contract=off",
+                *strict_flags(),
+                "-isystem",
+                sysconfig.get_paths()["include"],
+                "-isystem",
+                numpy.get_include(),
+            ] + (["-Werror"] if werror() else [])
         for ext in self.extensions:
             ext.extra_compile_args = flags
         super().build_extensions()

@@ -51,11 +51,11 @@ import sys
 import sysconfig
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -129,16 +129,17 @@ class Task:
         return [self.full // 10, (3 * self.full) // 10, self.full]
 
     def warmup_steps(self, T: int) -> int:
-        return int(round(self.warmup * T))
+        return round(self.warmup * T)
 
 
 TASKS = {
-    "digits": Task("digits", "cross-entropy (small CNN, scikit-learn digits)",
-                   1500, 60, 0.1, 0.0),
-    "chars": Task("chars", "bits per byte (byte-level transformer, stdlib sources)",
-                  800, 24, 3e-3, 0.05),
-    "nqm": Task("nqm", "worst case over curvatures of E x_T^2 (noisy quadratic model)",
-                200, 40, 2.0, 0.0),
+    "digits": Task("digits", "cross-entropy (small CNN, scikit-learn digits)", 1500, 60, 0.1, 0.0),
+    "chars": Task(
+        "chars", "bits per byte (byte-level transformer, stdlib sources)", 800, 24, 3e-3, 0.05
+    ),
+    "nqm": Task(
+        "nqm", "worst case over curvatures of E x_T^2 (noisy quadratic model)", 200, 40, 2.0, 0.0
+    ),
 }
 
 
@@ -147,7 +148,7 @@ class Torch:
     evaluation, and what the probe needs to know about its optimizer."""
 
     batch = 32
-    probe_options: dict[str, Any] = {}
+    probe_options: ClassVar[dict[str, Any]] = {}
 
     def model(self, seed: int):
         raise NotImplementedError
@@ -166,8 +167,17 @@ class Torch:
 
     clip = None  # gradient-norm clip
 
-    def train(self, schedule: str, T: int, seed: int, lr: float, phi: float | None,
-              warmup: int, test: bool, quick: bool) -> tuple[float, float]:
+    def train(
+        self,
+        schedule: str,
+        T: int,
+        seed: int,
+        lr: float,
+        phi: float | None,
+        warmup: int,
+        test: bool,
+        quick: bool,
+    ) -> tuple[float, float]:
         """(validation, test) metrics after T steps (test: nan unless asked)."""
         import torch
 
@@ -187,8 +197,10 @@ class Torch:
         with torch.no_grad():
             val = self.evaluate(model, "val", quick)
             tested = self.evaluate(model, "test", quick) if test else math.nan
-        return (val if math.isfinite(val) else math.inf,
-                tested if math.isfinite(tested) or not test else math.inf)
+        return (
+            val if math.isfinite(val) else math.inf,
+            tested if math.isfinite(tested) or not test else math.inf,
+        )
 
     def probe(self, seed: int, T: int, lr: float, **options):
         """uba.probe on the run's initial model and its own training batches
@@ -198,9 +210,16 @@ class Torch:
 
         from uba.probe import suggest_phi
 
-        return suggest_phi(self.model(seed), self.loss,
-                           self.batches(torch.Generator().manual_seed(10_000 + seed)),
-                           T, lr=lr, seed=seed, **self.probe_options, **options)
+        return suggest_phi(
+            self.model(seed),
+            self.loss,
+            self.batches(torch.Generator().manual_seed(10_000 + seed)),
+            T,
+            lr=lr,
+            seed=seed,
+            **self.probe_options,
+            **options,
+        )
 
 
 @functools.lru_cache(maxsize=1)
@@ -217,7 +236,7 @@ def _digits_data():
 
 
 class Digits(Torch):
-    probe_options = {"momentum": 0.9}
+    probe_options: ClassVar[dict[str, Any]] = {"momentum": 0.9}
 
     def model(self, seed: int):
         import torch
@@ -225,9 +244,15 @@ class Digits(Torch):
 
         torch.manual_seed(seed)
         return nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 16, 64), nn.ReLU(), nn.Linear(64, 10),
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 16, 64),
+            nn.ReLU(),
+            nn.Linear(64, 10),
         )
 
     def optimizer(self, params, lr: float):
@@ -255,9 +280,23 @@ class Digits(Torch):
 
 # Standard-library files: training, validation and test text.
 CHARS_FILES = {
-    "train": ("argparse.py", "collections/__init__.py", "dataclasses.py", "difflib.py",
-              "enum.py", "functools.py", "inspect.py", "json/decoder.py", "json/encoder.py",
-              "pprint.py", "shutil.py", "string.py", "textwrap.py", "typing.py", "tokenize.py"),
+    "train": (
+        "argparse.py",
+        "collections/__init__.py",
+        "dataclasses.py",
+        "difflib.py",
+        "enum.py",
+        "functools.py",
+        "inspect.py",
+        "json/decoder.py",
+        "json/encoder.py",
+        "pprint.py",
+        "shutil.py",
+        "string.py",
+        "textwrap.py",
+        "typing.py",
+        "tokenize.py",
+    ),
     "val": ("heapq.py", "bisect.py", "fractions.py"),
     "test": ("statistics.py", "calendar.py", "random.py"),
 }
@@ -282,7 +321,7 @@ def _chars_data():
 class Chars(Torch):
     batch = 16
     clip = 1.0
-    probe_options = {"optimizer": "adam"}
+    probe_options: ClassVar[dict[str, Any]] = {"optimizer": "adam"}
 
     def model(self, seed: int):
         import torch
@@ -295,13 +334,15 @@ class Chars(Torch):
                 super().__init__()
                 self.embed = nn.Embedding(256, d)
                 self.pos = nn.Parameter(torch.zeros(CONTEXT, d))
-                layer = nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0,
-                                                   batch_first=True, norm_first=True)
+                layer = nn.TransformerEncoderLayer(
+                    d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True
+                )
                 self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
                 self.norm = nn.LayerNorm(d)
                 self.head = nn.Linear(d, 256)
-                self.register_buffer("mask",
-                                     nn.Transformer.generate_square_subsequent_mask(CONTEXT))
+                self.register_buffer(
+                    "mask", nn.Transformer.generate_square_subsequent_mask(CONTEXT)
+                )
 
             def forward(self, x):
                 h = self.embed(x) + self.pos[: x.shape[1]]
@@ -339,8 +380,10 @@ class Chars(Torch):
 
         gen = torch.Generator().manual_seed(999)  # the same windows for every run
         data = _chars_data()[split]
-        losses = [self.loss(model(x), y).item()
-                  for x, y in (self._windows(data, 64, gen) for _ in range(1 if quick else 8))]
+        losses = [
+            self.loss(model(x), y).item()
+            for x, y in (self._windows(data, 64, gen) for _ in range(1 if quick else 8))
+        ]
         return float(np.mean(losses)) / math.log(2)
 
 
@@ -389,16 +432,28 @@ class NQM:
         x = np.ones((particles, len(self.lams)))
         with np.errstate(over="ignore", invalid="ignore"):
             for eta in lrs:
-                x = x - eta * (self.lams * x + rng.standard_normal(x.shape) * math.sqrt(self.sigma2))
+                x = x - eta * (
+                    self.lams * x + rng.standard_normal(x.shape) * math.sqrt(self.sigma2)
+                )
             value = float((x * x).mean(axis=0).max())
         return value if math.isfinite(value) else math.inf
 
     def theory_phi(self, T: int, peak: float) -> float:
-        return uba.theory.optimal_phi(T, self.lam_min, self.lam_max, sigma2=self.sigma2,
-                                      eta_max=peak, eta_min=0.0)
+        return uba.theory.optimal_phi(
+            T, self.lam_min, self.lam_max, sigma2=self.sigma2, eta_max=peak, eta_min=0.0
+        )
 
-    def train(self, schedule: str, T: int, seed: int, lr: float, phi: float | None,
-              warmup: int, test: bool, quick: bool) -> tuple[float, float]:
+    def train(
+        self,
+        schedule: str,
+        T: int,
+        seed: int,
+        lr: float,
+        phi: float | None,
+        warmup: int,
+        test: bool,
+        quick: bool,
+    ) -> tuple[float, float]:
         lrs = self.lrs(schedule, T, lr, phi)
         particles = self.particles // 10 if quick else self.particles
         return self.expected(lrs), self.simulated(lrs, seed, particles) if test else math.nan
@@ -423,11 +478,15 @@ class NQM:
 
         def noise():
             while True:
-                yield (torch.randn(len(self.lams), generator=gen, dtype=torch.float64)
-                       * math.sqrt(self.sigma2), None)
+                yield (
+                    torch.randn(len(self.lams), generator=gen, dtype=torch.float64)
+                    * math.sqrt(self.sigma2),
+                    None,
+                )
 
-        return suggest_phi(Quadratic(self.lams), lambda out, _: out, noise(), T, lr=lr,
-                           seed=seed, **options)
+        return suggest_phi(
+            Quadratic(self.lams), lambda out, _: out, noise(), T, lr=lr, seed=seed, **options
+        )
 
 
 RUNNERS: dict[str, Any] = {"digits": Digits(), "chars": Chars(), "nqm": NQM()}
@@ -498,8 +557,15 @@ def _work(job: tuple[Run, Probe | None, bool]) -> Run:
     wall, cpu = time.perf_counter(), time.process_time()
     run.phi = _phi_for(run, probe)
     run.val, run.test = RUNNERS[run.task].train(
-        run.schedule, run.budget, run.seed, run.peak_lr, run.phi,
-        TASKS[run.task].warmup_steps(run.budget), test=run.phase == "eval", quick=quick)
+        run.schedule,
+        run.budget,
+        run.seed,
+        run.peak_lr,
+        run.phi,
+        TASKS[run.task].warmup_steps(run.budget),
+        test=run.phase == "eval",
+        quick=quick,
+    )
     run.cpu_seconds = time.process_time() - cpu
     run.wall_seconds = time.perf_counter() - wall
     return run
@@ -512,11 +578,24 @@ QUICK_PROBE = {"lanczos_steps": 4, "vectors": 1, "n_batches": 4, "hessian_batche
 def _probe_work(job: tuple[str, int, bool]) -> Probe:
     task, seed, quick = job
     cpu = time.process_time()
-    result = RUNNERS[task].probe(seed, TASKS[task].full, TASKS[task].center,
-                                 **(QUICK_PROBE if quick else {}))
-    return Probe(task, seed, result.lam_min, result.lam_max, result.kappa, result.sigma2,
-                 result.dist2, result.noise, result.negative_share, result.hvps,
-                 result.gradients, time.process_time() - cpu, result)
+    result = RUNNERS[task].probe(
+        seed, TASKS[task].full, TASKS[task].center, **(QUICK_PROBE if quick else {})
+    )
+    return Probe(
+        task,
+        seed,
+        result.lam_min,
+        result.lam_max,
+        result.kappa,
+        result.sigma2,
+        result.dist2,
+        result.noise,
+        result.negative_share,
+        result.hvps,
+        result.gradients,
+        time.process_time() - cpu,
+        result,
+    )
 
 
 # ---- the protocol ------------------------------------------------------------------------
@@ -551,8 +630,14 @@ class Tuning:
         return self.next_point() is None
 
 
-def run_study(tasks: list[str], quick: bool, tune_seeds: list[int], eval_seeds: list[int],
-              pool, max_rounds: int) -> tuple[list[Run], list[Probe], dict]:
+def run_study(
+    tasks: list[str],
+    quick: bool,
+    tune_seeds: list[int],
+    eval_seeds: list[int],
+    pool,
+    max_rounds: int,
+) -> tuple[list[Run], list[Probe], dict]:
     probe_jobs = [(t, s, quick) for t in tasks for s in sorted(set(tune_seeds + eval_seeds))]
     probes = {(p.task, p.seed): p for p in pool.map(_probe_work, probe_jobs)}
     print(f"probes: {len(probes)} done", flush=True)
@@ -585,14 +670,20 @@ def run_study(tasks: list[str], quick: bool, tune_seeds: list[int], eval_seeds: 
         for r in done:
             tuning = tunings[(r.task, r.schedule, r.budget)]
             tuning.scores[round(math.log(r.peak_lr / tuning.center, GRID_FACTOR))].append(r.val)
-        pending = [run for key, tuning in tunings.items()
-                   if (k := tuning.next_point()) is not None and round_ < max_rounds
-                   for run in tune_runs(key, k)]
+        pending = [
+            run
+            for key, tuning in tunings.items()
+            if (k := tuning.next_point()) is not None and round_ < max_rounds
+            for run in tune_runs(key, k)
+        ]
         print(f"tuning round {round_}: {len(done)} runs, {len(pending)} to add", flush=True)
         if not pending:
             break
-    chosen = [Run(task, name, T, s, tuning.lr(tuning.best()), "eval")
-              for (task, name, T), tuning in tunings.items() for s in eval_seeds]
+    chosen = [
+        Run(task, name, T, s, tuning.lr(tuning.best()), "eval")
+        for (task, name, T), tuning in tunings.items()
+        for s in eval_seeds
+    ]
     runs += jobs(chosen)
     return runs, list(probes.values()), tunings
 
@@ -608,7 +699,9 @@ def interval(values: list[float]) -> tuple[float, float]:
     x = np.asarray(values, dtype=float)
     if len(x) < 2 or not np.all(np.isfinite(x)):
         return float(np.mean(x)), math.nan
-    return float(x.mean()), float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return float(x.mean()), float(
+        stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    )
 
 
 @dataclass
@@ -699,8 +792,11 @@ def _fmt(mean: float, half: float) -> str:
     return f"{mean:.4g} ± {half:.2g}" if math.isfinite(half) else f"{mean:.4g}"
 
 
-LABELS = {"uba_probe": "UBA, phi from probe", "uba_theory_phi": "UBA, phi from theory",
-          "cosine": "cosine (= UBA phi 2)"}
+LABELS = {
+    "uba_probe": "UBA, phi from probe",
+    "uba_theory_phi": "UBA, phi from theory",
+    "cosine": "cosine (= UBA phi 2)",
+}
 
 
 def label(name: str) -> str:
@@ -711,31 +807,45 @@ def comparisons(res: Results, task: str, T: int) -> list[tuple[str, Comparison]]
     """The paired comparisons the summary reports, as (row label, comparison)."""
     bu, bo = res.best_uba(task, T), res.best_other(task, T)
     rows = [("best UBA phi vs best other", res.compare(task, T, bu, bo))]
-    rows += [(f"best UBA phi vs {label(p)}", res.compare(task, T, bu, p))
-             for p in ("cosine", *PEERS) if p in res.names(task)]
+    rows += [
+        (f"best UBA phi vs {label(p)}", res.compare(task, T, bu, p))
+        for p in ("cosine", *PEERS)
+        if p in res.names(task)
+    ]
     rows += [
         ("UBA phi 1 (default) vs cosine", res.compare(task, T, DEFAULT_PHI, "cosine")),
         ("probe vs best tuned phi", res.compare(task, T, "uba_probe", bu)),
         ("probe vs phi 1 (default)", res.compare(task, T, "uba_probe", DEFAULT_PHI)),
     ]
     if task == "nqm":
-        rows += [("theory phi vs best tuned phi", res.compare(task, T, "uba_theory_phi", bu)),
-                 ("theory phi vs best other", res.compare(task, T, "uba_theory_phi", bo))]
+        rows += [
+            ("theory phi vs best tuned phi", res.compare(task, T, "uba_theory_phi", bu)),
+            ("theory phi vs best other", res.compare(task, T, "uba_theory_phi", bo)),
+        ]
     return rows
 
 
 def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
     lines = ["# Budgeted training results", "", *header, ""]
     inside, total = res.all_interior()
-    lines += [f"Chosen peak lr interior to its tuning grid: {inside} of {total} "
-              "(task, schedule, budget) cells.", ""]
+    lines += [
+        f"Chosen peak lr interior to its tuning grid: {inside} of {total} "
+        "(task, schedule, budget) cells.",
+        "",
+    ]
     for task in res.tasks():
         budgets = res.budgets(task)
         cols = " | ".join(f"T = {T}" for T in budgets)
         sep = "|---|" + "---|" * len(budgets)
-        lines += [f"## {task}: {TASKS[task].metric}", "",
-                  "Test metric, mean ± 95% half-interval over the evaluation seeds (lower is "
-                  "better; **bold**: best mean).", "", f"| schedule | {cols} |", sep]
+        lines += [
+            f"## {task}: {TASKS[task].metric}",
+            "",
+            "Test metric, mean ± 95% half-interval over the evaluation seeds (lower is "
+            "better; **bold**: best mean).",
+            "",
+            f"| schedule | {cols} |",
+            sep,
+        ]
         for n in res.names(task):
             cells = []
             for T in budgets:
@@ -743,32 +853,51 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
                 best = min(np.mean(res.values(task, m, T)) for m in res.names(task))
                 cells.append(f"**{_fmt(mean, half)}**" if mean == best else _fmt(mean, half))
             lines.append(f"| {label(n)} | " + " | ".join(cells) + " |")
-        lines += ["", "Chosen peak lr (tuning grid tried, factor 2; * = at an edge):", "",
-                  f"| schedule | {cols} |", sep]
+        lines += [
+            "",
+            "Chosen peak lr (tuning grid tried, factor 2; * = at an edge):",
+            "",
+            f"| schedule | {cols} |",
+            sep,
+        ]
         for n in res.names(task):
             cells = []
             for T in budgets:
                 t = res.tunings[(task, n, T)]
                 edge = "" if t.interior() else " *"
-                cells.append(f"{t.lr(t.best()):.3g} ({t.lr(min(t.scores)):.3g}-"
-                             f"{t.lr(max(t.scores)):.3g}){edge}")
+                cells.append(
+                    f"{t.lr(t.best()):.3g} ({t.lr(min(t.scores)):.3g}-"
+                    f"{t.lr(max(t.scores)):.3g}){edge}"
+                )
             lines.append(f"| {label(n)} | " + " | ".join(cells) + " |")
-        lines += ["", "Paired differences on the test metric, first minus second, in % of the "
-                  "second's mean, with 95% intervals; negative: the first is better; **bold**: "
-                  "the interval excludes 0. Best UBA phi and best other are chosen on "
-                  "validation:", "", f"| comparison | {cols} |", sep]
-        names = {T: (label(res.best_uba(task, T)), label(res.best_other(task, T)))
-                 for T in budgets}
-        lines.append("| (best UBA phi; best other) | "
-                     + " | ".join(f"{a}; {b}" for a, b in names.values()) + " |")
+        lines += [
+            "",
+            "Paired differences on the test metric, first minus second, in % of the "
+            "second's mean, with 95% intervals; negative: the first is better; **bold**: "
+            "the interval excludes 0. Best UBA phi and best other are chosen on "
+            "validation:",
+            "",
+            f"| comparison | {cols} |",
+            sep,
+        ]
+        names = {T: (label(res.best_uba(task, T)), label(res.best_other(task, T))) for T in budgets}
+        lines.append(
+            "| (best UBA phi; best other) | "
+            + " | ".join(f"{a}; {b}" for a, b in names.values())
+            + " |"
+        )
         table = {T: comparisons(res, task, T) for T in budgets}
         for i, (row, _) in enumerate(table[budgets[0]]):
-            lines.append(f"| {row} | " + " | ".join(table[T][i][1].cell() for T in budgets)
-                         + " |")
+            lines.append(f"| {row} | " + " | ".join(table[T][i][1].cell() for T in budgets) + " |")
         phis = [(T, res.phis[(task, "uba_probe", T)]) for T in budgets]
-        lines += ["", "phi the probe chose (median over the evaluation seeds, [min, max]): "
-                  + "; ".join(f"T = {T}: {np.median(p):.3g} [{min(p):.3g}, {max(p):.3g}]"
-                              for T, p in phis), ""]
+        lines += [
+            "",
+            "phi the probe chose (median over the evaluation seeds, [min, max]): "
+            + "; ".join(
+                f"T = {T}: {np.median(p):.3g} [{min(p):.3g}, {max(p):.3g}]" for T, p in phis
+            ),
+            "",
+        ]
     lines += probe_table(probes)
     return "\n".join(lines)
 
@@ -776,12 +905,17 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
 def probe_table(probes: list[Probe]) -> list[str]:
     if not probes:
         return []
-    lines = ["## What the probe measured", "",
-             "On each seed's initial model (uba.probe.suggest_phi defaults: 3 Lanczos runs of 20 "
-             "Hessian-vector products on 4 batches, 16 batches for the noise). noise = "
-             "sigma2 / dist2 is the noisy quadratic's sigma2.", "",
-             "| task | seeds | lam_min | lam_max | kappa | sigma2 | noise | negative share "
-             "| HVPs | CPU s per probe |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## What the probe measured",
+        "",
+        "On each seed's initial model (uba.probe.suggest_phi defaults: 3 Lanczos runs of 20 "
+        "Hessian-vector products on 4 batches, 16 batches for the noise). noise = "
+        "sigma2 / dist2 is the noisy quadratic's sigma2.",
+        "",
+        "| task | seeds | lam_min | lam_max | kappa | sigma2 | noise | negative share "
+        "| HVPs | CPU s per probe |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     by_task = defaultdict(list)
     for p in probes:
         by_task[p.task].append(p)
@@ -791,15 +925,23 @@ def probe_table(probes: list[Probe]) -> list[str]:
         return f"{np.median(v):.3g} [{min(v):.3g}, {max(v):.3g}]"
 
     for task, ps in by_task.items():
-        lines.append(f"| {task} | {len(ps)} | " + " | ".join(
-            span(ps, a) for a in ("lam_min", "lam_max", "kappa", "sigma2", "noise",
-                                  "negative_share")) + f" | {ps[0].hvps} | "
-            + f"{np.mean([p.cpu_seconds for p in ps]):.1f} |")
-    lines += ["", "Cells: median over seeds [min, max]. On the NQM the true values are "
-              "lam_max = 1, sigma2 = 1e-3, noise = 1e-3 and lam_min = "
-              f"{uba.probe.lower_end(NQM.lams, np.ones(len(NQM.lams)), 0.1):.4g} "
-              "(the definition applied to the true spectrum; its smallest curvature is 0.01).",
-              ""]
+        lines.append(
+            f"| {task} | {len(ps)} | "
+            + " | ".join(
+                span(ps, a)
+                for a in ("lam_min", "lam_max", "kappa", "sigma2", "noise", "negative_share")
+            )
+            + f" | {ps[0].hvps} | "
+            + f"{np.mean([p.cpu_seconds for p in ps]):.1f} |"
+        )
+    lines += [
+        "",
+        "Cells: median over seeds [min, max]. On the NQM the true values are "
+        "lam_max = 1, sigma2 = 1e-3, noise = 1e-3 and lam_min = "
+        f"{uba.probe.lower_end(NQM.lams, np.ones(len(NQM.lams)), 0.1):.4g} "
+        "(the definition applied to the true spectrum; its smallest curvature is 0.01).",
+        "",
+    ]
     return lines
 
 
@@ -817,10 +959,12 @@ def plot(res: Results, path: Path) -> None:
 
     tasks = res.tasks()
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.0), squeeze=False)
-    lines = [("best UBA phi", "C0", "o", lambda t, T: res.best_uba(t, T)),
-             ("UBA phi 1 (default)", "C2", "s", lambda t, T: DEFAULT_PHI),
-             ("UBA, phi from probe", "C3", "D", lambda t, T: "uba_probe"),
-             ("best other", "C7", "^", lambda t, T: res.best_other(t, T))]
+    lines = [
+        ("best UBA phi", "C0", "o", lambda t, T: res.best_uba(t, T)),
+        ("UBA phi 1 (default)", "C2", "s", lambda t, T: DEFAULT_PHI),
+        ("UBA, phi from probe", "C3", "D", lambda t, T: "uba_probe"),
+        ("best other", "C7", "^", lambda t, T: res.best_other(t, T)),
+    ]
     for ax, task in zip(axes[0], tasks):
         budgets = res.budgets(task)
         ax.axhline(0, color="k", lw=0.8)
@@ -829,8 +973,9 @@ def plot(res: Results, path: Path) -> None:
             x = np.array(budgets) * 1.06 ** (i - 1.5)  # side by side on the log axis
             y = np.array([v.mean for v in c])
             err = np.array([[v.mean - v.lo for v in c], [v.hi - v.mean for v in c]])
-            ax.errorbar(x, y, yerr=err, color=color, marker=marker, ms=4, capsize=2, lw=1.2,
-                        label=name)
+            ax.errorbar(
+                x, y, yerr=err, color=color, marker=marker, ms=4, capsize=2, lw=1.2, label=name
+            )
         ax.set_xscale("log")
         ax.set_xticks(budgets, [str(T) for T in budgets])
         ax.minorticks_off()
@@ -857,8 +1002,11 @@ def write_csv(path: Path, rows: list) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: small budgets, 1 tuning and 2 evaluation seeds")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: small budgets, 1 tuning and 2 evaluation seeds",
+    )
     parser.add_argument("--seeds", type=int, default=8, help="evaluation seeds (default 8)")
     parser.add_argument("--tune-seeds", type=int, default=2, help="tuning seeds (default 2)")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
@@ -875,8 +1023,9 @@ def main(argv: list[str] | None = None) -> int:
 
     wall = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers, initializer=_init_worker) as pool:
-        runs, probes, tunings = run_study(args.tasks, args.quick, tune_seeds, eval_seeds,
-                                          pool, max_rounds)
+        runs, probes, tunings = run_study(
+            args.tasks, args.quick, tune_seeds, eval_seeds, pool, max_rounds
+        )
     wall = time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)

@@ -25,8 +25,9 @@ __all__ = [
 def numpy_schedule(
     t: npt.NDArray[np.float64], T: int, phi: float, eta_max: float, eta_min: float
 ) -> npt.NDArray[np.float64]:
-    """docs/schedule.md section 1 in NumPy: eta_min + (eta_max - eta_min) 2u / (2 phi + (2 - phi) u),
-    u = 1 + cos(pi t / T), for t in [0, T].
+    """docs/schedule.md section 1 in NumPy:
+    eta_min + (eta_max - eta_min) 2u / (2 phi + (2 - phi) u), u = 1 + cos(pi t / T),
+    for t in [0, T].
 
     The fastest form found here: one allocation and six in-place passes, by
     dividing twice instead of forming the denominator in a second array,

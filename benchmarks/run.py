@@ -52,7 +52,6 @@ sys.path.insert(0, str(HERE))
 if any(p.suffix in (".so", ".pyd") for p in (HERE.parent / "uba").glob("_core*")):
     sys.path.insert(0, str(HERE.parent))
 
-import uba  # noqa: E402
 from peers import (  # noqa: E402
     numpy_bound_strongly_convex,
     numpy_log_worst_case_noisy_error,
@@ -61,6 +60,7 @@ from peers import (  # noqa: E402
     numpy_schedule,
 )
 
+import uba  # noqa: E402
 
 CLOCK = time.thread_time  # CPU time of this thread; see the module docstring
 
@@ -286,7 +286,7 @@ def load_theory():
     """uba.theory of the uba being measured, or None (not yet merged here)."""
     try:
         import uba.theory as theory
-    except Exception:  # noqa: BLE001 -- absent, or from another checkout
+    except Exception:
         return None
     # An editable install elsewhere can serve a theory.py that does not match
     # this uba's C extension: only a module beside the measured uba counts.
@@ -308,7 +308,10 @@ def bench_residual(quick: bool) -> list[Row]:
     # docs/theory.md section 1: UBA with eta_max = 1/lam_min, eta_min = 1/lam_max at the
     # midpoints; phi = 2 kappa is the min-max (Chebyshev) schedule, whose residual
     # equioscillates over the ~T lobes; phi = 4 kappa is off that optimum.
-    cases = [("phi = 4 kappa (off the optimum)", 4 * kappa), ("phi = 2 kappa (Chebyshev)", 2 * kappa)]
+    cases = [
+        ("phi = 4 kappa (off the optimum)", 4 * kappa),
+        ("phi = 2 kappa (Chebyshev)", 2 * kappa),
+    ]
     for label, phi in cases:
         lrs = uba.schedule(np.arange(T) + 0.5, T, phi, 1 / lam_min, 1 / lam_max)
         if hasattr(theory, "log_worst_case_residual"):
@@ -330,6 +333,7 @@ def bench_residual(quick: bool) -> list[Row]:
                 break
             grid *= 2
         rounds = 1 if spent > 10 else 2 if spent > 3 else 3 if quick else 7
+
         def peer(lrs: np.ndarray = lrs, grid: int = grid) -> float:
             return numpy_log_worst_case_residual(lrs, lam_min, lam_max, grid=grid)
 
@@ -378,9 +382,9 @@ def bench_import(quick: bool) -> list[Row]:
         "t1 = time.thread_time()\n"
         "import uba\n"
         "t2 = time.thread_time()\n"
-        "assert uba.__file__.startswith({root!r})\n"
+        f"assert uba.__file__.startswith({root!r})\n"
         "print(t1 - t0, t2 - t1)\n"
-    ).format(root=root)
+    )
     numpy_t, uba_t = [], []
     for _ in range(5 if quick else 21):
         out = subprocess.run(
@@ -409,12 +413,22 @@ def bench_import(quick: bool) -> list[Row]:
 
 # ---------------------------------------------------------------------------- 5-7. theory at scale
 
-def speed_row(section: str, case: str, peer: str, times: tuple[float, float, float],
-              target: str, met: str, note: str = "") -> Row:
+
+def speed_row(
+    section: str,
+    case: str,
+    peer: str,
+    times: tuple[float, float, float],
+    target: str,
+    met: str,
+    note: str = "",
+) -> Row:
     """The Row of a timed comparison, printed as one line as it is made."""
     peer_t, uba_t, ratio = times
-    print(f"{section} {case}: {peer} {fmt_time(peer_t)}  uba {fmt_time(uba_t)}  "
-          f"uba / peer {ratio:.4f}; target {target}: {met}. {note}")
+    print(
+        f"{section} {case}: {peer} {fmt_time(peer_t)}  uba {fmt_time(uba_t)}  "
+        f"uba / peer {ratio:.4f}; target {target}: {met}. {note}"
+    )
     return Row(section, case, peer, peer_t, uba_t, ratio, target=target, met=met, note=note)
 
 
@@ -430,8 +444,7 @@ def noisy_cases(n: int) -> list[tuple[str, np.ndarray]]:
     t = np.arange(n) + 0.5
     return [
         ("UBA phi = 2 kappa", uba.schedule(t, n, 2 * KAPPA, 1.0, 1 / KAPPA)),
-        ("peak 2.5 / lam_min, phi = kappa / 2",
-         uba.schedule(t, n, KAPPA / 2, 2.5, 0.5 / KAPPA)),
+        ("peak 2.5 / lam_min, phi = kappa / 2", uba.schedule(t, n, KAPPA / 2, 2.5, 0.5 / KAPPA)),
     ]
 
 
@@ -463,17 +476,19 @@ def bench_noisy(quick: bool) -> list[Row]:
 
             times = compare(peer, mine, 1, rounds)
             at_least = got >= grid64 - 1e-12 * abs(grid64)
-            rows.append(speed_row(
-                "5. worst_case_noisy_error",
-                f"n = {n:.0e}, kappa = 1e4, sigma2 = 1e-6, {label}",
-                "NumPy, 8,192-point grid",
-                times,
-                ">= 10x faster; at least as accurate as 65,536 points",
-                f"{yes_no(times[2] <= 0.1)} ({1 / times[2]:.0f}x); {yes_no(at_least and real)}",
-                f"log max: uba {got:.12f} at lam = {lam:.9g} (NumPy at that lam: "
-                f"{at_ours:.12f}); 8,192-point grid {grid8:.12f}, 65,536-point grid "
-                f"{grid64:.12f}",
-            ))
+            rows.append(
+                speed_row(
+                    "5. worst_case_noisy_error",
+                    f"n = {n:.0e}, kappa = 1e4, sigma2 = 1e-6, {label}",
+                    "NumPy, 8,192-point grid",
+                    times,
+                    ">= 10x faster; at least as accurate as 65,536 points",
+                    f"{yes_no(times[2] <= 0.1)} ({1 / times[2]:.0f}x); {yes_no(at_least and real)}",
+                    f"log max: uba {got:.12f} at lam = {lam:.9g} (NumPy at that lam: "
+                    f"{at_ours:.12f}); 8,192-point grid {grid8:.12f}, 65,536-point grid "
+                    f"{grid64:.12f}",
+                )
+            )
     return rows
 
 
@@ -498,26 +513,26 @@ def bench_optimal_phi(quick: bool) -> list[Row]:
             found["numpy"] = numpy_optimal_phi(T, 1.0, KAPPA, SIGMA2)
 
         def mine(T: int = T) -> None:
-            found["uba"] = _core.optimal_phi(
-                T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, 1e-6, 1e8, None
-            )
+            found["uba"] = _core.optimal_phi(T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, 1e-6, 1e8, None)
 
         times = compare(peer, mine, 1, 1)
         phi_np, phi_uba = found["numpy"][0], found["uba"][0]
         # both phi judged by the same (uba's) worst case
         obj_np, obj_uba = objective(phi_np), objective(phi_uba)
         no_worse = obj_uba <= obj_np + 1e-12 * abs(obj_np)
-        rows.append(speed_row(
-            "6. optimal_phi with noise",
-            f"T = {T:.0e}, kappa = 1e4, sigma2 = 1e-6",
-            "scipy minimize_scalar, NumPy 8,192-point objective",
-            times,
-            ">= 10x faster, objective no worse",
-            f"{yes_no(times[2] <= 0.1)} ({1 / times[2]:.0f}x); {yes_no(no_worse)}",
-            f"phi: uba {phi_uba:.9g}, NumPy+scipy {phi_np:.9g}; log worst case at each "
-            f"(uba's evaluation): {obj_uba:.12f} and {obj_np:.12f}; the NumPy grid's own "
-            f"value at its phi {found['numpy'][1]:.12f}",
-        ))
+        rows.append(
+            speed_row(
+                "6. optimal_phi with noise",
+                f"T = {T:.0e}, kappa = 1e4, sigma2 = 1e-6",
+                "scipy minimize_scalar, NumPy 8,192-point objective",
+                times,
+                ">= 10x faster, objective no worse",
+                f"{yes_no(times[2] <= 0.1)} ({1 / times[2]:.0f}x); {yes_no(no_worse)}",
+                f"phi: uba {phi_uba:.9g}, NumPy+scipy {phi_np:.9g}; log worst case at each "
+                f"(uba's evaluation): {obj_uba:.12f} and {obj_np:.12f}; the NumPy grid's own "
+                f"value at its phi {found['numpy'][1]:.12f}",
+            )
+        )
     return rows
 
 
@@ -534,19 +549,24 @@ def bench_optimal_phi_sc(quick: bool) -> list[Row]:
         1,
         3 if quick else 7,
     )
-    return [speed_row(
-        "7. optimal_phi_strongly_convex",
-        "T = 1e6, mu = 0.01, L = 1, sigma2 = 0.01",
-        "one NumPy evaluation of bound (c)",
-        times,
-        "<= 10x one NumPy bound (c)",
-        f"{yes_no(times[2] <= 10)} ({times[2]:.1f}x)",
-    )]
+    return [
+        speed_row(
+            "7. optimal_phi_strongly_convex",
+            "T = 1e6, mu = 0.01, L = 1, sigma2 = 0.01",
+            "one NumPy evaluation of bound (c)",
+            times,
+            "<= 10x one NumPy bound (c)",
+            f"{yes_no(times[2] <= 10)} ({times[2]:.1f}x)",
+        )
+    ]
+
 
 # ---------------------------------------------------------------------------- report
 
 
-def results_markdown(info: dict[str, str], rows: list[Row], elapsed: float, skipped: list[str]) -> str:
+def results_markdown(
+    info: dict[str, str], rows: list[Row], elapsed: float, skipped: list[str]
+) -> str:
     lines = [
         "# Benchmarks: uba against its peers",
         "",

@@ -17,11 +17,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-import uba  # noqa: E402
+import uba
 
 OUT = Path(__file__).with_name("rebudget.png")
 T_MAX, PHI, LR = 1000, 1.0, 1.0
@@ -41,19 +41,36 @@ def run(steps: int, warmup: int, switch: int, new_T_max: int) -> np.ndarray:
     return np.array(lrs)
 
 
-def panel(ax: plt.Axes, switch: int, new_T_max: int, warmup: int = 0,
-          legend: str = "lower left") -> None:
+def panel(
+    ax: plt.Axes, switch: int, new_T_max: int, warmup: int = 0, legend: str = "lower left"
+) -> None:
     steps = np.arange(max(T_MAX, new_T_max) + 1)
     old = uba.schedule(steps, T_MAX, PHI, LR, warmup_steps=warmup)
     fresh = uba.schedule(steps, new_T_max, PHI, LR, warmup_steps=warmup)
     naive = np.where(steps <= switch, old, fresh)
     ax.plot(steps[: T_MAX + 1], old[: T_MAX + 1], color="0.6", lw=1.5, label=f"T_max = {T_MAX}")
-    ax.plot(steps[: new_T_max + 1], fresh[: new_T_max + 1], color="C0", lw=1, ls="--",
-            label=f"fresh, T_max = {new_T_max}")
-    ax.plot(steps[: new_T_max + 1], naive[: new_T_max + 1], color="C3", lw=1, ls=":",
-            label="naive: T_max replaced")
-    ax.plot(run(new_T_max + 1, warmup, switch, new_T_max), color="k", lw=2,
-            label=f"rebudget({new_T_max}) after step {switch}")
+    ax.plot(
+        steps[: new_T_max + 1],
+        fresh[: new_T_max + 1],
+        color="C0",
+        lw=1,
+        ls="--",
+        label=f"fresh, T_max = {new_T_max}",
+    )
+    ax.plot(
+        steps[: new_T_max + 1],
+        naive[: new_T_max + 1],
+        color="C3",
+        lw=1,
+        ls=":",
+        label="naive: T_max replaced",
+    )
+    ax.plot(
+        run(new_T_max + 1, warmup, switch, new_T_max),
+        color="k",
+        lw=2,
+        label=f"rebudget({new_T_max}) after step {switch}",
+    )
     ax.axvline(switch, color="0.8", lw=0.8, zorder=0)
     ax.set_xlabel("step")
     ax.set_ylim(-0.02, 1.05)
@@ -67,8 +84,10 @@ def main() -> None:
     panel(axes[1], 400, 600)
     axes[1].set_title("fewer steps: 1000 -> 600 after step 400")
     panel(axes[2], 50, 1500, warmup=100, legend="upper right")
-    axes[2].set_title("in warmup (W = 100): 1000 -> 1500 after step 50\n(all three new curves coincide)",
-                      fontsize=10)
+    axes[2].set_title(
+        "in warmup (W = 100): 1000 -> 1500 after step 50\n(all three new curves coincide)",
+        fontsize=10,
+    )
     axes[0].set_ylabel(f"learning rate / peak  (phi = {PHI:g})")
     fig.savefig(OUT, dpi=110)
     print(f"wrote {OUT}")

@@ -18,10 +18,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from uba import theory  # noqa: E402
+from uba import theory
 
 OUT = Path(__file__).with_name("theory_phi_star.png")
 KAPPA = 100.0

@@ -20,8 +20,9 @@ def repo_path(*parts: str) -> Path:
     at import time, is skipped with the reason."""
     path = REPO.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{'/'.join(parts)} is not beside the tests here ({REPO})",
-                    allow_module_level=True)
+        pytest.skip(
+            f"{'/'.join(parts)} is not beside the tests here ({REPO})", allow_module_level=True
+        )
     return path
 
 

@@ -84,13 +84,22 @@ def test_the_version_has_one_source() -> None:
     assert uba.__version__ == uba._core.c_version == version("uba")
     header = REPO / "csrc" / "uba.h"
     if header.exists():  # beside a checkout or an unpacked sdist
-        parts = [re.search(rf"#define UBA_VERSION_{p} (\d+)", header.read_text()) for p in
-                 ("MAJOR", "MINOR", "PATCH")]
+        parts = [
+            re.search(rf"#define UBA_VERSION_{p} (\d+)", header.read_text())
+            for p in ("MAJOR", "MINOR", "PATCH")
+        ]
         assert uba.__version__ == ".".join(m.group(1) for m in parts if m)
 
 
 def test_public_names() -> None:
-    lazy = {"UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup", "peers", "plotting", "probe"}
+    lazy = {
+        "UBALR",
+        "UBAWarmRestarts",
+        "get_uba_schedule_with_warmup",
+        "peers",
+        "plotting",
+        "probe",
+    }
     assert set(uba.__all__) >= {"schedule", "theory", "__version__", *lazy}
     assert lazy <= set(dir(uba))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -49,7 +49,8 @@ def constraints() -> dict[str, str]:
 def workflow() -> dict[str, Any]:
     yaml = pytest.importorskip("yaml")
     loaded: dict[str, Any] = yaml.safe_load(
-        repo_path(".github", "workflows", "wheels.yml").read_text())
+        repo_path(".github", "workflows", "wheels.yml").read_text()
+    )
     return loaded
 
 
@@ -58,8 +59,9 @@ def workflow() -> dict[str, Any]:
 
 def test_extras_are_ranges_and_ci_pins_them() -> None:
     project = pyproject()["project"]
-    requirements = [Requirement(r) for extra in project["optional-dependencies"].values()
-                    for r in extra]
+    requirements = [
+        Requirement(r) for extra in project["optional-dependencies"].values() for r in extra
+    ]
     exact = [str(r) for r in requirements if {s.operator for s in r.specifier} & {"==", "==="}]
     assert not exact, f"exact pins belong in .ci/constraints.txt: {exact}"
     torch = [r for r in project["optional-dependencies"]["test"] if r.startswith("torch")]
@@ -74,8 +76,11 @@ def test_license_and_python_versions() -> None:
     assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
     assert repo_path("LICENSE").read_text().startswith("MIT License")
     assert project["requires-python"] == f">={PYTHONS[0]}"
-    listed = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
-              if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    listed = [
+        c.rsplit(" :: ", 1)[1]
+        for c in project["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
     assert listed == PYTHONS
     assert project["dynamic"] == ["version"] and "version" not in project
 
@@ -90,13 +95,26 @@ def test_the_sdist_holds_every_file_but_ci_and_git_files(tmp_path: Path) -> None
     pytest.importorskip("setuptools")
     if shutil.which("git") is None:
         pytest.skip("needs git")
-    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o",
-                    str(tmp_path), str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--sdist",
+            "--no-isolation",
+            "-o",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (sdist,) = tmp_path.glob("uba-*.tar.gz")
     with tarfile.open(sdist) as tar:
         shipped = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     left_out = {"ci": ".ci/", "github": ".github/", "git": ".gitignore"}
     wanted = {f for f in tracked if not f.startswith(tuple(left_out.values()))}
     assert wanted <= shipped, f"missing from the sdist: {sorted(wanted - shipped)}"
@@ -123,8 +141,7 @@ def test_the_workflow_runs_cibuildwheel_on_a_native_runner_per_arch() -> None:
     job = flow["jobs"]["wheels"]
     built: dict[str, set[str]] = {platform: set() for platform in PLATFORMS}
     for entry in job["strategy"]["matrix"]["include"]:
-        platform = next(p for p, (runner, _) in PLATFORMS.items()
-                        if entry["os"].startswith(runner))
+        platform = next(p for p, (runner, _) in PLATFORMS.items() if entry["os"].startswith(runner))
         built[platform].add(entry["archs"])
     assert built == {p: set(config[p]["archs"]) for p in PLATFORMS}
     step = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("pypa/cibuildwheel@"))
@@ -138,7 +155,7 @@ def test_the_sdist_job_and_ci_test_what_users_install_the_same_way() -> None:
     assert ".ci/test-installed dist/uba-*.tar.gz" in runs
     ci = repo_path(".ci", "run").read_text()
     assert ".ci/test-installed dist/sdist/uba-*.tar.gz" in ci
-    assert 'auditwheel repair -w dist/wheel' in ci and '.ci/test-installed "$wheel"' in ci
+    assert "auditwheel repair -w dist/wheel" in ci and '.ci/test-installed "$wheel"' in ci
     assert '.ci/test-installed --as-cibuildwheel "$wheel"' in ci
     assert "make -C csrc test-aarch64" in ci
 
@@ -147,13 +164,25 @@ def test_the_sdist_job_and_ci_test_what_users_install_the_same_way() -> None:
 def test_cibuildwheel_lists_the_builds(platform: str) -> None:
     if shutil.which("cibuildwheel") is None:
         pytest.skip("cibuildwheel is not installed")
-    proc = subprocess.run(["cibuildwheel", "--print-build-identifiers", "--platform", platform,
-                           str(repo_path("pyproject.toml").parent)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [
+            "cibuildwheel",
+            "--print-build-identifiers",
+            "--platform",
+            platform,
+            str(repo_path("pyproject.toml").parent),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     got = set(proc.stdout.split())
     tags = {
-        "linux": [f"{libc}_{arch}" for libc in ("manylinux", "musllinux")
-                  for arch in ("x86_64", "aarch64")],
+        "linux": [
+            f"{libc}_{arch}"
+            for libc in ("manylinux", "musllinux")
+            for arch in ("x86_64", "aarch64")
+        ],
         "macos": ["macosx_x86_64", "macosx_arm64"],
         "windows": ["win_amd64"],
     }[platform]

@@ -19,8 +19,18 @@ import uba
 from .helpers import REPO
 
 THIS = Path(__file__).resolve()
-SKIP_DIRS = {".git", ".venv", "build", "dist", "wheelhouse", "__pycache__", ".mypy_cache",
-             ".pytest_cache", ".hypothesis", ".ruff_cache"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "wheelhouse",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+}
 GENERATED = {"PKG-INFO"}  # the sdist's metadata, written by the build from csrc/uba.h
 
 # Names of documents that live outside the repository, and paths of machines.
@@ -35,7 +45,10 @@ def text_files() -> list[Path]:
     if (REPO / ".git").exists():
         listed = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=REPO, capture_output=True, text=True, check=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split("\0")
         paths = [REPO / p for p in listed if p]
     else:
@@ -74,7 +87,8 @@ def test_the_version_is_spelled_only_in_uba_h() -> None:
     spelled = re.compile(rf"(?<![\d.]){re.escape(uba.__version__)}(?![\d.])")
     found = [
         f"{path.relative_to(REPO)}:{number}"
-        for path in text_files() if path.suffix != ".md"
+        for path in text_files()
+        if path.suffix != ".md"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if spelled.search(line)
     ]

@@ -34,8 +34,9 @@ HAS_MYPY = importlib.util.find_spec("mypy") is not None
 def test_schedule_types() -> None:
     one = assert_type(uba.schedule(10, 100, phi=0.5), float)
     many = assert_type(uba.schedule([0, 50, 100], 100), npt.NDArray[np.float64])
-    grid = assert_type(uba.schedule(np.arange(4.0), 100, 1.0, 0.1, 0.0, warmup_steps=1),
-                       npt.NDArray[np.float64])
+    grid = assert_type(
+        uba.schedule(np.arange(4.0), 100, 1.0, 0.1, 0.0, warmup_steps=1), npt.NDArray[np.float64]
+    )
     assert isinstance(one, float) and many.shape == (3,) and grid.dtype == np.float64
 
 
@@ -85,8 +86,9 @@ def test_scheduler_types() -> None:
     values = assert_type(restarts.get_last_lr(), list[float | Tensor])
     assert restarts_base is restarts and len(values) == 1
 
-    factory = assert_type(uba.get_uba_schedule_with_warmup(opt, 2, 10, phi=0.5, min_lr_rate=0.1),
-                          LambdaLR)
+    factory = assert_type(
+        uba.get_uba_schedule_with_warmup(opt, 2, 10, phi=0.5, min_lr_rate=0.1), LambdaLR
+    )
     assert isinstance(factory, LambdaLR)
 
 
@@ -98,8 +100,9 @@ def test_probe_types() -> None:
     model = torch.nn.Linear(4, 1)
     batches = [(torch.randn(16, 4), torch.randn(16, 1)) for _ in range(4)]
     result = assert_type(
-        suggest_phi(model, torch.nn.functional.mse_loss, batches, 50, lr=0.1, lanczos_steps=4,
-                    vectors=1),
+        suggest_phi(
+            model, torch.nn.functional.mse_loss, batches, 50, lr=0.1, lanczos_steps=4, vectors=1
+        ),
         ProbeResult,
     )
     phi = assert_type(result.phi_for(100, lr=0.05), float)

@@ -69,8 +69,9 @@ def _integer(text: str) -> int:
 
 
 _positive_int = _number_type(_integer, "an integer", lambda v: v >= 1, ">= 1")
-_budget = _number_type(_integer, "an integer", lambda v: 1 <= v <= MAX_BUDGET,
-                       "an integer in [1, 2**53]")
+_budget = _number_type(
+    _integer, "an integer", lambda v: 1 <= v <= MAX_BUDGET, "an integer in [1, 2**53]"
+)
 _positive_float = _number_type(
     float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
 )
@@ -102,14 +103,28 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Subcommands: python -m uba COMMAND --help.",
     )
     parser.add_argument("--version", action="version", version=f"uba {__version__}")
-    parser.add_argument("-T", "--budget", type=_budget, default=1000,
-                        help="budget T in steps (default 1000)")
-    parser.add_argument("--phi", type=_positive_float, nargs="+", default=[0.5, 1.0, 2.0, 4.0],
-                        help="shape parameters to show (default 0.5 1 2 4)")
-    parser.add_argument("--rows", type=_positive_int, default=11,
-                        help="table rows, evenly spaced over [0, T] (default 11)")
-    parser.add_argument("--plot", metavar="PATH", default="uba_schedules.png",
-                        help="where to write the PNG (default uba_schedules.png)")
+    parser.add_argument(
+        "-T", "--budget", type=_budget, default=1000, help="budget T in steps (default 1000)"
+    )
+    parser.add_argument(
+        "--phi",
+        type=_positive_float,
+        nargs="+",
+        default=[0.5, 1.0, 2.0, 4.0],
+        help="shape parameters to show (default 0.5 1 2 4)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=_positive_int,
+        default=11,
+        help="table rows, evenly spaced over [0, T] (default 11)",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        default="uba_schedules.png",
+        help="where to write the PNG (default uba_schedules.png)",
+    )
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     _add_subcommands(parser)
     return parser
@@ -119,97 +134,164 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="subcommands")
     names = ", ".join(_peers.PEERS)
 
-    def schedules(p: argparse.ArgumentParser, peers: Sequence[str],
-                  eta_max: float | None = 1.0,
-                  eta_max_help: str = "peak learning rate of every schedule (default 1)",
-                  ) -> None:
-        p.add_argument("-T", "--budget", type=_budget, default=1000,
-                       help="budget T in steps (default 1000)")
-        p.add_argument("--phi", type=_positive_float, nargs="*", default=[0.5, 1.0, 2.0, 4.0],
-                       help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)")
-        p.add_argument("--peers", type=_peer_name, nargs="*", default=list(peers),
-                       metavar="NAME",
-                       help=f"peer schedules to compare, from: {names} "
-                            f"(default {' '.join(peers)})")
+    def schedules(
+        p: argparse.ArgumentParser,
+        peers: Sequence[str],
+        eta_max: float | None = 1.0,
+        eta_max_help: str = "peak learning rate of every schedule (default 1)",
+    ) -> None:
+        p.add_argument(
+            "-T", "--budget", type=_budget, default=1000, help="budget T in steps (default 1000)"
+        )
+        p.add_argument(
+            "--phi",
+            type=_positive_float,
+            nargs="*",
+            default=[0.5, 1.0, 2.0, 4.0],
+            help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)",
+        )
+        p.add_argument(
+            "--peers",
+            type=_peer_name,
+            nargs="*",
+            default=list(peers),
+            metavar="NAME",
+            help=f"peer schedules to compare, from: {names} (default {' '.join(peers)})",
+        )
         p.add_argument("--eta-max", type=_positive_float, default=eta_max, help=eta_max_help)
-        p.add_argument("--eta-min", type=_nonnegative_float, default=0.0,
-                       help="floor of every schedule, at most --eta-max (default 0)")
+        p.add_argument(
+            "--eta-min",
+            type=_nonnegative_float,
+            default=0.0,
+            help="floor of every schedule, at most --eta-max (default 0)",
+        )
 
     table = sub.add_parser(
-        "table", help="print the learning rate of UBA and of peers at a budget",
+        "table",
+        help="print the learning rate of UBA and of peers at a budget",
         description="Print the learning rate of UBA (one column per phi) and of peer "
-                    "schedules at evenly spaced steps of a budget T.",
+        "schedules at evenly spaced steps of a budget T.",
     )
     schedules(table, ("cosine",))
-    table.add_argument("--rows", type=_positive_int, default=11,
-                       help="table rows, evenly spaced over [0, T] (default 11)")
-    table.add_argument("--format", choices=("text", "csv"), default="text",
-                       help="aligned text (default) or CSV with full precision")
+    table.add_argument(
+        "--rows",
+        type=_positive_int,
+        default=11,
+        help="table rows, evenly spaced over [0, T] (default 11)",
+    )
+    table.add_argument(
+        "--format",
+        choices=("text", "csv"),
+        default="text",
+        help="aligned text (default) or CSV with full precision",
+    )
 
     plot = sub.add_parser(
-        "plot", help="write a PNG of UBA against peer schedules",
+        "plot",
+        help="write a PNG of UBA against peer schedules",
         description="Write a PNG of UBA (one line per phi) against peer schedules at the "
-                    "same budget, peak and floor. Needs matplotlib.",
+        "same budget, peak and floor. Needs matplotlib.",
     )
     schedules(plot, ("cosine", "linear", "wsd", "rex"))
-    plot.add_argument("-o", "--output", metavar="PATH", default="uba_peers.png",
-                      help="where to write the PNG (default uba_peers.png)")
+    plot.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        default="uba_peers.png",
+        help="where to write the PNG (default uba_peers.png)",
+    )
     plot.add_argument("--dpi", type=_positive_int, default=120, help="resolution (default 120)")
 
     phi = sub.add_parser(
-        "phi", help="phi for a condition number (and back); the optimal phi for a spectrum",
+        "phi",
+        help="phi for a condition number (and back); the optimal phi for a spectrum",
         description="UBA with eta_max = 1/lam_min and eta_min = 1/lam_max is the Chebyshev "
-                    "min-max step-size sequence when phi = 2*kappa, kappa = lam_max/lam_min "
-                    "(an identity derived in this project, uba.theory). With --spectrum: "
-                    "uba.theory.optimal_phi, the phi that minimises the worst case of a "
-                    "noisy quadratic over the spectrum at budget T.",
+        "min-max step-size sequence when phi = 2*kappa, kappa = lam_max/lam_min "
+        "(an identity derived in this project, uba.theory). With --spectrum: "
+        "uba.theory.optimal_phi, the phi that minimises the worst case of a "
+        "noisy quadratic over the spectrum at budget T.",
     )
     which = phi.add_mutually_exclusive_group(required=True)
     which.add_argument("--kappa", type=_positive_float, help="condition number -> phi")
-    which.add_argument("--from-phi", type=_positive_float, metavar="PHI",
-                       help="phi -> condition number")
-    which.add_argument("--spectrum", type=_positive_float, nargs=2,
-                       metavar=("LAM_MIN", "LAM_MAX"),
-                       help="the optimal phi for this Hessian spectrum and budget -T")
-    phi.add_argument("-T", "--budget", type=_budget,
-                     help="budget T in steps (needed with --spectrum)")
-    phi.add_argument("--sigma2", type=_nonnegative_float, default=0.0,
-                     help="gradient-noise variance for --spectrum (default 0)")
-    phi.add_argument("--eta-max", type=_positive_float,
-                     help="peak step for --spectrum (default 1/LAM_MIN)")
-    phi.add_argument("--eta-min", type=_nonnegative_float,
-                     help="floor step for --spectrum (default 1/LAM_MAX)")
-    phi.add_argument("--plot", metavar="PATH",
-                     help="also write a PNG of phi against the condition number")
+    which.add_argument(
+        "--from-phi", type=_positive_float, metavar="PHI", help="phi -> condition number"
+    )
+    which.add_argument(
+        "--spectrum",
+        type=_positive_float,
+        nargs=2,
+        metavar=("LAM_MIN", "LAM_MAX"),
+        help="the optimal phi for this Hessian spectrum and budget -T",
+    )
+    phi.add_argument(
+        "-T", "--budget", type=_budget, help="budget T in steps (needed with --spectrum)"
+    )
+    phi.add_argument(
+        "--sigma2",
+        type=_nonnegative_float,
+        default=0.0,
+        help="gradient-noise variance for --spectrum (default 0)",
+    )
+    phi.add_argument(
+        "--eta-max", type=_positive_float, help="peak step for --spectrum (default 1/LAM_MIN)"
+    )
+    phi.add_argument(
+        "--eta-min", type=_nonnegative_float, help="floor step for --spectrum (default 1/LAM_MAX)"
+    )
+    phi.add_argument(
+        "--plot", metavar="PATH", help="also write a PNG of phi against the condition number"
+    )
 
     bounds = sub.add_parser(
-        "bounds", help="a convergence bound of UBA and of peers",
+        "bounds",
+        help="a convergence bound of UBA and of peers",
         description="Evaluate a convergence bound (docs/theory.md section 2: standard bounds "
-                    "for any step-size sequence) for UBA and peer schedules sampled at "
-                    "t = 0..T-1 (uba.theory.bound_*).",
+        "for any step-size sequence) for UBA and peer schedules sampled at "
+        "t = 0..T-1 (uba.theory.bound_*).",
     )
-    schedules(bounds, ("cosine", "linear", "wsd", "rex"), None,
-              "peak step of every schedule (default: the largest the bound allows, "
-              "1/L, or 1/(2L) for convex)")
-    bounds.add_argument("--bound", choices=BOUND_NAMES, default="nonconvex",
-                        help="which bound (default nonconvex)")
-    bounds.add_argument("--L", type=_positive_float, default=1.0, dest="L",
-                        help="smoothness constant (default 1)")
-    bounds.add_argument("--sigma2", type=_nonnegative_float, default=1e-2,
-                        help="gradient-noise variance (default 0.01)")
-    bounds.add_argument("--f-gap", type=_nonnegative_float, default=1.0,
-                        help="f(x0) - f* for nonconvex and strongly-convex (default 1)")
-    bounds.add_argument("--dist2", type=_nonnegative_float, default=1.0,
-                        help="||x0 - x*||^2 for convex (default 1)")
-    bounds.add_argument("--mu", type=_positive_float, default=1e-2,
-                        help="strong-convexity constant (default 0.01)")
-    bounds.add_argument("--plot", metavar="PATH",
-                        help="also write a PNG of the bound against the budget")
-    bounds.add_argument("--budgets", type=_budget, nargs="+", metavar="T",
-                        help="budgets on the plot's x axis (default 10 to 10000)")
+    schedules(
+        bounds,
+        ("cosine", "linear", "wsd", "rex"),
+        None,
+        "peak step of every schedule (default: the largest the bound allows, "
+        "1/L, or 1/(2L) for convex)",
+    )
+    bounds.add_argument(
+        "--bound", choices=BOUND_NAMES, default="nonconvex", help="which bound (default nonconvex)"
+    )
+    bounds.add_argument(
+        "--L", type=_positive_float, default=1.0, dest="L", help="smoothness constant (default 1)"
+    )
+    bounds.add_argument(
+        "--sigma2",
+        type=_nonnegative_float,
+        default=1e-2,
+        help="gradient-noise variance (default 0.01)",
+    )
+    bounds.add_argument(
+        "--f-gap",
+        type=_nonnegative_float,
+        default=1.0,
+        help="f(x0) - f* for nonconvex and strongly-convex (default 1)",
+    )
+    bounds.add_argument(
+        "--dist2", type=_nonnegative_float, default=1.0, help="||x0 - x*||^2 for convex (default 1)"
+    )
+    bounds.add_argument(
+        "--mu", type=_positive_float, default=1e-2, help="strong-convexity constant (default 0.01)"
+    )
+    bounds.add_argument(
+        "--plot", metavar="PATH", help="also write a PNG of the bound against the budget"
+    )
+    bounds.add_argument(
+        "--budgets",
+        type=_budget,
+        nargs="+",
+        metavar="T",
+        help="budgets on the plot's x axis (default 10 to 10000)",
+    )
 
-    for p, run in ((table, _run_table), (plot, _run_plot), (phi, _run_phi),
-                   (bounds, _run_bounds)):
+    for p, run in ((table, _run_table), (plot, _run_plot), (phi, _run_phi), (bounds, _run_bounds)):
         p.set_defaults(run=run, subparser=p)
 
 
@@ -364,17 +446,28 @@ def _check_memory(values: int, what: str) -> None:
         return
     need = 8 * values
     if need > total:
-        raise _Fail(f"{what} would need about {need / 2**30:,.0f} GiB of memory; "
-                    f"this machine has {total / 2**30:,.0f} GiB")
+        raise _Fail(
+            f"{what} would need about {need / 2**30:,.0f} GiB of memory; "
+            f"this machine has {total / 2**30:,.0f} GiB"
+        )
 
 
 def _run_table(args: argparse.Namespace) -> None:
     _check_levels(args.eta_max, args.eta_min)
-    table = format_table(args.budget, args.phi, args.rows, args.peers,
-                         eta_max=args.eta_max, eta_min=args.eta_min, csv=args.format == "csv")
+    table = format_table(
+        args.budget,
+        args.phi,
+        args.rows,
+        args.peers,
+        eta_max=args.eta_max,
+        eta_min=args.eta_min,
+        csv=args.format == "csv",
+    )
     if args.format == "text":
-        print(f"learning rate, budget T = {args.budget}, eta_max = {args.eta_max:g}, "
-              f"eta_min = {args.eta_min:g}")
+        print(
+            f"learning rate, budget T = {args.budget}, eta_max = {args.eta_max:g}, "
+            f"eta_min = {args.eta_min:g}"
+        )
     print(table)
 
 
@@ -383,19 +476,23 @@ def _run_plot(args: argparse.Namespace) -> None:
     _need_matplotlib()
     from uba.plotting import plot_peers
 
-    ax = plot_peers(args.budget, args.phi, args.peers, eta_max=args.eta_max,
-                    eta_min=args.eta_min)
+    ax = plot_peers(args.budget, args.phi, args.peers, eta_max=args.eta_max, eta_min=args.eta_min)
     _save(ax, args.output, args.dpi)
     print(f"wrote {args.output}")
 
 
 def _run_phi(args: argparse.Namespace) -> None:
     if args.spectrum is None:
-        extra = [flag for flag, value in (("-T/--budget", args.budget),
-                                           ("--eta-max", args.eta_max),
-                                           ("--eta-min", args.eta_min),
-                                           ("--sigma2", args.sigma2 or None))
-                 if value is not None]
+        extra = [
+            flag
+            for flag, value in (
+                ("-T/--budget", args.budget),
+                ("--eta-max", args.eta_max),
+                ("--eta-min", args.eta_min),
+                ("--sigma2", args.sigma2 or None),
+            )
+            if value is not None
+        ]
         if extra:
             raise _Fail(f"{', '.join(extra)}: only with --spectrum")
     if args.kappa is not None:
@@ -410,14 +507,24 @@ def _run_phi(args: argparse.Namespace) -> None:
             raise _Fail("--spectrum needs the budget: -T/--budget")
         if not lam_min < lam_max:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
-        _check_levels(1.0 / lam_min if args.eta_max is None else args.eta_max,
-                      1.0 / lam_max if args.eta_min is None else args.eta_min)
+        _check_levels(
+            1.0 / lam_min if args.eta_max is None else args.eta_max,
+            1.0 / lam_max if args.eta_min is None else args.eta_min,
+        )
         with Progress("optimal phi") as progress:
-            value = theory.optimal_phi(args.budget, lam_min, lam_max, sigma2=args.sigma2,
-                                       eta_max=args.eta_max, eta_min=args.eta_min,
-                                       progress=progress)
-        print(f"optimal phi = {value:.10g}  (T = {args.budget}, spectrum [{lam_min:g}, "
-              f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})")
+            value = theory.optimal_phi(
+                args.budget,
+                lam_min,
+                lam_max,
+                sigma2=args.sigma2,
+                eta_max=args.eta_max,
+                eta_min=args.eta_min,
+                progress=progress,
+            )
+        print(
+            f"optimal phi = {value:.10g}  (T = {args.budget}, spectrum [{lam_min:g}, "
+            f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})"
+        )
     if args.plot:
         _need_matplotlib()
         from uba.plotting import plot_phi_vs_condition_number
@@ -437,8 +544,13 @@ def _run_bounds(args: argparse.Namespace) -> None:
         if args.budgets:
             _check_memory(3 * max(args.budgets), f"--budgets {max(args.budgets)}")
     fn, limit, needs = BOUNDS[args.bound]
-    given = {"L": args.L, "sigma2": args.sigma2, "f_gap": args.f_gap, "dist2": args.dist2,
-             "mu": args.mu}
+    given = {
+        "L": args.L,
+        "sigma2": args.sigma2,
+        "f_gap": args.f_gap,
+        "dist2": args.dist2,
+        "mu": args.mu,
+    }
     constants = {k: given[k] for k in needs}
     eta_max = limit / args.L if args.eta_max is None else args.eta_max
     _check_levels(eta_max, args.eta_min)
@@ -448,8 +560,10 @@ def _run_bounds(args: argparse.Namespace) -> None:
     columns = schedule_columns(T, t, args.phi, args.peers, eta_max, args.eta_min)
     bounds = [float(fn(lrs, **constants)) for _, lrs in columns]  # may refuse a schedule
     described = ", ".join(f"{k} = {v:g}" for k, v in constants.items())
-    print(f"{args.bound} bound, budget T = {T}, {described}, eta_max = {eta_max:g}, "
-          f"eta_min = {args.eta_min:g}")
+    print(
+        f"{args.bound} bound, budget T = {T}, {described}, eta_max = {eta_max:g}, "
+        f"eta_min = {args.eta_min:g}"
+    )
     width = max([9] + [len(h) for h, _ in columns])
     print(f"{'schedule':<{width}}  {'sum eta':>12}  {'sum eta^2':>12}  {'bound':>12}")
     for (name, lrs), bound in zip(columns, bounds):
@@ -457,8 +571,15 @@ def _run_bounds(args: argparse.Namespace) -> None:
     if args.plot:
         from uba.plotting import plot_bounds
 
-        ax = plot_bounds(args.budgets, phis=args.phi, peers=args.peers, bound=args.bound,
-                         eta_max=args.eta_max, eta_min=args.eta_min, **given)
+        ax = plot_bounds(
+            args.budgets,
+            phis=args.phi,
+            peers=args.peers,
+            bound=args.bound,
+            eta_max=args.eta_max,
+            eta_min=args.eta_min,
+            **given,
+        )
         _save(ax, args.plot)
         print(f"wrote {args.plot}")
 

@@ -79,9 +79,7 @@ def integer(name: str, value: Any, low: int, high: int, allowed: str) -> int:
     except TypeError:
         x = real_number(name, value)
         if not (math.isfinite(x) and x == math.floor(x)):
-            raise ValueError(
-                f"{name} must be an integer in {allowed}, got {value!r}"
-            ) from None
+            raise ValueError(f"{name} must be an integer in {allowed}, got {value!r}") from None
         exact = int(x)
     if not low <= exact <= high:
         raise ValueError(f"{name} must be an integer in {allowed}, got {value!r}")

@@ -102,6 +102,4 @@ def schedule(
         >>> uba.schedule(5, 100, eta_max=0.1, warmup_steps=10)
         0.05
     """
-    return _core.schedule(
-        exact_steps(t), T, phi, eta_max, eta_min, warmup_steps, warmup_start
-    )
+    return _core.schedule(exact_steps(t), T, phi, eta_max, eta_min, warmup_steps, warmup_start)

@@ -88,9 +88,7 @@ def _steps(t: Any) -> tuple[_Array, bool]:
             raise ValueError(f"t must be a finite number >= 0, got {value!r}")
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         where = ", ".join(str(i) for i in index)
-        raise ValueError(
-            f"t must be a finite number >= 0, got t[{where}] = {float(x[index])!r}"
-        )
+        raise ValueError(f"t must be a finite number >= 0, got t[{where}] = {float(x[index])!r}")
     return x, scalar
 
 
@@ -234,13 +232,23 @@ def polynomial(
 
 @overload
 def step(
-    t: float, T: int, eta_max: float = ..., eta_min: float = ..., *,
-    step_size: int | None = ..., gamma: float = ...,
+    t: float,
+    T: int,
+    eta_max: float = ...,
+    eta_min: float = ...,
+    *,
+    step_size: int | None = ...,
+    gamma: float = ...,
 ) -> float: ...
 @overload
 def step(
-    t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ..., *,
-    step_size: int | None = ..., gamma: float = ...,
+    t: npt.ArrayLike,
+    T: int,
+    eta_max: float = ...,
+    eta_min: float = ...,
+    *,
+    step_size: int | None = ...,
+    gamma: float = ...,
 ) -> _Array: ...
 def step(
     t: float | npt.ArrayLike,
@@ -279,8 +287,11 @@ def step(
     x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    s = -(-T // 3) if step_size is None else integer(
-        "step_size", step_size, 1, MAX_BUDGET, "[1, 2**53]")
+    s = (
+        -(-T // 3)
+        if step_size is None
+        else integer("step_size", step_size, 1, MAX_BUDGET, "[1, 2**53]")
+    )
     g = real("gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
     return _between(g ** np.floor(x / s), scalar, hi, lo)
 
@@ -291,7 +302,11 @@ def exponential(
 ) -> float: ...
 @overload
 def exponential(
-    t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ..., *,
+    t: npt.ArrayLike,
+    T: int,
+    eta_max: float = ...,
+    eta_min: float = ...,
+    *,
     gamma: float | None = ...,
 ) -> _Array: ...
 def exponential(
@@ -328,8 +343,11 @@ def exponential(
     x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    g = 0.01 ** (1.0 / T) if gamma is None else real(
-        "gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
+    g = (
+        0.01 ** (1.0 / T)
+        if gamma is None
+        else real("gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
+    )
     return _between(g**x, scalar, hi, lo)
 
 
@@ -339,15 +357,27 @@ _DECAY_TYPES = ("linear", "cosine", "1-sqrt")
 
 @overload
 def wsd(
-    t: float, T: int, eta_max: float = ..., eta_min: float = ..., *,
-    warmup_steps: int = ..., decay_steps: int | None = ...,
-    warmup_type: str = ..., decay_type: str = ...,
+    t: float,
+    T: int,
+    eta_max: float = ...,
+    eta_min: float = ...,
+    *,
+    warmup_steps: int = ...,
+    decay_steps: int | None = ...,
+    warmup_type: str = ...,
+    decay_type: str = ...,
 ) -> float: ...
 @overload
 def wsd(
-    t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ..., *,
-    warmup_steps: int = ..., decay_steps: int | None = ...,
-    warmup_type: str = ..., decay_type: str = ...,
+    t: npt.ArrayLike,
+    T: int,
+    eta_max: float = ...,
+    eta_min: float = ...,
+    *,
+    warmup_steps: int = ...,
+    decay_steps: int | None = ...,
+    warmup_type: str = ...,
+    decay_type: str = ...,
 ) -> _Array: ...
 def wsd(
     t: float | npt.ArrayLike,
@@ -407,12 +437,13 @@ def wsd(
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     W = integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
-    D = max(1, T // 5) if decay_steps is None else integer(
-        "decay_steps", decay_steps, 1, T, "[1, T]")
+    D = (
+        max(1, T // 5)
+        if decay_steps is None
+        else integer("decay_steps", decay_steps, 1, T, "[1, T]")
+    )
     if W + D > T:
-        raise ValueError(
-            f"warmup_steps + decay_steps must be <= T = {T}, got {W} + {D} = {W + D}"
-        )
+        raise ValueError(f"warmup_steps + decay_steps must be <= T = {T}, got {W} + {D} = {W + D}")
     wtype = choice("warmup_type", warmup_type, _WARMUP_TYPES)
     dtype = choice("decay_type", decay_type, _DECAY_TYPES)
     S = T - W - D
@@ -479,15 +510,27 @@ _ANNEAL = ("cos", "linear")
 
 @overload
 def onecycle(
-    t: float, T: int, eta_max: float = ..., *, pct_start: float = ...,
-    div_factor: float = ..., final_div_factor: float = ...,
-    anneal_strategy: str = ..., three_phase: bool = ...,
+    t: float,
+    T: int,
+    eta_max: float = ...,
+    *,
+    pct_start: float = ...,
+    div_factor: float = ...,
+    final_div_factor: float = ...,
+    anneal_strategy: str = ...,
+    three_phase: bool = ...,
 ) -> float: ...
 @overload
 def onecycle(
-    t: npt.ArrayLike, T: int, eta_max: float = ..., *, pct_start: float = ...,
-    div_factor: float = ..., final_div_factor: float = ...,
-    anneal_strategy: str = ..., three_phase: bool = ...,
+    t: npt.ArrayLike,
+    T: int,
+    eta_max: float = ...,
+    *,
+    pct_start: float = ...,
+    div_factor: float = ...,
+    final_div_factor: float = ...,
+    anneal_strategy: str = ...,
+    three_phase: bool = ...,
 ) -> _Array: ...
 def onecycle(
     t: float | npt.ArrayLike,
@@ -546,11 +589,9 @@ def onecycle(
     peak = real("eta_max", eta_max)
     three = bool(three_phase)
     top = 0.5 if three else 1.0
-    p = real("pct_start", pct_start, f"a finite number in [0, {top:g}]",
-              lambda v: 0 <= v <= top)
+    p = real("pct_start", pct_start, f"a finite number in [0, {top:g}]", lambda v: 0 <= v <= top)
     div = real("div_factor", div_factor, "a finite number > 0", lambda v: v > 0)
-    final = real("final_div_factor", final_div_factor, "a finite number > 0",
-                  lambda v: v > 0)
+    final = real("final_div_factor", final_div_factor, "a finite number > 0", lambda v: v > 0)
     anneal = choice("anneal_strategy", anneal_strategy, _ANNEAL)
     start = peak / div
     end = start / final
@@ -579,12 +620,20 @@ def onecycle(
 
 @overload
 def inverse_sqrt(
-    t: float, T: int, eta_max: float = ..., *, warmup_steps: int = ...,
+    t: float,
+    T: int,
+    eta_max: float = ...,
+    *,
+    warmup_steps: int = ...,
     timescale: int | None = ...,
 ) -> float: ...
 @overload
 def inverse_sqrt(
-    t: npt.ArrayLike, T: int, eta_max: float = ..., *, warmup_steps: int = ...,
+    t: npt.ArrayLike,
+    T: int,
+    eta_max: float = ...,
+    *,
+    warmup_steps: int = ...,
     timescale: int | None = ...,
 ) -> _Array: ...
 def inverse_sqrt(
@@ -628,8 +677,11 @@ def inverse_sqrt(
     T = budget(T)
     peak = real("eta_max", eta_max)
     W = integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
-    tau = (W or 10_000) if timescale is None else integer(
-        "timescale", timescale, 1, MAX_BUDGET, "[1, 2**53]")
+    tau = (
+        (W or 10_000)
+        if timescale is None
+        else integer("timescale", timescale, 1, MAX_BUDGET, "[1, 2**53]")
+    )
     # For t >= W, t + tau - W >= tau > 0: the root is always defined.
     decay = 1.0 / np.sqrt(np.maximum(x + (tau - W), tau) / tau)
     shape = np.where(x < W, x / max(1, W), decay)
@@ -661,18 +713,20 @@ def constant(t: float | npt.ArrayLike, T: int, eta_max: float = 1.0) -> float | 
     return _out(np.full_like(x, real("eta_max", eta_max)), scalar)
 
 
-PEERS: Mapping[str, Callable[..., Any]] = MappingProxyType({
-    "cosine": cosine,
-    "linear": linear,
-    "step": step,
-    "exponential": exponential,
-    "polynomial": polynomial,
-    "wsd": wsd,
-    "rex": rex,
-    "onecycle": onecycle,
-    "inverse_sqrt": inverse_sqrt,
-    "constant": constant,
-})
+PEERS: Mapping[str, Callable[..., Any]] = MappingProxyType(
+    {
+        "cosine": cosine,
+        "linear": linear,
+        "step": step,
+        "exponential": exponential,
+        "polynomial": polynomial,
+        "wsd": wsd,
+        "rex": rex,
+        "onecycle": onecycle,
+        "inverse_sqrt": inverse_sqrt,
+        "constant": constant,
+    }
+)
 """Every peer by name (read-only)."""
 
 
@@ -723,7 +777,5 @@ def evaluate(
     if takes_eta_min(name):
         return np.asarray(fn(np.asarray(t), T, eta_max, eta_min, **options), np.float64)
     if real_number("eta_min", eta_min) != 0:
-        raise ValueError(
-            f"peer {name!r} has no eta_min (got {eta_min!r}); leave it at 0"
-        )
+        raise ValueError(f"peer {name!r} has no eta_min (got {eta_min!r}); leave it at 0")
     return np.asarray(fn(np.asarray(t), T, eta_max, **options), np.float64)

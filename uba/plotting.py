@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 
-
 class Bound(NamedTuple):
     """A convergence bound of :mod:`uba.theory`, as the plots and the CLI use it."""
 
@@ -52,11 +51,13 @@ class Bound(NamedTuple):
 
 
 #: The bounds :func:`plot_bounds` can draw, by name.
-BOUNDS: Mapping[str, Bound] = MappingProxyType({
-    "nonconvex": Bound(theory.bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
-    "convex": Bound(theory.bound_convex, 0.5, ("L", "sigma2", "dist2")),
-    "strongly-convex": Bound(theory.bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
-})
+BOUNDS: Mapping[str, Bound] = MappingProxyType(
+    {
+        "nonconvex": Bound(theory.bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
+        "convex": Bound(theory.bound_convex, 0.5, ("L", "sigma2", "dist2")),
+        "strongly-convex": Bound(theory.bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+    }
+)
 
 DEFAULT_PEERS = ("cosine", "linear", "wsd", "rex")
 
@@ -65,9 +66,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "uba.plotting needs matplotlib: pip install 'uba[plot]'"
-        ) from exc
+        raise ImportError("uba.plotting needs matplotlib: pip install 'uba[plot]'") from exc
     return plt
 
 
@@ -258,10 +257,15 @@ def plot_phi_vs_condition_number(
     Raises:
         ValueError: a condition number below 1 (from ``uba.theory``).
     """
-    ks = (np.geomspace(2.0, 1000.0, 12).tolist() if kappas is None else
-          [real(f"kappas[{i}]", k) for i, k in enumerate(items("kappas", kappas))])
-    noise = [real(f"sigma2[{i}]", s2, "a finite number >= 0", lambda v: v >= 0)
-             for i, s2 in enumerate(items("sigma2", sigma2))]
+    ks = (
+        np.geomspace(2.0, 1000.0, 12).tolist()
+        if kappas is None
+        else [real(f"kappas[{i}]", k) for i, k in enumerate(items("kappas", kappas))]
+    )
+    noise = [
+        real(f"sigma2[{i}]", s2, "a finite number >= 0", lambda v: v >= 0)
+        for i, s2 in enumerate(items("sigma2", sigma2))
+    ]
     phi = []
     for i, k in enumerate(ks):
         try:
@@ -269,9 +273,11 @@ def plot_phi_vs_condition_number(
         except ValueError as exc:  # the theory's range of kappa
             raise ValueError(f"kappas[{i}]: {exc}") from None
     T = None if T is None else budget(T)
-    best = [] if T is None else [
-        (s2, [theory.optimal_phi(T, 1.0 / k, 1.0, sigma2=s2) for k in ks]) for s2 in noise
-    ]
+    best = (
+        []
+        if T is None
+        else [(s2, [theory.optimal_phi(T, 1.0 / k, 1.0, sigma2=s2) for k in ks]) for s2 in noise]
+    )
     ax = _axes(ax)
     ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")
     for s2, values in best:
@@ -340,9 +346,11 @@ def plot_bounds(
     given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
     constants = {k: given[k] for k in needs}
     peak = step_limit / positive("L", L) if eta_max is None else eta_max
-    Ts = (np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64)).tolist()
-          if budgets is None else
-          [budget(T, f"budgets[{i}]") for i, T in enumerate(items("budgets", budgets))])
+    Ts = (
+        np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64)).tolist()
+        if budgets is None
+        else [budget(T, f"budgets[{i}]") for i, T in enumerate(items("budgets", budgets))]
+    )
     # every value first: a schedule the bound refuses raises before a figure opens
     values = {
         label: [fn(lrs(np.arange(T, dtype=np.float64), int(T)), **constants) for T in Ts]
@@ -402,14 +410,21 @@ def plot_spectral_density(
     dens = result.density(lams, width=width)
     ax = _axes(ax)
     ax.plot(lams, dens, color="C0", label="estimated density (SLQ)")
-    ax.axvspan(result.lam_min, result.lam_max, color="C1", alpha=0.15,
-               label=f"useful range [{result.lam_min:.3g}, {result.lam_max:.3g}]")
+    ax.axvspan(
+        result.lam_min,
+        result.lam_max,
+        color="C1",
+        alpha=0.15,
+        label=f"useful range [{result.lam_min:.3g}, {result.lam_max:.3g}]",
+    )
     ax.set_yscale("log")
     ax.set_ylim(max(float(dens.max()) * 1e-6, float(dens.min()) + 1e-300), float(dens.max()) * 3)
     ax.set_xlabel("curvature (Hessian eigenvalue)")
     ax.set_ylabel("density")
-    ax.set_title(f"kappa = {result.kappa:.3g}, sigma2 = {result.sigma2:.3g}: "
-                 f"phi = {result.phi:.3g} for T = {result.T}")
+    ax.set_title(
+        f"kappa = {result.kappa:.3g}, sigma2 = {result.sigma2:.3g}: "
+        f"phi = {result.phi:.3g} for T = {result.T}"
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax

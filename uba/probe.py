@@ -161,12 +161,19 @@ class ProbeResult:
         distance 1, the ``sigma2`` that :func:`uba.theory.optimal_phi` gets."""
         return self.sigma2 / self.dist2
 
-    def phi_for(self, T: int, *, lr: float, eta_min: float = 0.0,
-                phi_range: tuple[float, float] | None = None) -> float:
+    def phi_for(
+        self,
+        T: int,
+        *,
+        lr: float,
+        eta_min: float = 0.0,
+        phi_range: tuple[float, float] | None = None,
+    ) -> float:
         """The suggested phi for another budget or peak, from the same
         measurements (no new Hessian-vector products)."""
-        return _phi_from(self.lam_min, self.lam_max, self.noise, T, lr, eta_min,
-                         self.momentum, phi_range)
+        return _phi_from(
+            self.lam_min, self.lam_max, self.noise, T, lr, eta_min, self.momentum, phi_range
+        )
 
     def density(self, lams: npt.ArrayLike, *, width: float | None = None) -> _Array:
         r"""The estimated spectral density at ``lams``, each Ritz value
@@ -194,18 +201,31 @@ class ProbeResult:
 def _peak(lr: float, eta_min: float) -> tuple[float, float]:
     """The schedule's peak and floor, checked."""
     lr = _checks.real("lr", lr, "a finite number > 0", lambda x: x > 0)
-    eta_min = _checks.real("eta_min", eta_min, "a finite number in [0, lr)",
-                           lambda x: 0 <= x < lr)
+    eta_min = _checks.real("eta_min", eta_min, "a finite number in [0, lr)", lambda x: 0 <= x < lr)
     return lr, eta_min
 
 
-def _phi_from(lam_min: float, lam_max: float, noise: float, T: int, lr: float,
-              eta_min: float, momentum: float,
-              phi_range: tuple[float, float] | None) -> float:
+def _phi_from(
+    lam_min: float,
+    lam_max: float,
+    noise: float,
+    T: int,
+    lr: float,
+    eta_min: float,
+    momentum: float,
+    phi_range: tuple[float, float] | None,
+) -> float:
     lr, eta_min = _peak(lr, eta_min)
     scale = 1.0 / (1.0 - momentum)
-    return theory.optimal_phi(T, lam_min, lam_max, sigma2=noise, eta_max=lr * scale,
-                              eta_min=eta_min * scale, phi_range=phi_range)
+    return theory.optimal_phi(
+        T,
+        lam_min,
+        lam_max,
+        sigma2=noise,
+        eta_max=lr * scale,
+        eta_min=eta_min * scale,
+        phi_range=phi_range,
+    )
 
 
 def suggest_phi(
@@ -335,13 +355,13 @@ def suggest_phi(
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     T = _checks.budget(T)
     lr, eta_min = _peak(lr, eta_min)
-    momentum = _checks.real("momentum", momentum, "a number in [0, 1)",
-                            lambda x: 0 <= x < 1)
+    momentum = _checks.real("momentum", momentum, "a number in [0, 1)", lambda x: 0 <= x < 1)
     optimizer = _checks.choice("optimizer", optimizer, OPTIMIZERS)
     eps = _checks.real("eps", eps, "a finite number > 0", lambda x: x > 0)
     n_batches = _checks.integer("n_batches", n_batches, 2, 2**31, "[2, 2**31]")
-    hessian_batches = _checks.integer("hessian_batches", hessian_batches, 1, n_batches,
-                                      f"[1, n_batches = {n_batches}]")
+    hessian_batches = _checks.integer(
+        "hessian_batches", hessian_batches, 1, n_batches, f"[1, n_batches = {n_batches}]"
+    )
     steps = _checks.integer("lanczos_steps", lanczos_steps, 2, 2**20, "[2, 2**20]")
     vectors = _checks.integer("vectors", vectors, 1, 2**20, "[1, 2**20]")
     _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0 <= x < 1)
@@ -386,7 +406,8 @@ def suggest_phi(
     if lam_max <= 0:
         raise ValueError(
             f"model: the loss has no positive curvature at these parameters "
-            f"(largest Ritz value {lam_max:.6g}); a noisy quadratic cannot be fitted")
+            f"(largest Ritz value {lam_max:.6g}); a noisy quadratic cannot be fitted"
+        )
     lam_min = lower_end(nodes[ok], weights[ok], mass)
     P = flat.size
     trace_h2 = float((weights[ok] * nodes[ok] ** 2).sum()) * P
@@ -394,17 +415,31 @@ def suggest_phi(
         warnings.warn(
             "suggest_phi: the mean gradient is lost in its own noise; dist2 is taken at "
             "the noise floor of its estimate (more n_batches resolve it)",
-            RuntimeWarning, stacklevel=2)
+            RuntimeWarning,
+            stacklevel=2,
+        )
         grad2 = var_total / K
     sigma2 = var_total / P
     dist2 = grad2 / trace_h2
     phi = _phi_from(lam_min, lam_max, sigma2 / dist2, T, lr, eta_min, momentum, phi_range)
     return ProbeResult(
-        phi=phi, T=T, lr=lr, eta_min=eta_min, momentum=momentum,
-        lam_min=lam_min, lam_max=lam_max, sigma2=sigma2, dist2=dist2,
-        negative_share=_negative_share(nodes[ok], weights[ok]), mass=float(mass),
-        params=P, hvps=loss_of.hvps, gradients=loss_of.gradients,
-        hessian_batches=loss_of.hessian_batches, nodes=nodes, weights=weights,
+        phi=phi,
+        T=T,
+        lr=lr,
+        eta_min=eta_min,
+        momentum=momentum,
+        lam_min=lam_min,
+        lam_max=lam_max,
+        sigma2=sigma2,
+        dist2=dist2,
+        negative_share=_negative_share(nodes[ok], weights[ok]),
+        mass=float(mass),
+        params=P,
+        hvps=loss_of.hvps,
+        gradients=loss_of.gradients,
+        hessian_batches=loss_of.hessian_batches,
+        nodes=nodes,
+        weights=weights,
     )
 
 
@@ -429,11 +464,13 @@ def _take_batches(batches: Iterable[tuple[Any, Any]], n: int) -> list[tuple[Any,
         if not (isinstance(batch, Sequence) and len(batch) == 2):
             raise TypeError(
                 f"batches must yield (inputs, targets) pairs, got {type(batch).__name__} "
-                f"at index {i}")
+                f"at index {i}"
+            )
     if len(taken) < 2:
         raise ValueError(
             f"batches must yield at least 2 (inputs, targets) pairs to measure the noise, "
-            f"got {len(taken)}")
+            f"got {len(taken)}"
+        )
     return [(x, y) for x, y in taken]
 
 
@@ -455,12 +492,13 @@ class _Flat:
 
         return torch.zeros(self.size, dtype=self.dtype, device=self.device)
 
-    def write(self, parts: Sequence[torch.Tensor | None], out: torch.Tensor,
-              add: bool = False) -> torch.Tensor:
+    def write(
+        self, parts: Sequence[torch.Tensor | None], out: torch.Tensor, add: bool = False
+    ) -> torch.Tensor:
         """``parts`` (one per parameter, None for zero) into ``out``, or added to it."""
         at = 0
         for part, p in zip(parts, self.params):
-            piece = out[at:at + p.numel()]
+            piece = out[at : at + p.numel()]
             if part is None:
                 if not add:
                     piece.zero_()
@@ -474,7 +512,7 @@ class _Flat:
     def split(self, v: torch.Tensor) -> list[torch.Tensor]:
         out, at = [], 0
         for p in self.params:
-            out.append(v[at:at + p.numel()].view_as(p).to(p.dtype))
+            out.append(v[at : at + p.numel()].view_as(p).to(p.dtype))
             at += p.numel()
         return out
 
@@ -492,9 +530,14 @@ class _Loss:
     """The user's loss on the probed batches, with its gradients and
     Hessian-vector products (and their count)."""
 
-    def __init__(self, model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],
-                 params: list[torch.Tensor], data: list[tuple[Any, Any]],
-                 hessian_batches: int) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        loss_fn: Callable[[Any, Any], torch.Tensor],
+        params: list[torch.Tensor],
+        data: list[tuple[Any, Any]],
+        hessian_batches: int,
+    ) -> None:
         self.model, self.loss_fn, self.data = model, loss_fn, data
         self.flat = _Flat(params)
         self.hessian_batches = min(hessian_batches, len(data))
@@ -510,8 +553,9 @@ class _Loss:
             shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
             raise TypeError(f"loss_fn must return a scalar tensor, got {shape}")
         if not loss.requires_grad:
-            raise ValueError("loss_fn(model(inputs), targets) does not depend on the "
-                             "model's parameters")
+            raise ValueError(
+                "loss_fn(model(inputs), targets) does not depend on the model's parameters"
+            )
         if not bool(torch.isfinite(loss.detach())):
             raise ValueError(f"loss_fn gave a non-finite loss ({loss.item()}) on batch {k}")
         return loss.reshape(())
@@ -532,10 +576,14 @@ class _Loss:
         total = torch.zeros_like(v)
         for k in range(self.hessian_batches):
             with _math_attention():
-                grads = torch.autograd.grad(self._loss(k), params, create_graph=True,
-                                            allow_unused=True)
-                dot = sum(torch.dot(g.reshape(-1), u.reshape(-1))
-                          for g, u in zip(grads, parts) if g is not None)
+                grads = torch.autograd.grad(
+                    self._loss(k), params, create_graph=True, allow_unused=True
+                )
+                dot = sum(
+                    torch.dot(g.reshape(-1), u.reshape(-1))
+                    for g, u in zip(grads, parts)
+                    if g is not None
+                )
                 if isinstance(dot, torch.Tensor) and dot.requires_grad:  # else H v = 0
                     hv = torch.autograd.grad(dot, params, allow_unused=True)
                     self.flat.write(hv, total, add=True)
@@ -543,8 +591,9 @@ class _Loss:
         return total.div_(self.hessian_batches)
 
 
-def _slq(hvp: Callable[[torch.Tensor], torch.Tensor], flat: _Flat, steps: int,
-         vectors: int, seed: int) -> tuple[_Array, _Array]:
+def _slq(
+    hvp: Callable[[torch.Tensor], torch.Tensor], flat: _Flat, steps: int, vectors: int, seed: int
+) -> tuple[_Array, _Array]:
     """Stochastic Lanczos quadrature: Ritz values and weights of ``vectors``
     runs of ``steps`` Lanczos steps from random sign vectors, without
     reorthogonalisation (so three vectors in memory)."""
@@ -573,6 +622,6 @@ def _slq(hvp: Callable[[torch.Tensor], torch.Tensor], flat: _Flat, steps: int,
             q_prev, q = q, w.div_(b)
         tri = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
         theta, vecs = np.linalg.eigh(tri)
-        nodes[run, :len(theta)] = theta
-        weights[run, :len(theta)] = vecs[0] ** 2 / vectors
+        nodes[run, : len(theta)] = theta
+        weights[run, : len(theta)] = vecs[0] ** 2 / vectors
     return nodes, weights

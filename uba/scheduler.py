@@ -32,8 +32,7 @@ def _warn_outside_step() -> None:
     """torch's warning for get_lr() called outside step(), as torch's own
     schedulers give it."""
     warnings.warn(
-        "To get the last learning rate computed by the scheduler, "
-        "please use `get_last_lr()`.",
+        "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
         UserWarning,
         stacklevel=3,
     )
@@ -60,9 +59,9 @@ def _group_types(groups: list[dict[str, Any]], values: list[float]) -> list[Any]
 
 # Excluded from torch.compile: it runs eagerly, also when a compiled function
 # steps the scheduler (the only frame here that handles tensors).
-_as_group_types: Callable[[list[dict[str, Any]], list[float]], list[Any]] = (
-    torch.compiler.disable(_group_types)  # type: ignore[no-untyped-call]
-)
+_as_group_types: Callable[[list[dict[str, Any]], list[float]], list[Any]] = torch.compiler.disable(
+    _group_types
+)  # type: ignore[no-untyped-call]
 
 
 def _copy(lr: Any) -> Any:
@@ -164,7 +163,9 @@ class UBALR(LRScheduler):
             "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
         )
         self.warmup_start_factor = _checks.real(
-            "warmup_start_factor", warmup_start_factor, "a finite number >= 0",
+            "warmup_start_factor",
+            warmup_start_factor,
+            "a finite number >= 0",
             lambda v: v >= 0,
         )
         last_epoch = _checks.integer(
@@ -234,9 +235,7 @@ class UBALR(LRScheduler):
             t = -t
         return self._step(t, t, True, closed_form=True)
 
-    def _step(
-        self, t_prev: float, t: float, known: bool, closed_form: bool = False
-    ) -> list[Any]:
+    def _step(self, t_prev: float, t: float, known: bool, closed_form: bool = False) -> list[Any]:
         """Every group's value at step ``t`` from its lr at step ``t_prev``
         (see uba_step_groups in csrc/uba.h), in one call into the core:
         closed-form from the base lrs, composed from the recorded state if
@@ -257,11 +256,19 @@ class UBALR(LRScheduler):
             written = ratios = None
         T = self.T_max
         if self.rebudgets:
-            T, t_prev, t = _rebudget.positions(
-                t_prev, t, self.warmup_steps, T, self.rebudgets)
+            T, t_prev, t = _rebudget.positions(t_prev, t, self.warmup_steps, T, self.rebudgets)
         values, self._ratios, plain = _core.step_groups(
-            T, self.phi, self.warmup_steps, self.warmup_start_factor,
-            t_prev, t, base, self.eta_min, now, written, ratios,
+            T,
+            self.phi,
+            self.warmup_steps,
+            self.warmup_start_factor,
+            t_prev,
+            t,
+            base,
+            self.eta_min,
+            now,
+            written,
+            ratios,
         )
         self.base_lrs = base
         self._written = values
@@ -281,8 +288,9 @@ class UBALR(LRScheduler):
             floors = len(self.eta_min)
             change = (
                 f"param_groups[{floors}] was added after eta_min was given one floor "
-                f"per group ({floors})" if n > floors else
-                f"the optimizer has {n} parameter groups, fewer than the {floors} "
+                f"per group ({floors})"
+                if n > floors
+                else f"the optimizer has {n} parameter groups, fewer than the {floors} "
                 "floors in eta_min"
             )
             raise ValueError(f"{change}: set scheduler.eta_min to {n} floors, one a group")
@@ -291,9 +299,7 @@ class UBALR(LRScheduler):
         if known > n:
             base, keep = [_copy(g.get("initial_lr", g["lr"])) for g in groups], 0
         else:
-            base = self.base_lrs + [
-                _copy(g.get("initial_lr", g["lr"])) for g in groups[known:]
-            ]
+            base = self.base_lrs + [_copy(g.get("initial_lr", g["lr"])) for g in groups[known:]]
             keep = min(known, len(self._ratios))
         unknown: list[float | None] = [None] * (n - keep)
         written: list[float | None] = list(self._written[:keep])
@@ -356,7 +362,8 @@ class UBALR(LRScheduler):
                 f"T_max must be greater than warmup_steps ({self.warmup_steps}), got {T_max!r}"
             )
         self.rebudgets = _rebudget.add_rebudget(
-            step, self.warmup_steps, self.T_max, new, self.rebudgets)
+            step, self.warmup_steps, self.T_max, new, self.rebudgets
+        )
         self.T_max = new
 
     # ---- state -----------------------------------------------------------
@@ -369,8 +376,12 @@ class UBALR(LRScheduler):
         for name, check in (
             ("T_max", lambda v: _checks.budget(v, "state_dict['T_max']")),
             ("eta_min", _checked_eta_min),
-            ("last_epoch", lambda v: _checks.integer(
-                "state_dict['last_epoch']", v, -1, _checks.MAX_BUDGET, "[-1, 2**53]")),
+            (
+                "last_epoch",
+                lambda v: _checks.integer(
+                    "state_dict['last_epoch']", v, -1, _checks.MAX_BUDGET, "[-1, 2**53]"
+                ),
+            ),
         ):
             if name in state:
                 state[name] = check(state[name])

@@ -76,9 +76,7 @@ def _phi_range(phi_range: Any) -> tuple[float, float]:
     try:
         lo, hi = phi_range
     except (TypeError, ValueError):
-        raise TypeError(
-            f"phi_range must be a pair (phi_lo, phi_hi), got {phi_range!r}"
-        ) from None
+        raise TypeError(f"phi_range must be a pair (phi_lo, phi_hi), got {phi_range!r}") from None
     lo = _checks.real_number("phi_range[0]", lo)
     hi = _checks.real_number("phi_range[1]", hi)
     if not (0 < lo < hi < math.inf):

@@ -117,5 +117,6 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         base = self.base_lrs
         # All groups in one call: the closed form (ratio 1, nothing to compose).
         values, _, _ = _core.step_groups(
-            T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0)
+            T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0
+        )
         return _as_group_types(self.optimizer.param_groups, values)

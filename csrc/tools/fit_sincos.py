@@ -149,8 +149,10 @@ def main() -> None:
     for name, f, w, prefix in fits:
         coeffs, worst = remez(f, w, 6)
         found[name] = [float(c) for c in coeffs]
-        print(f"/* {name}: max relative approximation error {mp.nstr(worst, 3)}"
-              f" = 2^{mp.nstr(mp.log(worst, 2), 4)} */")
+        print(
+            f"/* {name}: max relative approximation error {mp.nstr(worst, 3)}"
+            f" = 2^{mp.nstr(mp.log(worst, 2), 4)} */"
+        )
         for i, c in enumerate(coeffs, start=1):
             print(f"static const double {prefix}{i} = {float(c)!r};")
     rng = random.Random(1)

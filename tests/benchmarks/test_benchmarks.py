@@ -19,7 +19,7 @@ from ..helpers import repo_path
 
 sys.path.insert(0, str(repo_path("benchmarks", "peers.py").parent))
 
-from peers import (  # noqa: E402
+from peers import (
     numpy_bound_strongly_convex,
     numpy_log_worst_case_noisy_error,
     numpy_log_worst_case_residual,

@@ -58,25 +58,29 @@ def test_schedules_have_the_shapes_they_are_named_for(bench, T: int) -> None:
         "constant": np.ones(T),
     }
     for name, shape in expected.items():
-        np.testing.assert_allclose(lr_sequence(bench, name, T), shape, rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            lr_sequence(bench, name, T), shape, rtol=1e-9, atol=1e-12, err_msg=name
+        )
     assert set(expected) | {"uba_phi=0.25", "uba_phi=1", "uba_phi=4", "uba_probe"} == set(
-        bench.SCHEDULES)
+        bench.SCHEDULES
+    )
 
 
 def test_probe_and_theory_rows_run_uba_at_the_phi_they_are_given(bench) -> None:
     T = 50
     for name in ("uba_probe", "uba_theory_phi"):
-        np.testing.assert_allclose(lr_sequence(bench, name, T, phi=3.7),
-                                   uba.schedule(np.arange(T), T, 3.7), rtol=1e-12)
+        np.testing.assert_allclose(
+            lr_sequence(bench, name, T, phi=3.7), uba.schedule(np.arange(T), T, 3.7), rtol=1e-12
+        )
         with pytest.raises(ValueError, match="needs its phi"):
             lr_sequence(bench, name, T)
 
 
 def test_warmup_is_the_same_ramp_for_every_schedule(bench) -> None:
     T, W = 100, 10
-    ramps = {n: lr_sequence(bench, n, T, W) for n in ("uba_phi=1", "cosine", "rex", "wsd",
-                                                       "constant")}
+    ramps = {
+        n: lr_sequence(bench, n, T, W) for n in ("uba_phi=1", "cosine", "rex", "wsd", "constant")
+    }
     for ramp in ramps.values():
         np.testing.assert_allclose(ramp[:W], ramps["cosine"][:W], rtol=1e-12)
         assert ramp[0] == pytest.approx(1 / W)
@@ -120,14 +124,18 @@ def test_paired_interval_is_the_paired_t_interval(bench) -> None:
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(1.0, 0.1, 8), rng.normal(1.1, 0.1, 8)
-    runs = [bench.Run("digits", name, 100, s, 0.1, "eval", test=v)
-            for name, values in (("uba_phi=1", a), ("cosine", b)) for s, v in enumerate(values)]
+    runs = [
+        bench.Run("digits", name, 100, s, 0.1, "eval", test=v)
+        for name, values in (("uba_phi=1", a), ("cosine", b))
+        for s, v in enumerate(values)
+    ]
     res = bench.Results(runs, {})
     c = res.compare("digits", 100, "uba_phi=1", "cosine")
     ci = stats.ttest_rel(a, b).confidence_interval(0.95)
     scale = 100 / b.mean()
-    assert (c.lo, c.mean, c.hi) == pytest.approx((ci.low * scale, (a - b).mean() * scale,
-                                                  ci.high * scale), rel=1e-12)
+    assert (c.lo, c.mean, c.hi) == pytest.approx(
+        (ci.low * scale, (a - b).mean() * scale, ci.high * scale), rel=1e-12
+    )
     mean, half = bench.interval(list(a))
     ci1 = stats.ttest_1samp(a, 0).confidence_interval(0.95)
     assert (mean - half, mean + half) == pytest.approx((ci1.low, ci1.high), rel=1e-12)
@@ -136,7 +144,10 @@ def test_paired_interval_is_the_paired_t_interval(bench) -> None:
 def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=child_env(),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     with open(tmp_path / "runs.csv", newline="") as f:

@@ -27,7 +27,7 @@ def rows_of(text: str) -> tuple[list[str], np.ndarray]:
     lines = text.splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ["t"])
     header = lines[start].split()
-    body = [ln.split() for ln in lines[start + 1:] if ln.strip()]
+    body = [ln.split() for ln in lines[start + 1 :] if ln.strip()]
     return header, np.array([[float(x) for x in row] for row in body])
 
 
@@ -52,8 +52,25 @@ def test_table_defaults_to_the_main_jobs_table(capsys) -> None:
 
 
 def test_table_with_peers_gives_their_values(capsys) -> None:
-    argv = ["table", "-T", "200", "--rows", "9", "--phi", "0.7", "3",
-            "--peers", "wsd", "rex", "linear", "step", "--eta-max", "0.5", "--eta-min", "0.05"]
+    argv = [
+        "table",
+        "-T",
+        "200",
+        "--rows",
+        "9",
+        "--phi",
+        "0.7",
+        "3",
+        "--peers",
+        "wsd",
+        "rex",
+        "linear",
+        "step",
+        "--eta-max",
+        "0.5",
+        "--eta-min",
+        "0.05",
+    ]
     code, out, _ = run_main(argv, capsys)
     assert code == 0
     header, rows = rows_of(out)
@@ -66,20 +83,34 @@ def test_table_with_peers_gives_their_values(capsys) -> None:
 
 
 def test_table_switches_to_exponent_notation_for_small_rates(capsys) -> None:
-    code, out, _ = run_main(["table", "--eta-max", "3e-4", "--phi", "1", "--peers",
-                             "onecycle", "inverse_sqrt", "--rows", "5"], capsys)
+    code, out, _ = run_main(
+        [
+            "table",
+            "--eta-max",
+            "3e-4",
+            "--phi",
+            "1",
+            "--peers",
+            "onecycle",
+            "inverse_sqrt",
+            "--rows",
+            "5",
+        ],
+        capsys,
+    )
     assert code == 0
     _, rows = rows_of(out)
     t = rows[:, 0]
-    np.testing.assert_allclose(rows[:, 1], uba.schedule(t, 1000, 1.0, 3e-4), rtol=1e-6,
-                               atol=1e-18)
+    np.testing.assert_allclose(rows[:, 1], uba.schedule(t, 1000, 1.0, 3e-4), rtol=1e-6, atol=1e-18)
     np.testing.assert_allclose(rows[:, 2], peers.onecycle(t, 1000, 3e-4), rtol=1e-6)
     np.testing.assert_allclose(rows[:, 3], peers.inverse_sqrt(t, 1000, 3e-4), rtol=1e-6)
 
 
 def test_table_csv_has_full_precision(capsys) -> None:
-    code, out, _ = run_main(["table", "-T", "10", "--rows", "3", "--format", "csv",
-                             "--peers", "cosine", "polynomial"], capsys)
+    code, out, _ = run_main(
+        ["table", "-T", "10", "--rows", "3", "--format", "csv", "--peers", "cosine", "polynomial"],
+        capsys,
+    )
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0] == "t,phi=0.5,phi=1,phi=2,phi=4,cosine,polynomial"
@@ -98,8 +129,23 @@ def test_table_csv_has_full_precision(capsys) -> None:
 def test_plot_writes_a_png_of_the_chosen_schedules(tmp_path: Path, capsys) -> None:
     pytest.importorskip("matplotlib")
     path = tmp_path / "peers.png"
-    code, out, _ = run_main(["plot", "-T", "300", "--phi", "1", "--peers", "wsd", "rex",
-                             "-o", str(path), "--dpi", "50"], capsys)
+    code, out, _ = run_main(
+        [
+            "plot",
+            "-T",
+            "300",
+            "--phi",
+            "1",
+            "--peers",
+            "wsd",
+            "rex",
+            "-o",
+            str(path),
+            "--dpi",
+            "50",
+        ],
+        capsys,
+    )
     assert code == 0
     assert out.strip() == f"wrote {path}"
     assert path.read_bytes()[:8] == PNG
@@ -134,8 +180,10 @@ def test_help_everywhere(command: list[str], capsys) -> None:
         (["phi", "--kappa", "0"], "argument --kappa: must be a finite number > 0, got 0"),
         (["phi", "--spectrum", "1"], "argument --spectrum: expected 2 arguments"),
         (["phi", "--kappa", "5", "-T", "10"], "-T/--budget: only with --spectrum"),
-        (["phi", "--spectrum", "0.1", "1", "--sigma2", "-1"],
-         "argument --sigma2: must be a finite number >= 0, got -1"),
+        (
+            ["phi", "--spectrum", "0.1", "1", "--sigma2", "-1"],
+            "argument --sigma2: must be a finite number >= 0, got -1",
+        ),
         (["bounds", "--bound", "tight"], "argument --bound: invalid choice: 'tight'"),
         (["bounds", "--L", "0"], "argument --L: must be a finite number > 0, got 0"),
         (["bounds", "--mu", "nan"], "argument --mu: must be a finite number > 0, got nan"),
@@ -154,12 +202,19 @@ def test_bad_arguments_exit_2_with_a_message(argv: list[str], message: str, caps
 
 
 def test_exit_status_2_from_the_real_command_line() -> None:
-    proc = subprocess.run([sys.executable, "-m", "uba", "plot", "--peers", "cosine", "bad"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "uba", "plot", "--peers", "cosine", "bad"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "unknown peer 'bad'" in proc.stderr and proc.stdout == ""
-    proc = subprocess.run([sys.executable, "-m", "uba", "table", "--rows", "3", "-T", "4"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "uba", "table", "--rows", "3", "-T", "4"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert proc.stdout.splitlines()[-1].split()[0] == "4"
 
 
@@ -186,16 +241,35 @@ def test_phi_answers_from_uba_theory(capsys) -> None:
 
 
 def test_bounds_table_is_uba_theory_on_the_sampled_schedules(capsys) -> None:
-    argv = ["bounds", "-T", "300", "--phi", "1", "4", "--peers", "cosine", "wsd",
-            "--bound", "strongly-convex", "--mu", "0.05", "--sigma2", "0.1"]
+    argv = [
+        "bounds",
+        "-T",
+        "300",
+        "--phi",
+        "1",
+        "4",
+        "--peers",
+        "cosine",
+        "wsd",
+        "--bound",
+        "strongly-convex",
+        "--mu",
+        "0.05",
+        "--sigma2",
+        "0.1",
+    ]
     code, out, _ = run_main(argv, capsys)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("strongly-convex bound, budget T = 300")
     table = {ln.split()[0]: [float(x) for x in ln.split()[1:]] for ln in lines[2:]}
     t = np.arange(300)
-    schedules = {"phi=1": uba.schedule(t, 300, 1.0), "phi=4": uba.schedule(t, 300, 4.0),
-                 "cosine": peers.cosine(t, 300), "wsd": peers.wsd(t, 300)}
+    schedules = {
+        "phi=1": uba.schedule(t, 300, 1.0),
+        "phi=4": uba.schedule(t, 300, 4.0),
+        "cosine": peers.cosine(t, 300),
+        "wsd": peers.wsd(t, 300),
+    }
     assert set(table) == set(schedules)
     for name, lrs in schedules.items():
         s1, s2, bound = table[name]
@@ -223,7 +297,8 @@ def test_theory_subcommands_write_their_plots(tmp_path: Path, capsys) -> None:
     phi_png, bounds_png = tmp_path / "phi.png", tmp_path / "bounds.png"
     code, out, _ = run_main(["phi", "--kappa", "10", "--plot", str(phi_png)], capsys)
     assert code == 0 and f"wrote {phi_png}" in out
-    code, out, _ = run_main(["bounds", "--plot", str(bounds_png), "--budgets", "10", "50",
-                             "200"], capsys)
+    code, out, _ = run_main(
+        ["bounds", "--plot", str(bounds_png), "--budgets", "10", "50", "200"], capsys
+    )
     assert code == 0 and f"wrote {bounds_png}" in out
     assert phi_png.read_bytes()[:8] == PNG and bounds_png.read_bytes()[:8] == PNG

@@ -29,8 +29,14 @@ def where_sized(request: str) -> list[str]:
 
 
 def uba_cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "uba", *argv], capture_output=True,
-                          text=True, env=child_env(), cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "uba", *argv],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def assert_one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -63,8 +69,10 @@ def assert_one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str
         # negative or inverted learning-rate ranges
         (["table", "--eta-max", "-1"], ["--eta-max", "> 0", "-1"]),
         (["table", "--eta-min", "-0.1"], ["--eta-min", ">= 0", "-0.1"]),
-        (["table", "--eta-max", "0.1", "--eta-min", "0.5"],
-         ["--eta-min", "--eta-max", "0.5 > 0.1"]),
+        (
+            ["table", "--eta-max", "0.1", "--eta-min", "0.5"],
+            ["--eta-min", "--eta-max", "0.5 > 0.1"],
+        ),
         (["plot", "--eta-max", "0.1", "--eta-min", "0.5", "-o", "p.png"], ["0.5 > 0.1"]),
         (["bounds", "--eta-max", "0.1", "--eta-min", "0.5"], ["0.5 > 0.1"]),
         (["bounds", "--eta-min", "2"], ["--eta-min", "2 > 1"]),  # above the default 1/L
@@ -72,8 +80,9 @@ def assert_one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str
         (["phi", "--spectrum", "1", "10", "-T", "10", "--eta-max", "-2"], ["--eta-max", "> 0"]),
     ],
 )
-def test_failures_are_one_line_and_exit_2(argv: list[str], needles: list[str],
-                                          tmp_path: Path) -> None:
+def test_failures_are_one_line_and_exit_2(
+    argv: list[str], needles: list[str], tmp_path: Path
+) -> None:
     assert_one_line_exit_2(uba_cli(*argv, cwd=tmp_path), *needles)
 
 
@@ -86,8 +95,7 @@ def test_failures_are_one_line_and_exit_2(argv: list[str], needles: list[str],
         ["bounds", "-T", "100", "--plot", MISSING_DIR, "--budgets", "10", "20"],
     ],
 )
-def test_an_unwritable_output_path_is_one_line_and_exit_2(argv: list[str],
-                                                          tmp_path: Path) -> None:
+def test_an_unwritable_output_path_is_one_line_and_exit_2(argv: list[str], tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     proc = uba_cli(*argv, cwd=tmp_path)
     assert_one_line_exit_2(proc, f"cannot write {MISSING_DIR}", "No such file or directory")
@@ -103,16 +111,18 @@ def test_an_output_path_under_a_file_is_one_line_and_exit_2(tmp_path: Path) -> N
 
 def test_an_unknown_image_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    assert_one_line_exit_2(uba_cli("plot", "-o", "p.notaformat", cwd=tmp_path),
-                           "notaformat")
+    assert_one_line_exit_2(uba_cli("plot", "-o", "p.notaformat", cwd=tmp_path), "notaformat")
 
 
 @pytest.mark.skipif(not POSIX, reason="a closed pipe is a different error on Windows")
 def test_a_closed_pipe_ends_quietly() -> None:
     # `python -m uba table --rows 100000 | head -1`: the reader leaves early
-    proc = subprocess.Popen([sys.executable, "-m", "uba", "table", "-T", "100000", "--rows",
-                             "100000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=child_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uba", "table", "-T", "100000", "--rows", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
     assert proc.stdout is not None and proc.stderr is not None
     with proc.stdout, proc.stderr:
         first = proc.stdout.readline()
@@ -127,9 +137,13 @@ def test_a_closed_pipe_ends_quietly() -> None:
 def test_an_interrupt_ends_quietly() -> None:
     # The main job prints its title, then formats a table of 3 million rows
     # (seconds): the interrupt arrives inside main().
-    proc = subprocess.Popen([sys.executable, "-m", "uba", "--rows", "3000000", "--no-plot"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**child_env(), "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uba", "--rows", "3000000", "--no-plot"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**child_env(), "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("UBA schedule g(t)")
     proc.send_signal(signal.SIGINT)

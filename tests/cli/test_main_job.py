@@ -36,7 +36,9 @@ def test_writes_the_png_when_matplotlib_is_there(tmp_path: Path) -> None:
     path = tmp_path / "s.png"
     out = subprocess.run(
         [sys.executable, "-m", "uba", "-T", "200", "--phi", "1", "3", "--plot", str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert f"wrote {path}" in out
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

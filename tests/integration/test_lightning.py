@@ -44,8 +44,12 @@ def test_trainer_fit_steps_ubalr_every_batch() -> None:
     loader = torch.utils.data.DataLoader(data, batch_size=4)  # 8 batches: 2.5 epochs
     model = Tiny()
     trainer = L.Trainer(
-        max_steps=T, accelerator="cpu", logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False,
+        max_steps=T,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
     trainer.fit(model, loader)
 

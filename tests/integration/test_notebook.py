@@ -36,12 +36,15 @@ def test_the_notebook_is_committed_without_outputs() -> None:
 def test_the_notebook_runs_without_an_error_cell(tmp_path: Path, monkeypatch) -> None:
     # The kernel imports the same uba as this test (an in-place build, too).
     package_root = str(Path(uba.__file__).resolve().parent.parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    )
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=180, kernel_name="python3",
+        nb,
+        timeout=180,
+        kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},  # the kernel's working directory
     )
     client.execute()

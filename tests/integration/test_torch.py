@@ -58,15 +58,20 @@ def test_compiled_optimizer_step_does_not_recompile_as_ubalr_moves_a_tensor_lr()
 @pytest.mark.parametrize("tensor_lr", [False, True])
 def test_sequential_lr_linear_warmup_then_ubalr(tensor_lr: bool) -> None:
     W, T, base, floor, phi = 10, 60, 0.2, 2e-3, 0.7
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))],
-                          lr=torch.tensor(base, dtype=torch.float64) if tensor_lr else base)
+    opt = torch.optim.SGD(
+        [torch.nn.Parameter(torch.zeros(2))],
+        lr=torch.tensor(base, dtype=torch.float64) if tensor_lr else base,
+    )
     warmup = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=W)
     decay = uba.UBALR(opt, T - W, floor, phi=phi)
     sched = torch.optim.lr_scheduler.SequentialLR(opt, [warmup, decay], milestones=[W])
 
     t = np.arange(T + 1)
-    want = np.where(t < W, base * (0.1 + 0.9 * t / W),
-                    uba.schedule(np.maximum(t - W, 0), T - W, phi, base, floor))
+    want = np.where(
+        t < W,
+        base * (0.1 + 0.9 * t / W),
+        uba.schedule(np.maximum(t - W, 0), T - W, phi, base, floor),
+    )
     seen = []
     for step in range(T + 1):
         seen.append(float(opt.param_groups[0]["lr"]))

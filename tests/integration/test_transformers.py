@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -59,9 +60,12 @@ def ubalr(opt: torch.optim.Optimizer) -> uba.UBALR:
     return uba.UBALR(opt, T, FLOOR, phi=PHI)
 
 
-def train(out: Path, resume: Path | None = None,
-          make_scheduler: Callable[[torch.optim.Optimizer], Any] | None = ubalr,
-          **arguments: Any) -> tuple[Record, Any]:
+def train(
+    out: Path,
+    resume: Path | None = None,
+    make_scheduler: Callable[[torch.optim.Optimizer], Any] | None = ubalr,
+    **arguments: Any,
+) -> tuple[Record, Any]:
     """Train T steps with SGD(lr=LR); with make_scheduler=None the Trainer builds
     its optimizer and scheduler itself from `arguments` (its own schedules)."""
     torch.manual_seed(0)
@@ -69,13 +73,25 @@ def train(out: Path, resume: Path | None = None,
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     sched = None if make_scheduler is None else make_scheduler(opt)
     args = transformers.TrainingArguments(
-        output_dir=str(out), max_steps=T, save_steps=SAVE, per_device_train_batch_size=4,
-        report_to=[], use_cpu=True, logging_steps=1, disable_tqdm=True,
-        remove_unused_columns=False, learning_rate=LR, optim="sgd", **arguments,
+        output_dir=str(out),
+        max_steps=T,
+        save_steps=SAVE,
+        per_device_train_batch_size=4,
+        report_to=[],
+        use_cpu=True,
+        logging_steps=1,
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        learning_rate=LR,
+        optim="sgd",
+        **arguments,
     )
     record = Record()
     trainer = transformers.Trainer(
-        model=model, args=args, train_dataset=Data(), callbacks=[record],
+        model=model,
+        args=args,
+        train_dataset=Data(),
+        callbacks=[record],
         optimizers=(None, None) if sched is None else (opt, sched),
     )
     trainer.train(resume_from_checkpoint=None if resume is None else str(resume))
@@ -124,11 +140,16 @@ def test_trainer_takes_the_uba_factory_and_resumes_it_exactly(tmp_path: Path) ->
 
 
 def test_phi_2_gives_the_lrs_of_the_trainers_own_cosine_with_min_lr(tmp_path: Path) -> None:
-    own, _ = train(tmp_path / "own", make_scheduler=None, lr_scheduler_type="cosine_with_min_lr",
-                   warmup_steps=WARMUP, lr_scheduler_kwargs={"min_lr_rate": MIN_LR_RATE})
+    own, _ = train(
+        tmp_path / "own",
+        make_scheduler=None,
+        lr_scheduler_type="cosine_with_min_lr",
+        warmup_steps=WARMUP,
+        lr_scheduler_kwargs={"min_lr_rate": MIN_LR_RATE},
+    )
     twin, _ = train(tmp_path / "uba", make_scheduler=uba_with_warmup(2.0))
     assert [step for step, _ in twin.lrs] == [step for step, _ in own.lrs] == list(range(T))
-    np.testing.assert_allclose([lr for _, lr in twin.lrs], [lr for _, lr in own.lrs],
-                               rtol=1e-12, atol=1e-15 * LR)
-    np.testing.assert_allclose([v for _, v in twin.losses], [v for _, v in own.losses],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        [lr for _, lr in twin.lrs], [lr for _, lr in own.lrs], rtol=1e-12, atol=1e-15 * LR
+    )
+    np.testing.assert_allclose([v for _, v in twin.losses], [v for _, v in own.losses], rtol=1e-6)

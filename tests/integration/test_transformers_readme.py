@@ -40,14 +40,19 @@ class Record(transformers.TrainerCallback):
 
 # the default dataloader_pin_memory=True warns on a machine without an accelerator
 @pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true:UserWarning")
-def test_the_readme_example_trains_with_default_arguments(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_readme_example_trains_with_default_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # TrainingArguments("out") writes there
     monkeypatch.setenv("WANDB_DISABLED", "true")
     torch.manual_seed(0)
-    scope = {"uba": uba, "Trainer": transformers.Trainer,
-             "TrainingArguments": transformers.TrainingArguments,
-             "model": Tiny(), "ds": Data()}
+    scope = {
+        "uba": uba,
+        "Trainer": transformers.Trainer,
+        "TrainingArguments": transformers.TrainingArguments,
+        "model": Tiny(),
+        "ds": Data(),
+    }
     exec(readme_trainer_example(), scope)  # as a user pastes it
     trainer = scope["trainer"]
     args = trainer.args

@@ -147,15 +147,26 @@ def test_wsd_is_transformers_get_wsd_schedule(warmup_type, decay_type, W, D, rat
     T, peak = 100, 0.3
     want = stepped(
         lambda o: transformers.get_wsd_schedule(
-            o, num_warmup_steps=W, num_decay_steps=D, num_training_steps=T,
-            warmup_type=warmup_type, decay_type=decay_type, min_lr_ratio=ratio,
+            o,
+            num_warmup_steps=W,
+            num_decay_steps=D,
+            num_training_steps=T,
+            warmup_type=warmup_type,
+            decay_type=decay_type,
+            min_lr_ratio=ratio,
         ),
         T + 10,
         peak,
     )
     got = peers.wsd(
-        np.arange(T + 10), T, peak, ratio * peak, warmup_steps=W, decay_steps=D,
-        warmup_type=warmup_type, decay_type=decay_type,
+        np.arange(T + 10),
+        T,
+        peak,
+        ratio * peak,
+        warmup_steps=W,
+        decay_steps=D,
+        warmup_type=warmup_type,
+        decay_type=decay_type,
     )
     close(got, want, peak)
 
@@ -192,8 +203,9 @@ def test_wsd_default_decays_over_the_last_fifth() -> None:
     t = np.arange(1001)
     got = peers.wsd(t, 1000)
     assert np.all(got[:800] == 1.0)
-    np.testing.assert_allclose(got[800:], 0.5 * (1 + np.cos(np.pi * (t[800:] - 800) / 200)),
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        got[800:], 0.5 * (1 + np.cos(np.pi * (t[800:] - 800) / 200)), atol=1e-15
+    )
 
 
 def test_constant_is_constant() -> None:
@@ -220,8 +232,9 @@ def test_every_peer_starts_at_eta_max_and_is_vectorized(name: str) -> None:
     np.testing.assert_allclose(values, scalars, rtol=1e-15, atol=0)  # NumPy's SIMD cos: 1 ulp
     assert fn(np.asarray(3.0), T, 0.5).shape == ()  # a 0-d array stays an array
     for dtype in (np.int32, np.int64, np.float32, np.uint16):
-        np.testing.assert_array_equal(fn(np.arange(10, dtype=dtype), T, 0.5),
-                                      fn(np.arange(10.0), T, 0.5))
+        np.testing.assert_array_equal(
+            fn(np.arange(10, dtype=dtype), T, 0.5), fn(np.arange(10.0), T, 0.5)
+        )
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if peers.takes_eta_min(n)])
@@ -293,8 +306,7 @@ def test_levels_whose_difference_overflows_stay_finite_and_between_them(name: st
     shape = peers.get(name)(t, 10)  # the same peer from 1 to 0
     assert np.all(np.isfinite(got))
     assert np.all((-1e308 <= got) & (got <= 1e308))
-    np.testing.assert_allclose(got, 1e308 * shape - 1e308 * (1 - shape), rtol=1e-12,
-                               atol=1e296)
+    np.testing.assert_allclose(got, 1e308 * shape - 1e308 * (1 - shape), rtol=1e-12, atol=1e296)
     assert peers.get(name)(0, 10, 1e308, -1e308) == 1e308  # every peer starts at eta_max
 
 
@@ -317,24 +329,37 @@ def test_bad_eta_max_is_refused_by_every_peer(name: str, value: Any) -> None:
         ("exponential", {"gamma": 0.0}, "gamma must be a finite number in (0, 1], got 0.0"),
         ("wsd", {"warmup_steps": 10}, "warmup_steps must be an integer in [0, T), got 10"),
         ("wsd", {"decay_steps": 0}, "decay_steps must be an integer in [1, T], got 0"),
-        ("wsd", {"warmup_steps": 6, "decay_steps": 5},
-         "warmup_steps + decay_steps must be <= T = 10, got 6 + 5 = 11"),
-        ("wsd", {"decay_type": "exp"},
-         "decay_type must be one of 'linear', 'cosine', '1-sqrt', got 'exp'"),
+        (
+            "wsd",
+            {"warmup_steps": 6, "decay_steps": 5},
+            "warmup_steps + decay_steps must be <= T = 10, got 6 + 5 = 11",
+        ),
+        (
+            "wsd",
+            {"decay_type": "exp"},
+            "decay_type must be one of 'linear', 'cosine', '1-sqrt', got 'exp'",
+        ),
         ("wsd", {"warmup_type": None}, "warmup_type must be one of"),
         ("onecycle", {"pct_start": 1.5}, "pct_start must be a finite number in [0, 1], got 1.5"),
-        ("onecycle", {"pct_start": 0.6, "three_phase": True},
-         "pct_start must be a finite number in [0, 0.5], got 0.6"),
+        (
+            "onecycle",
+            {"pct_start": 0.6, "three_phase": True},
+            "pct_start must be a finite number in [0, 0.5], got 0.6",
+        ),
         ("onecycle", {"div_factor": -1}, "div_factor must be a finite number > 0, got -1"),
         ("onecycle", {"final_div_factor": 0}, "final_div_factor must be a finite number > 0"),
-        ("onecycle", {"anneal_strategy": "cosine"},
-         "anneal_strategy must be one of 'cos', 'linear', got 'cosine'"),
+        (
+            "onecycle",
+            {"anneal_strategy": "cosine"},
+            "anneal_strategy must be one of 'cos', 'linear', got 'cosine'",
+        ),
         ("inverse_sqrt", {"warmup_steps": -1}, "warmup_steps must be an integer in [0, T), got -1"),
         ("inverse_sqrt", {"timescale": 0}, "timescale must be an integer in [1, 2**53], got 0"),
     ],
 )
-def test_bad_options_name_the_argument_and_value(name: str, kwargs: dict[str, Any],
-                                                  message: str) -> None:
+def test_bad_options_name_the_argument_and_value(
+    name: str, kwargs: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ValueError) as info:
         peers.get(name)(1, 10, **kwargs)
     assert message in str(info.value)
@@ -344,23 +369,34 @@ def test_lookup_and_evaluate() -> None:
     with pytest.raises(ValueError, match="unknown peer 'cos': choose from cosine, linear"):
         peers.get("cos")
     assert set(peers.PEERS) == {
-        "cosine", "linear", "step", "exponential", "polynomial", "wsd", "rex", "onecycle",
-        "inverse_sqrt", "constant",
+        "cosine",
+        "linear",
+        "step",
+        "exponential",
+        "polynomial",
+        "wsd",
+        "rex",
+        "onecycle",
+        "inverse_sqrt",
+        "constant",
     }
     with pytest.raises(TypeError):
         peers.PEERS["mine"] = peers.rex  # type: ignore[index]
     assert not peers.takes_eta_min("onecycle") and peers.takes_eta_min("wsd")
     with pytest.raises(ValueError, match="peer 'onecycle' has no eta_min"):
         peers.evaluate("onecycle", [0], 10, 1.0, 0.1)
-    np.testing.assert_array_equal(
-        peers.evaluate("constant", [0, 5], 10, 0.3), np.array([0.3, 0.3])
-    )
+    np.testing.assert_array_equal(peers.evaluate("constant", [0, 5], 10, 0.3), np.array([0.3, 0.3]))
 
 
 def test_peers_import_no_torch() -> None:
     out = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, uba.peers as p; p.wsd([0, 1], 10); print('torch' in sys.modules)"],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, uba.peers as p; p.wsd([0, 1], 10); print('torch' in sys.modules)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert out.strip() == "False"

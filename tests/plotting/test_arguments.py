@@ -30,8 +30,12 @@ CASES = [
     ("plot_bounds", {"L": 10**400}, ValueError, "L must be a finite number > 0"),
     ("plot_bounds", {"L": float("nan")}, ValueError, "L must be a finite number > 0, got nan"),
     ("plot_bounds", {"L": "1"}, TypeError, "L must be a real number, got str"),
-    ("plot_bounds", {"budgets": (10, 0)}, ValueError,
-     "budgets[1] must be an integer in [1, 2**53]"),
+    (
+        "plot_bounds",
+        {"budgets": (10, 0)},
+        ValueError,
+        "budgets[1] must be an integer in [1, 2**53]",
+    ),
     ("plot_bounds", {"budgets": (2**60,)}, ValueError, "budgets[0] must be an integer"),
     ("plot_bounds", {"budgets": (10.5,)}, ValueError, "budgets[0] must be an integer"),
     ("plot_bounds", {"budgets": (float("inf"),)}, ValueError, "budgets[0] must be an integer"),
@@ -42,8 +46,12 @@ CASES = [
     ("plot_schedules", {"T": 0}, ValueError, "T must be an integer in [1, 2**53], got 0"),
     ("plot_schedules", {"T": 10**400}, ValueError, "T must be an integer in [1, 2**53]"),
     ("plot_schedules", {"T": None}, TypeError, "T must be a real number, got NoneType"),
-    ("plot_schedules", {"phis": (0.5, 0)}, ValueError,
-     "phis[1] must be a finite number > 0, got 0"),
+    (
+        "plot_schedules",
+        {"phis": (0.5, 0)},
+        ValueError,
+        "phis[1] must be a finite number > 0, got 0",
+    ),
     ("plot_schedules", {"phis": 1.0}, TypeError, "phis must be a sequence, got float"),
     ("plot_schedules", {"phis": ("x",)}, TypeError, "phis[0] must be a real number, got str"),
     ("plot_schedules", {"eta_max": float("inf")}, ValueError, "eta_max must be a finite number"),
@@ -51,27 +59,43 @@ CASES = [
     ("plot_peers", {"peers": "cosine"}, TypeError, "peers must be a sequence, got str"),
     ("plot_peers", {"peers": ("cosine", None)}, ValueError, "peers[1]: unknown peer None"),
     ("plot_peers", {"phis": (float("nan"),)}, ValueError, "phis[0] must be a finite number > 0"),
-    ("plot_phi_vs_condition_number", {"kappas": (10.0, 0.5)}, ValueError,
-     "kappas[1]: kappa must be a finite number >= 1"),
+    (
+        "plot_phi_vs_condition_number",
+        {"kappas": (10.0, 0.5)},
+        ValueError,
+        "kappas[1]: kappa must be a finite number >= 1",
+    ),
     ("plot_phi_vs_condition_number", {"kappas": (1e308,)}, ValueError, "kappas[0]: kappa"),
-    ("plot_phi_vs_condition_number", {"kappas": (10**400,)}, ValueError,
-     "kappas[0] must be a finite number"),
+    (
+        "plot_phi_vs_condition_number",
+        {"kappas": (10**400,)},
+        ValueError,
+        "kappas[0] must be a finite number",
+    ),
     ("plot_phi_vs_condition_number", {"kappas": 10.0}, TypeError, "kappas must be a sequence"),
-    ("plot_phi_vs_condition_number", {"T": 8, "sigma2": (0.0, -1e-3)}, ValueError,
-     "sigma2[1] must be a finite number >= 0, got -0.001"),
-    ("plot_phi_vs_condition_number", {"T": 8, "sigma2": 0.1}, TypeError,
-     "sigma2 must be a sequence, got float"),
+    (
+        "plot_phi_vs_condition_number",
+        {"T": 8, "sigma2": (0.0, -1e-3)},
+        ValueError,
+        "sigma2[1] must be a finite number >= 0, got -0.001",
+    ),
+    (
+        "plot_phi_vs_condition_number",
+        {"T": 8, "sigma2": 0.1},
+        TypeError,
+        "sigma2 must be a sequence, got float",
+    ),
     ("plot_phi_vs_condition_number", {"T": 0}, ValueError, "T must be an integer in [1, 2**53]"),
 ]
 
 
 @pytest.mark.parametrize(("function", "kwargs", "error", "message"), CASES)
-def test_bad_arguments_are_refused_with_their_name(function: str, kwargs: dict[str, Any],
-                                                   error: type[Exception], message: str) -> None:
+def test_bad_arguments_are_refused_with_their_name(
+    function: str, kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
     before = plt.get_fignums()
     with pytest.raises(error) as info:
         FUNCTIONS[function](**kwargs)
     assert type(info.value) is error
     assert message in str(info.value)
     assert plt.get_fignums() == before  # nothing was drawn
-

@@ -28,15 +28,22 @@ def close_figures() -> Iterator[None]:
 
 def lines_by_label(ax: Axes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {
-        str(line.get_label()): (np.asarray(line.get_xdata(), float),
-                                np.asarray(line.get_ydata(), float))
+        str(line.get_label()): (
+            np.asarray(line.get_xdata(), float),
+            np.asarray(line.get_ydata(), float),
+        )
         for line in ax.get_lines()
     }
 
 
 def test_plot_peers_draws_uba_and_the_chosen_peers() -> None:
-    ax = plotting.plot_peers(500, phis=(0.5, 3.0), peers=("cosine", "wsd", "onecycle"),
-                             eta_max=0.2, options={"wsd": {"decay_steps": 100}})
+    ax = plotting.plot_peers(
+        500,
+        phis=(0.5, 3.0),
+        peers=("cosine", "wsd", "onecycle"),
+        eta_max=0.2,
+        options={"wsd": {"decay_steps": 100}},
+    )
     assert isinstance(ax, Axes)
     drawn = lines_by_label(ax)
     assert list(drawn) == ["UBA, phi = 0.5", "UBA, phi = 3", "cosine", "wsd", "onecycle"]
@@ -71,15 +78,25 @@ def test_plot_peers_refuses_bad_names_before_drawing() -> None:
 def test_plot_schedules_is_unchanged() -> None:
     ax = plotting.plot_schedules(1000)
     assert [line.get_label() for line in ax.get_lines()] == [
-        "UBA, phi = 0.5", "UBA, phi = 1", "UBA, phi = 2", "UBA, phi = 4", "cosine annealing"]
+        "UBA, phi = 0.5",
+        "UBA, phi = 1",
+        "UBA, phi = 2",
+        "UBA, phi = 4",
+        "cosine annealing",
+    ]
 
 
 def test_plotting_imports_neither_matplotlib_nor_torch_until_used() -> None:
     out = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, uba.plotting\n"
-         "print(sorted(m for m in ('matplotlib', 'torch') if m in sys.modules))"],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, uba.plotting\n"
+            "print(sorted(m for m in ('matplotlib', 'torch') if m in sys.modules))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert out.strip() == "[]"
 
@@ -103,8 +120,9 @@ def test_phi_against_condition_number() -> None:
 @pytest.mark.parametrize("bound", sorted(plotting.BOUNDS))
 def test_bounds_against_the_budget(bound: str) -> None:
     budgets = [20, 80, 320]
-    ax = plotting.plot_bounds(budgets, phis=(1.0,), peers=("linear", "rex"), bound=bound,
-                              sigma2=0.05, mu=0.02)
+    ax = plotting.plot_bounds(
+        budgets, phis=(1.0,), peers=("linear", "rex"), bound=bound, sigma2=0.05, mu=0.02
+    )
     drawn = lines_by_label(ax)
     assert list(drawn) == ["UBA, phi = 1", "linear", "rex"]
     fn, limit, needs = plotting.BOUNDS[bound]
@@ -114,8 +132,11 @@ def test_bounds_against_the_budget(bound: str) -> None:
         np.testing.assert_array_equal(Ts, budgets)
         for T, value in zip(budgets, values):
             t = np.arange(T)
-            lrs = (uba.schedule(t, T, 1.0, limit) if label.startswith("UBA")
-                   else peers.evaluate(label, t, T, limit))
+            lrs = (
+                uba.schedule(t, T, 1.0, limit)
+                if label.startswith("UBA")
+                else peers.evaluate(label, t, T, limit)
+            )
             want = fn(lrs, **{k: given[k] for k in needs})
             assert value == pytest.approx(want, rel=1e-12)
 

@@ -78,8 +78,9 @@ def least_squares():
 
 @pytest.fixture(scope="module")
 def ls_result(least_squares) -> ProbeResult:
-    return suggest_phi(least_squares.model(), half_mse, least_squares.batches, 500, lr=0.1,
-                       n_batches=64)
+    return suggest_phi(
+        least_squares.model(), half_mse, least_squares.batches, 500, lr=0.1, n_batches=64
+    )
 
 
 def test_least_squares_curvature_range(least_squares, ls_result) -> None:
@@ -105,12 +106,14 @@ def test_least_squares_noise_and_distance(least_squares, ls_result) -> None:
 
 def test_phi_is_optimal_phi_of_what_was_measured(ls_result) -> None:
     r = ls_result
-    expected = uba.theory.optimal_phi(500, r.lam_min, r.lam_max, sigma2=r.sigma2 / r.dist2,
-                                      eta_max=0.1, eta_min=0.0)
+    expected = uba.theory.optimal_phi(
+        500, r.lam_min, r.lam_max, sigma2=r.sigma2 / r.dist2, eta_max=0.1, eta_min=0.0
+    )
     assert r.phi == expected and r.noise == r.sigma2 / r.dist2
     assert r.phi_for(500, lr=0.1) == expected
-    momentum = uba.theory.optimal_phi(50, r.lam_min, r.lam_max, sigma2=r.noise,
-                                      eta_max=0.05 / (1 - 0.0), eta_min=0.01)
+    momentum = uba.theory.optimal_phi(
+        50, r.lam_min, r.lam_max, sigma2=r.noise, eta_max=0.05 / (1 - 0.0), eta_min=0.01
+    )
     assert r.phi_for(50, lr=0.05, eta_min=0.01) == momentum
 
 
@@ -121,8 +124,17 @@ def test_the_cost_is_the_hessian_vector_products_asked_for(least_squares) -> Non
         calls.append(1)
         return half_mse(out, y)
 
-    r = suggest_phi(least_squares.model(), counted, iter(least_squares.batches), 100, lr=0.1,
-                    n_batches=10, hessian_batches=3, lanczos_steps=7, vectors=2)
+    r = suggest_phi(
+        least_squares.model(),
+        counted,
+        iter(least_squares.batches),
+        100,
+        lr=0.1,
+        n_batches=10,
+        hessian_batches=3,
+        lanczos_steps=7,
+        vectors=2,
+    )
     assert (r.hvps, r.gradients, r.hessian_batches) == (14, 10, 3)
     assert len(calls) == r.gradients + r.hvps * r.hessian_batches
 
@@ -177,7 +189,7 @@ def test_non_convex_model_negative_curvature_is_measured_not_fatal() -> None:
 
 
 def test_no_positive_curvature_is_a_clear_error() -> None:
-    A, w, noise = quartic_case()
+    _, w, noise = quartic_case()
     concave = Quartic(-np.eye(len(w)), np.zeros(len(w)))
     with pytest.raises(ValueError, match="no positive curvature"):
         suggest_phi(concave, lambda out, _: out, noise, 100, lr=0.1)
@@ -188,8 +200,10 @@ def test_adam_geometry_is_the_preconditioned_hessian() -> None:
     P = 200
     lams = np.geomspace(0.1, 10.0, P)
     w = np.ones(P)
-    noise = [(torch.from_numpy(rng.standard_normal(P) * np.geomspace(0.01, 1.0, P)), None)
-             for _ in range(16)]
+    noise = [
+        (torch.from_numpy(rng.standard_normal(P) * np.geomspace(0.01, 1.0, P)), None)
+        for _ in range(16)
+    ]
     model = Quartic(np.diag(lams), w)
     # the same loss without the quartic: the Hessian is diag(lams)
     model.forward = lambda xi: 0.5 * (model.w * model.w) @ torch.from_numpy(lams) - xi @ model.w
@@ -210,8 +224,10 @@ def test_a_network_is_left_as_it_was_and_probing_is_reproducible() -> None:
     model.eval()
     before = [p.detach().clone() for p in model.parameters()]
     gen = torch.Generator().manual_seed(1)
-    batches = [(torch.randn(32, 8, generator=gen), torch.randint(0, 3, (32,), generator=gen))
-               for _ in range(8)]
+    batches = [
+        (torch.randn(32, 8, generator=gen), torch.randint(0, 3, (32,), generator=gen))
+        for _ in range(8)
+    ]
     loss = torch.nn.functional.cross_entropy
     a = suggest_phi(model, loss, batches, 300, lr=0.1, momentum=0.9)
     b = suggest_phi(model, loss, batches, 300, lr=0.1, momentum=0.9)
@@ -219,8 +235,9 @@ def test_a_network_is_left_as_it_was_and_probing_is_reproducible() -> None:
     assert all(p.grad is None for p in model.parameters()) and not model.training
     assert a.phi == b.phi and np.array_equal(a.nodes, b.nodes, equal_nan=True)
     assert a.phi == a.phi_for(300, lr=0.1)  # momentum 0.9 is part of the result
-    assert a.phi == uba.theory.optimal_phi(300, a.lam_min, a.lam_max, sigma2=a.noise,
-                                           eta_max=0.1 / (1 - 0.9), eta_min=0.0)
+    assert a.phi == uba.theory.optimal_phi(
+        300, a.lam_min, a.lam_max, sigma2=a.noise, eta_max=0.1 / (1 - 0.9), eta_min=0.0
+    )
     c = suggest_phi(model, loss, batches, 300, lr=0.1, momentum=0.9, seed=7)
     assert not np.array_equal(a.nodes, c.nodes, equal_nan=True)
 
@@ -231,8 +248,17 @@ def test_attention_models_are_probed() -> None:
     layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
     model = torch.nn.Sequential(layer, torch.nn.Flatten(), torch.nn.Linear(8 * 16, 4))
     batches = [(torch.randn(4, 8, 16), torch.randint(0, 4, (4,))) for _ in range(4)]
-    r = suggest_phi(model, torch.nn.functional.cross_entropy, batches, 100, lr=1e-3,
-                    optimizer="adam", lanczos_steps=5, vectors=1, hessian_batches=2)
+    r = suggest_phi(
+        model,
+        torch.nn.functional.cross_entropy,
+        batches,
+        100,
+        lr=1e-3,
+        optimizer="adam",
+        lanczos_steps=5,
+        vectors=1,
+        hessian_batches=2,
+    )
     assert r.hvps == 5 and math.isfinite(r.phi) and r.lam_max > 0
 
 
@@ -257,8 +283,9 @@ def test_memory_is_a_few_copies_of_the_parameters(optimizer: str, limit: float) 
         print((peak - base) * 1024 / (P * 4))
     """)
     env = {**child_env(), "MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     copies = float(out.stdout.split()[-1])
     assert copies <= limit, f"the probe held {copies:.1f} copies of the parameters at its peak"
@@ -291,13 +318,16 @@ def test_lower_end_ignores_order_duplicates_and_non_positive_nodes() -> None:
     assert lower_end([3.0, 1.0, 2.0], [1.0, 1.0, 1.0], 0.0) == 1.0
 
 
-@pytest.mark.parametrize(("args", "match"), [
-    (([-1.0, 0.0], [1.0, 1.0], 0.1), "no positive curvature"),
-    (([1.0, 2.0], [1.0, -1.0], 0.1), "weights"),
-    (([1.0, 2.0], [1.0], 0.1), "weights"),
-    (([1.0, 2.0], [1.0, 1.0], 1.0), "mass must be a number in \\[0, 1\\), got 1.0"),
-    (([1.0, 2.0], [1.0, 1.0], float("nan")), "mass"),
-])
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (([-1.0, 0.0], [1.0, 1.0], 0.1), "no positive curvature"),
+        (([1.0, 2.0], [1.0, -1.0], 0.1), "weights"),
+        (([1.0, 2.0], [1.0], 0.1), "weights"),
+        (([1.0, 2.0], [1.0, 1.0], 1.0), "mass must be a number in \\[0, 1\\), got 1.0"),
+        (([1.0, 2.0], [1.0, 1.0], float("nan")), "mass"),
+    ],
+)
 def test_lower_end_refuses_bad_input(args, match) -> None:
     with pytest.raises(ValueError, match=match):
         lower_end(*args)
@@ -314,40 +344,60 @@ def small():
     return model, batches
 
 
-@pytest.mark.parametrize(("change", "error", "match"), [
-    ({"T": 0}, ValueError, "T must be an integer in \\[1, 2\\*\\*53\\], got 0"),
-    ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
-    ({"lr": "big"}, TypeError, "lr must be a real number, got str"),
-    ({"eta_min": 0.5}, ValueError, "eta_min must be a finite number in \\[0, lr\\), got 0.5"),
-    ({"momentum": 1.0}, ValueError, "momentum must be a number in \\[0, 1\\), got 1.0"),
-    ({"optimizer": "lion"}, ValueError, "optimizer must be one of 'sgd', 'adam', got 'lion'"),
-    ({"eps": -1.0}, ValueError, "eps must be a finite number > 0"),
-    ({"n_batches": 1}, ValueError, "n_batches must be an integer in \\[2, 2\\*\\*31\\], got 1"),
-    ({"hessian_batches": 5}, ValueError,
-     "hessian_batches must be an integer in \\[1, n_batches = 4\\], got 5"),
-    ({"lanczos_steps": 1}, ValueError, "lanczos_steps must be an integer in \\[2, "),
-    ({"vectors": 0}, ValueError, "vectors must be an integer in \\[1, "),
-    ({"mass": 1.5}, ValueError, "mass must be a number in \\[0, 1\\), got 1.5"),
-    ({"seed": -1}, ValueError, "seed must be an integer in"),
-    ({"phi_range": (2.0, 1.0)}, ValueError, "phi_range"),
-    ({"model": "net"}, TypeError, "model must be a torch.nn.Module, got str"),
-    ({"loss_fn": 3}, TypeError, "loss_fn must be callable, got int"),
-    ({"batches": 5}, TypeError, "batches must be an iterable of \\(inputs, targets\\), got int"),
-    ({"batches": [(1, 2, 3)] * 4}, TypeError, "batches must yield \\(inputs, targets\\) pairs"),
-    ({"batches": [(torch.randn(8, 3), torch.randn(8, 1))]}, ValueError,
-     "batches must yield at least 2 .* got 1"),
-    ({"loss_fn": lambda out, y: out - y}, TypeError, "loss_fn must return a scalar tensor"),
-    ({"loss_fn": lambda out, y: out.sum() * float("nan")}, ValueError, "non-finite loss"),
-    ({"loss_fn": lambda out, y: y.sum()}, ValueError, "does not depend on the model"),
-])
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"T": 0}, ValueError, "T must be an integer in \\[1, 2\\*\\*53\\], got 0"),
+        ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
+        ({"lr": "big"}, TypeError, "lr must be a real number, got str"),
+        ({"eta_min": 0.5}, ValueError, "eta_min must be a finite number in \\[0, lr\\), got 0.5"),
+        ({"momentum": 1.0}, ValueError, "momentum must be a number in \\[0, 1\\), got 1.0"),
+        ({"optimizer": "lion"}, ValueError, "optimizer must be one of 'sgd', 'adam', got 'lion'"),
+        ({"eps": -1.0}, ValueError, "eps must be a finite number > 0"),
+        ({"n_batches": 1}, ValueError, "n_batches must be an integer in \\[2, 2\\*\\*31\\], got 1"),
+        (
+            {"hessian_batches": 5},
+            ValueError,
+            "hessian_batches must be an integer in \\[1, n_batches = 4\\], got 5",
+        ),
+        ({"lanczos_steps": 1}, ValueError, "lanczos_steps must be an integer in \\[2, "),
+        ({"vectors": 0}, ValueError, "vectors must be an integer in \\[1, "),
+        ({"mass": 1.5}, ValueError, "mass must be a number in \\[0, 1\\), got 1.5"),
+        ({"seed": -1}, ValueError, "seed must be an integer in"),
+        ({"phi_range": (2.0, 1.0)}, ValueError, "phi_range"),
+        ({"model": "net"}, TypeError, "model must be a torch.nn.Module, got str"),
+        ({"loss_fn": 3}, TypeError, "loss_fn must be callable, got int"),
+        (
+            {"batches": 5},
+            TypeError,
+            "batches must be an iterable of \\(inputs, targets\\), got int",
+        ),
+        ({"batches": [(1, 2, 3)] * 4}, TypeError, "batches must yield \\(inputs, targets\\) pairs"),
+        (
+            {"batches": [(torch.randn(8, 3), torch.randn(8, 1))]},
+            ValueError,
+            "batches must yield at least 2 .* got 1",
+        ),
+        ({"loss_fn": lambda out, y: out - y}, TypeError, "loss_fn must return a scalar tensor"),
+        ({"loss_fn": lambda out, y: out.sum() * float("nan")}, ValueError, "non-finite loss"),
+        ({"loss_fn": lambda out, y: y.sum()}, ValueError, "does not depend on the model"),
+    ],
+)
 def test_bad_input_is_refused_by_name(small, change, error, match) -> None:
     model, batches = small
-    args = {"model": model, "loss_fn": half_mse, "batches": batches, "T": 100, "lr": 0.1,
-            "n_batches": 4}
+    args = {
+        "model": model,
+        "loss_fn": half_mse,
+        "batches": batches,
+        "T": 100,
+        "lr": 0.1,
+        "n_batches": 4,
+    }
     args.update(change)
     with pytest.raises(error, match=match):
-        suggest_phi(args.pop("model"), args.pop("loss_fn"), args.pop("batches"), args.pop("T"),
-                    **args)
+        suggest_phi(
+            args.pop("model"), args.pop("loss_fn"), args.pop("batches"), args.pop("T"), **args
+        )
 
 
 def test_frozen_model_is_refused() -> None:

@@ -178,28 +178,49 @@ def check(fn) -> None:
         assert np.isfinite(values).all(), result
 
 
-valid_t = st.one_of(st.integers(0, 10**6), st.floats(0, 1e6), st.lists(st.integers(0, 100), max_size=4))
+valid_t = st.one_of(
+    st.integers(0, 10**6), st.floats(0, 1e6), st.lists(st.integers(0, 100), max_size=4)
+)
 valid_T = st.integers(1, 10**6)
 valid_phi = st.floats(min_value=1e-3, max_value=1e3)
 valid_eta = st.floats(-10, 10)
 
 
 def run_schedule(examples: int) -> None:
-    valid = dict(t=valid_t, T=valid_T, phi=valid_phi, hi=valid_eta, lo=valid_eta,
-                 W=st.integers(0, 5), start=valid_eta)
+    valid = dict(
+        t=valid_t,
+        T=valid_T,
+        phi=valid_phi,
+        hi=valid_eta,
+        lo=valid_eta,
+        W=st.integers(0, 5),
+        start=valid_eta,
+    )
 
     @settings(max_examples=examples, **SETTINGS)
     @given(a=arguments(valid))
     def schedule(a):
-        check(lambda: uba.schedule(a["t"], a["T"], a["phi"], a["hi"], a["lo"],
-                                   warmup_steps=a["W"], warmup_start=a["start"]))
+        check(
+            lambda: uba.schedule(
+                a["t"],
+                a["T"],
+                a["phi"],
+                a["hi"],
+                a["lo"],
+                warmup_steps=a["W"],
+                warmup_start=a["start"],
+            )
+        )
 
     schedule()
 
 
 def run_core_any_arity(examples: int) -> None:
     @settings(max_examples=examples, **SETTINGS)
-    @given(fn=st.sampled_from([_core.schedule, _core.step_groups]), args=st.lists(anything, max_size=12))
+    @given(
+        fn=st.sampled_from([_core.schedule, _core.step_groups]),
+        args=st.lists(anything, max_size=12),
+    )
     def core(fn, args):
         check(lambda: fn(*args))
 
@@ -213,18 +234,28 @@ def run_step_groups(examples: int) -> None:
         reals = st.lists(st.floats(-1.0, 1.0), min_size=k, max_size=k)
         return [draw(reals) for _ in range(5)]
 
-    valid = dict(T=valid_T, phi=valid_phi, W=st.integers(0, 5), f=st.floats(0, 1),
-                 t_prev=st.integers(-1, 100), t=st.integers(100, 200),
-                 base=st.just(None), eta_min=st.just(None), lr=st.just(None),
-                 written=st.just(None), ratio=st.just(None))
+    valid = dict(
+        T=valid_T,
+        phi=valid_phi,
+        W=st.integers(0, 5),
+        f=st.floats(0, 1),
+        t_prev=st.integers(-1, 100),
+        t=st.integers(100, 200),
+        base=st.just(None),
+        eta_min=st.just(None),
+        lr=st.just(None),
+        written=st.just(None),
+        ratio=st.just(None),
+    )
     names = ["base", "eta_min", "lr", "written", "ratio"]
 
     @settings(max_examples=examples, **SETTINGS)
     @given(a=arguments(valid), groups=valid_groups())
     def step_groups(a, groups):
         lists = [g if a[name] is None else a[name] for name, g in zip(names, groups)]
-        check(lambda: _core.step_groups(a["T"], a["phi"], a["W"], a["f"], a["t_prev"],
-                                        a["t"], *lists))
+        check(
+            lambda: _core.step_groups(a["T"], a["phi"], a["W"], a["f"], a["t_prev"], a["t"], *lists)
+        )
 
     step_groups()
 
@@ -237,9 +268,13 @@ def run_ubalr(examples: int) -> None:
 
     param = torch.nn.Parameter(torch.zeros(1))
 
-    valid = dict(T_max=st.integers(1, 1000),
-                 eta_min=st.one_of(valid_eta, st.lists(valid_eta, min_size=1, max_size=1)),
-                 phi=valid_phi, W=st.integers(0, 0), f=st.floats(0, 1))
+    valid = dict(
+        T_max=st.integers(1, 1000),
+        eta_min=st.one_of(valid_eta, st.lists(valid_eta, min_size=1, max_size=1)),
+        phi=valid_phi,
+        W=st.integers(0, 0),
+        f=st.floats(0, 1),
+    )
 
     @settings(max_examples=examples, **SETTINGS)
     @given(a=arguments(valid))
@@ -247,8 +282,14 @@ def run_ubalr(examples: int) -> None:
         opt = torch.optim.SGD([param], lr=0.1)
 
         def build_and_step():
-            sched = uba.UBALR(opt, a["T_max"], a["eta_min"], phi=a["phi"],
-                              warmup_steps=a["W"], warmup_start_factor=a["f"])
+            sched = uba.UBALR(
+                opt,
+                a["T_max"],
+                a["eta_min"],
+                phi=a["phi"],
+                warmup_steps=a["W"],
+                warmup_start_factor=a["f"],
+            )
             for _ in range(3):
                 opt.step()
                 sched.step()

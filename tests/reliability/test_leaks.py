@@ -28,7 +28,6 @@ import pytest
 from uba import _core
 
 
-
 def _under_asan() -> bool:
     """True in the sanitized run of .ci/run (libasan preloaded), where
     ASan's quarantine keeps freed memory and RSS says nothing about leaks."""
@@ -92,7 +91,13 @@ STEP_GROUPS = [
     (4, ValueError, lambda: G(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], [float("inf")], [0.1], [1.0])),
     (4, ValueError, lambda: G(10, 0.0, 0, 0.0, 2, 3, [0.1], [0.0], [0.1], [0.1], [1.0])),
     (4, ValueError, lambda: G(10, 1.0, 0, 0.0, NAN, 3, [0.1], [0.0], [0.1], [0.1], [1.0])),
-    (2, ValueError, lambda: G(10, 1.0, 5, 1e300, 3, 4, [0.1, 1e10], [0.0, 0.0], [0.05] * 2, [0.05] * 2, [1.0] * 2)),
+    (
+        2,
+        ValueError,
+        lambda: G(
+            10, 1.0, 5, 1e300, 3, 4, [0.1, 1e10], [0.0, 0.0], [0.05] * 2, [0.05] * 2, [1.0] * 2
+        ),
+    ),
     (2, ValueError, lambda: G(10, 1.0, 0, 0.0, 2, 3, *G40[:2], [0.1] * 39 + [NAN], *G40[3:])),
     (2, TypeError, lambda: G(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], ["a"], [0.1], [1.0])),
     (2, None, lambda: G(10, 1.0, 0, 0.0, 2, 3, 0.5, 0.0, [0.1], None, None)),
@@ -113,6 +118,8 @@ def PROGRESS(fraction: float) -> None:
 def STOP(fraction: float) -> None:
     """A progress callback that stops the call with its own exception."""
     raise ZeroDivisionError
+
+
 LRS_BAD = np.array([0.5, NAN, 0.1])
 
 # uba.theory's entry points that cost microseconds.
@@ -148,9 +155,17 @@ THEORY = [
 OPTIMIZERS = [
     (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
     (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, PROGRESS)),
-    (1, None, lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, PROGRESS)),
+    (
+        1,
+        None,
+        lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, PROGRESS),
+    ),
     (1, ValueError, lambda: C.optimal_phi(0, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
-    (1, ValueError, lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, None)),
+    (
+        1,
+        ValueError,
+        lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, None),
+    ),
     (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
     (1, ZeroDivisionError, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, STOP)),
 ]

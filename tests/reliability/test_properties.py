@@ -92,7 +92,7 @@ def call(t, s):
 @SETTINGS
 @given(s=schedules(), data=st.data())
 def test_eta_stays_between_the_values_it_interpolates(s, data) -> None:
-    T, phi, hi, lo, W, start = s
+    T, _phi, hi, lo, W, start = s
     t = steps_in(data.draw, T, 30)
     t += data.draw(st.lists(st.floats(min_value=0.0, max_value=1e300), max_size=5))
     eta = call(np.array(t), s)
@@ -132,7 +132,7 @@ def test_monotone_on_zero_to_T_bit_for_bit(s, data) -> None:
 @SETTINGS
 @given(s=schedules(warmup="always"), data=st.data())
 def test_warmup_ramp_is_monotone_towards_eta_max(s, data) -> None:
-    T, phi, hi, lo, W, start = s
+    _T, _phi, hi, _lo, W, start = s
     t = np.unique(
         data.draw(st.lists(st.floats(min_value=0.0, max_value=float(W)), min_size=2, max_size=30))
         + [float(max(0, W - k)) for k in range(5)]

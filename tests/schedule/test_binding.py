@@ -34,22 +34,40 @@ CALLS = [
     (lambda: _core.schedule(["x"], 10, 1.0, 1.0, 0.0, 0, 0.0), TypeError),
     (lambda: _core.schedule(1.0, "10", 1.0, 1.0, 0.0, 0, 0.0), TypeError),
     (lambda: _core.schedule(1.0, 10), TypeError),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1, 0.2], [0.0, 0.0],
-                               [0.1, 0.2], [0.1, NAN], [1.0, 1.0]), None),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1] * 40, [0.0] * 40,
-                               [0.1] * 40, [0.1] * 40, [1.0] * 40), None),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1] * 40, [0.0] * 40,
-                               [0.1] * 40, [0.1] * 40, [1.0] * 39), ValueError),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0],
-                               [float("inf")], [0.1], [1.0]), ValueError),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0],
-                               ["a"], [0.1], [1.0]), TypeError),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, 0.5, [0.0],
-                               [0.1], [0.1], [1.0]), None),
-    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, {}, [0.0],
-                               [0.1], [0.1], [1.0]), TypeError),
-    (lambda: _core.step_groups(10, 0.0, 0, 0.0, 2, 3, [0.1], [0.0],
-                               [0.1], [0.1], [1.0]), ValueError),
+    (
+        lambda: _core.step_groups(
+            10, 1.0, 0, 0.0, 2, 3, [0.1, 0.2], [0.0, 0.0], [0.1, 0.2], [0.1, NAN], [1.0, 1.0]
+        ),
+        None,
+    ),
+    (
+        lambda: _core.step_groups(
+            10, 1.0, 0, 0.0, 2, 3, [0.1] * 40, [0.0] * 40, [0.1] * 40, [0.1] * 40, [1.0] * 40
+        ),
+        None,
+    ),
+    (
+        lambda: _core.step_groups(
+            10, 1.0, 0, 0.0, 2, 3, [0.1] * 40, [0.0] * 40, [0.1] * 40, [0.1] * 40, [1.0] * 39
+        ),
+        ValueError,
+    ),
+    (
+        lambda: _core.step_groups(
+            10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], [float("inf")], [0.1], [1.0]
+        ),
+        ValueError,
+    ),
+    (
+        lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], ["a"], [0.1], [1.0]),
+        TypeError,
+    ),
+    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, 0.5, [0.0], [0.1], [0.1], [1.0]), None),
+    (lambda: _core.step_groups(10, 1.0, 0, 0.0, 2, 3, {}, [0.0], [0.1], [0.1], [1.0]), TypeError),
+    (
+        lambda: _core.step_groups(10, 0.0, 0, 0.0, 2, 3, [0.1], [0.0], [0.1], [0.1], [1.0]),
+        ValueError,
+    ),
 ]
 
 

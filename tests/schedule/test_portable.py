@@ -40,6 +40,7 @@ def test_the_schedule_hash_is_the_c_tests_hash() -> None:
         for phi in PHIS:
             h = fnv1a(h, uba.schedule(t, int(T), phi))  # the shape g: eta_max 1, eta_min 0
             W = int(np.floor(T / 10.0)) if T > 10.0 else 0
-            h = fnv1a(h, uba.schedule(t, int(T), phi, 3e-4, 1e-6, warmup_steps=W,
-                                      warmup_start=1e-5))
+            h = fnv1a(
+                h, uba.schedule(t, int(T), phi, 3e-4, 1e-6, warmup_steps=W, warmup_start=1e-5)
+            )
     assert h == expected_hash(), f"{h:#018x}"

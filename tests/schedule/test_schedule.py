@@ -260,5 +260,5 @@ def test_bad_types_raise_type_error_naming_argument(kwargs: dict, pattern: str) 
 def test_core_refuses_wrong_argument_count() -> None:
     from uba import _core
 
-    with pytest.raises(TypeError, match="schedule.. takes exactly 7"):
+    with pytest.raises(TypeError, match=r"schedule\(\) takes exactly 7"):
         _core.schedule(1, 10)  # type: ignore[call-overload]

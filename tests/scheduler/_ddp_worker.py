@@ -94,8 +94,11 @@ def main(rank: int, world: int, port: int, workdir: str) -> None:
             if done == SAVE_AT:
                 if rank == 0:
                     torch.save(
-                        {"model": model.state_dict(), "opt": opt.state_dict(),
-                         "sched": sched.state_dict()},
+                        {
+                            "model": model.state_dict(),
+                            "opt": opt.state_dict(),
+                            "sched": sched.state_dict(),
+                        },
                         checkpoint,
                     )
                 dist.barrier()

@@ -51,8 +51,14 @@ def test_ranks_agree_at_every_step_and_rank_zeros_checkpoint_restores_both(tmp_p
     port = free_port()
     workers = [
         subprocess.Popen(
-            [sys.executable, str(HERE / "_ddp_worker.py"), str(rank), str(WORLD), str(port),
-             str(tmp_path)],
+            [
+                sys.executable,
+                str(HERE / "_ddp_worker.py"),
+                str(rank),
+                str(WORLD),
+                str(port),
+                str(tmp_path),
+            ],
             env=child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

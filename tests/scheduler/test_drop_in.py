@@ -126,9 +126,12 @@ def test_an_added_group_is_not_reported_as_an_eta_min_length_mismatch() -> None:
     sched.step()
     opt.add_param_group({"params": net[1].parameters(), "lr": 0.05})
     before = sched.state_dict()
-    with pytest.raises(ValueError, match=r"param_groups\[1\] was added after eta_min was "
-                                         r"given one floor per group \(1\): set "
-                                         r"scheduler.eta_min to 2 floors"):
+    with pytest.raises(
+        ValueError,
+        match=r"param_groups\[1\] was added after eta_min was "
+        r"given one floor per group \(1\): set "
+        r"scheduler.eta_min to 2 floors",
+    ):
         sched.step()
     assert sched.state_dict() == before
     sched.eta_min = [0.001, 0.0005]
@@ -162,9 +165,17 @@ def test_t_max_accepts_any_integral_number(T_max) -> None:
 
 @pytest.mark.parametrize(
     ("T_max", "error"),
-    [(300.5, ValueError), (0, ValueError), (-3, ValueError), (2**53 + 1, ValueError),
-     (np.int64(2**53 + 1), ValueError), (math.inf, ValueError), (math.nan, ValueError),
-     ("300", TypeError), (None, TypeError)],
+    [
+        (300.5, ValueError),
+        (0, ValueError),
+        (-3, ValueError),
+        (2**53 + 1, ValueError),
+        (np.int64(2**53 + 1), ValueError),
+        (math.inf, ValueError),
+        (math.nan, ValueError),
+        ("300", TypeError),
+        (None, TypeError),
+    ],
 )
 def test_a_t_max_that_is_not_an_integral_budget_is_refused_naming_it(T_max, error) -> None:
     opt = torch.optim.SGD(layers(1)[0].parameters(), lr=0.1)
@@ -177,8 +188,10 @@ def test_a_t_max_that_is_not_an_integral_budget_is_refused_naming_it(T_max, erro
 
 def hand_set_run(kind, jump_to):
     opt = torch.optim.SGD(
-        [{"params": layers(1)[0].parameters(), "lr": 0.1},
-         {"params": layers(1)[0].parameters(), "lr": 0.02}]
+        [
+            {"params": layers(1)[0].parameters(), "lr": 0.1},
+            {"params": layers(1)[0].parameters(), "lr": 0.02},
+        ]
     )
     sched = cosine(kind, opt, 100, 1e-4)
     for _ in range(5):
@@ -203,6 +216,7 @@ def test_a_subclass_that_overrides_get_lr_is_obeyed() -> None:
         class Halved(base):
             def get_lr(self):
                 return [0.5 * float(lr) for lr in super().get_lr()]
+
         return Halved
 
     rows = {}
@@ -222,8 +236,10 @@ def test_a_subclass_that_overrides_get_lr_is_obeyed() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_get_lr_returns_each_groups_type(kind) -> None:
     opt = torch.optim.SGD(
-        [{"params": layers(1)[0].parameters()},
-         {"params": layers(1)[0].parameters(), "lr": torch.tensor(0.5, dtype=torch.float64)}],
+        [
+            {"params": layers(1)[0].parameters()},
+            {"params": layers(1)[0].parameters(), "lr": torch.tensor(0.5, dtype=torch.float64)},
+        ],
         lr=0.05,
     )
     sched = cosine(kind, opt, 10)
@@ -254,8 +270,9 @@ def test_a_float32_lr_with_a_floor_float32_cannot_hold_comes_back_to_its_base() 
     assert (opt.param_groups[0]["lr"] is lr) == torch_updates_tensor_lrs_in_place()
 
 
-@pytest.mark.parametrize(("phi", "base", "floor"), [(2.0, 3e-4, 3e-5), (0.5, 1.0, 0.3),
-                                                    (5.0, 0.1, 0.0)])
+@pytest.mark.parametrize(
+    ("phi", "base", "floor"), [(2.0, 3e-4, 3e-5), (0.5, 1.0, 0.3), (5.0, 0.1, 0.0)]
+)
 def test_a_float32_lr_stays_within_an_ulp_of_the_closed_form_for_1e5_steps(
     phi, base, floor
 ) -> None:
@@ -321,8 +338,11 @@ def test_stepping_past_2_53_is_refused_not_frozen() -> None:
     ("kwargs", "error", "pattern"),
     [
         ({"eta_min": "0.1"}, TypeError, r"eta_min must be a real number, got str"),
-        ({"warmup_start_factor": "0.1"}, TypeError,
-         r"warmup_start_factor must be a real number, got str"),
+        (
+            {"warmup_start_factor": "0.1"},
+            TypeError,
+            r"warmup_start_factor must be a real number, got str",
+        ),
         ({"phi": "2"}, TypeError, r"phi must be a real number, got str"),
         ({"eta_min": [0.0, "x"]}, TypeError, r"eta_min\[1\] must be a real number"),
     ],
@@ -359,12 +379,14 @@ def step_groups(lrs_now):
     return _core.step_groups(10, 2.0, 0, 0.0, 2, 3, [0.1, 0.1], 0.0, lrs_now, None, None)
 
 
-
 def test_a_list_emptied_by_an_items_float_is_refused_not_read_after_free() -> None:
     values = [0.1, 0.1]
     values[0] = Float(0.1, values.clear)
-    with pytest.raises(ValueError, match=r"param_groups must have one value per "
-                                         r"parameter group \(2\), got 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"param_groups must have one value per "
+        r"parameter group \(2\), got 0",
+    ):
         step_groups(values)
     groups = [{"lr": 0.1}, {"lr": 0.1}]
     groups[0]["lr"] = Float(0.1, groups[1].clear)  # the next group loses its lr
@@ -406,8 +428,16 @@ def test_the_c_sources_name_no_torch_private_attribute() -> None:
     sources = sorted((REPO / "csrc").glob("**/*.[ch]"))
     if not sources:
         pytest.skip("the C sources are not beside these tests")
-    private = ("_is_initial", "_step_count", "_get_lr_called_within_step", "_last_lr",
-               "_opt_called", "_wrapped_by_lr_sched", "_initial_step", "_update_lr")
+    private = (
+        "_is_initial",
+        "_step_count",
+        "_get_lr_called_within_step",
+        "_last_lr",
+        "_opt_called",
+        "_wrapped_by_lr_sched",
+        "_initial_step",
+        "_update_lr",
+    )
     for path in sources:
         text = path.read_text()
         assert not [name for name in private if name in text], path

@@ -93,15 +93,16 @@ def test_any_phi_follows_its_formula(phi, min_lr_rate):
     # the shape's landmarks: the peak after warmup, the floor at the end, exactly
     assert rows[warmup] == list(PEAKS)
     assert rows[total] == [peak * min_lr_rate for peak in PEAKS]
-    decay = [row[0] for row in rows[warmup:total + 1]]
+    decay = [row[0] for row in rows[warmup : total + 1]]
     assert all(a > b for a, b in zip(decay, decay[1:]))
 
 
 def test_the_factor_is_accurate_for_a_huge_budget():
     total = 2**40
     for step in (1, 2**20, 2**39, total - 2**20, total - 1):
-        got = uba_warmup_factor(step, num_warmup_steps=0, num_training_steps=total,
-                                phi=0.5, min_lr_rate=0.0)
+        got = uba_warmup_factor(
+            step, num_warmup_steps=0, num_training_steps=total, phi=0.5, min_lr_rate=0.0
+        )
         assert math.isclose(got, exact_uba(step, total, 0.5), rel_tol=1e-14), step
 
 
@@ -140,11 +141,17 @@ def test_it_is_a_lambda_lr_whose_lambda_pickles():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"num_warmup_steps": -1}, ValueError,
-         r"num_warmup_steps must be an integer in \[0, 2\*\*53\], got -1"),
+        (
+            {"num_warmup_steps": -1},
+            ValueError,
+            r"num_warmup_steps must be an integer in \[0, 2\*\*53\], got -1",
+        ),
         ({"num_warmup_steps": 1.5}, ValueError, r"num_warmup_steps must be .*got 1\.5"),
-        ({"num_training_steps": 0}, ValueError,
-         r"num_training_steps must be an integer in \[1, 2\*\*53\], got 0"),
+        (
+            {"num_training_steps": 0},
+            ValueError,
+            r"num_training_steps must be an integer in \[1, 2\*\*53\], got 0",
+        ),
         ({"num_training_steps": "100"}, TypeError, "num_training_steps must be a real number"),
         ({"min_lr_rate": -0.1}, ValueError, r"min_lr_rate must be a number in \[0, 1\], got -0\.1"),
         ({"min_lr_rate": 1.5}, ValueError, r"min_lr_rate must be a number in \[0, 1\], got 1\.5"),

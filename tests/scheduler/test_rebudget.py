@@ -69,13 +69,19 @@ def run(T_max, phi, steps, warmup_steps=0, rebudgets=(), eta_min=ETA_MIN):
 
 def naive_lrs(steps, T_max, phi, s, new_T_max, warmup_steps):
     """Replacing T_max after step s: the rule that rebudget must beat."""
-    return [uba.schedule(t, T_max if t <= s else new_T_max, phi, BASE, ETA_MIN,
-                         warmup_steps=warmup_steps) for t in range(steps)]
+    return [
+        uba.schedule(
+            t, T_max if t <= s else new_T_max, phi, BASE, ETA_MIN, warmup_steps=warmup_steps
+        )
+        for t in range(steps)
+    ]
 
 
 def assert_close_rows(got, want, what):
     for t, (g, w) in enumerate(zip(got, want, strict=True)):
-        assert math.isclose(g, w, rel_tol=REL, abs_tol=ABS * BASE), f"{what}, step {t}: {g!r} != {w!r}"
+        assert math.isclose(g, w, rel_tol=REL, abs_tol=ABS * BASE), (
+            f"{what}, step {t}: {g!r} != {w!r}"
+        )
 
 
 def assert_no_jump(lrs, s, what):
@@ -89,17 +95,17 @@ def assert_no_jump(lrs, s, what):
 
 
 def assert_decays_to_the_floor(lrs, s, new_T_max, what):
-    decay = lrs[s:new_T_max + 1]
+    decay = lrs[s : new_T_max + 1]
     assert all(a >= b for a, b in zip(decay, decay[1:])), f"{what}: not monotone"
     assert lrs[new_T_max] == ETA_MIN, f"{what}: {lrs[new_T_max]!r} at the new budget"
 
 
 CASES = [  # (T_max, rebudget after step s, new T_max, warmup steps)
-    (100, 30, 200, 0),    # more steps, early
-    (100, 70, 300, 0),    # more steps, late
-    (100, 30, 60, 0),     # fewer steps
-    (100, 70, 80, 0),     # fewer, near the end
-    (100, 50, 150, 10),   # with warmup
+    (100, 30, 200, 0),  # more steps, early
+    (100, 70, 300, 0),  # more steps, late
+    (100, 30, 60, 0),  # fewer steps
+    (100, 70, 80, 0),  # fewer, near the end
+    (100, 50, 150, 10),  # with warmup
     (1000, 400, 1500, 0),
     (1000, 400, 600, 100),
 ]
@@ -138,7 +144,7 @@ def test_several_rebudgets_and_one_past_the_end():
     changes = [(30, 200), (120, 150), (170, 220)]
     lrs, scheduler = run(100, 1.0, 221, rebudgets=changes)
     assert_close_rows(lrs, reference_lrs(221, 100, 1.0, rebudgets=changes), "three rebudgets")
-    for s, new_T_max in changes:
+    for s, _ in changes:
         assert_no_jump(lrs, s, f"after step {s}")
     assert lrs[150] == ETA_MIN and lrs[151] > lrs[150]  # periodic past the budget
     assert_decays_to_the_floor(lrs, 170, 220, "past the end")
@@ -172,15 +178,17 @@ def test_step_epoch_gives_the_values_stepping_gives():
         other.load_state_dict(state)
         with pytest.warns(UserWarning, match="epoch parameter"):
             other.step(epoch)
-        assert math.isclose(optimizer.param_groups[0]["lr"], lrs[epoch], rel_tol=REL,
-                            abs_tol=ABS * BASE), epoch
+        assert math.isclose(
+            optimizer.param_groups[0]["lr"], lrs[epoch], rel_tol=REL, abs_tol=ABS * BASE
+        ), epoch
 
 
 def test_groups_with_their_own_floors_and_a_tensor_lr():
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
-    optimizer = torch.optim.SGD([{"params": net[0].parameters()},
-                                 {"params": net[1].parameters(), "lr": torch.tensor(0.5)}],
-                                lr=BASE)
+    optimizer = torch.optim.SGD(
+        [{"params": net[0].parameters()}, {"params": net[1].parameters(), "lr": torch.tensor(0.5)}],
+        lr=BASE,
+    )
     scheduler = uba.UBALR(optimizer, 100, [ETA_MIN, 0.01], phi=0.5)
     rows = []
     for t in range(181):

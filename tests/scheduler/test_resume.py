@@ -46,7 +46,13 @@ SEED = int(os.environ.get("UBA_RESUME_SEED", "20250"))
 
 
 def command(workdir: Path) -> list[str]:
-    return [sys.executable, str(HERE / "_resume_train.py"), str(workdir), str(STEPS), str(SAVE_EVERY)]
+    return [
+        sys.executable,
+        str(HERE / "_resume_train.py"),
+        str(workdir),
+        str(STEPS),
+        str(SAVE_EVERY),
+    ]
 
 
 def lines_in(log: Path) -> int:
@@ -119,8 +125,10 @@ def test_killed_and_resumed_runs_use_bit_identical_lrs(tmp_path: Path) -> None:
     assert not wrong, f"{len(wrong)} lines differ, first: {wrong[:5]}"
     assert {(c, s) for c, s, _ in seen} == set(expected)
     replayed = len(seen) - len(expected)  # steps run again after a resume
-    print(f"\n{kills} kills, {replayed} steps replayed from checkpoints, "
-          f"{len(seen)} logged lrs all bit-identical to the uninterrupted run")
+    print(
+        f"\n{kills} kills, {replayed} steps replayed from checkpoints, "
+        f"{len(seen)} logged lrs all bit-identical to the uninterrupted run"
+    )
     assert kills >= KILLS - 1
     assert replayed > 0
 
@@ -155,6 +163,7 @@ def sequential(kind="uba"):
     def make(opt):
         lin = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=3)
         return torch.optim.lr_scheduler.SequentialLR(opt, [lin, cosine(kind)(opt)], milestones=[3])
+
     return make
 
 
@@ -162,11 +171,13 @@ def chained(kind):
     def make(opt):
         step = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
         return torch.optim.lr_scheduler.ChainedScheduler([cosine(kind)(opt), step])
+
     return make
 
 
-@pytest.mark.parametrize("wrap", [alone, sequential, chained],
-                         ids=["alone", "SequentialLR", "ChainedScheduler"])
+@pytest.mark.parametrize(
+    "wrap", [alone, sequential, chained], ids=["alone", "SequentialLR", "ChainedScheduler"]
+)
 @pytest.mark.parametrize(("saved", "loaded"), [(2, 1), (1, 3)])
 def test_state_for_another_number_of_groups_loads_and_steps_as_torchs(
     wrap, saved: int, loaded: int

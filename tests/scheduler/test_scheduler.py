@@ -66,9 +66,7 @@ def test_warmup_matches_the_schedule_with_warmup() -> None:
     got = np.array(run(sched, 2 * T))
     t = np.arange(2 * T)
     for i, base in enumerate([0.2, 0.05]):
-        expected = uba.schedule(
-            t, T, 0.5, base, 1e-4, warmup_steps=W, warmup_start=0.1 * base
-        )
+        expected = uba.schedule(t, T, 0.5, base, 1e-4, warmup_steps=W, warmup_start=0.1 * base)
         np.testing.assert_allclose(got[:, i], expected, rtol=1e-15, atol=0)
     assert got[0][0] == pytest.approx(0.02)
     assert got[W][0] == 0.2
@@ -97,7 +95,9 @@ def test_reduce_on_plateau_cut_is_kept_by_later_steps() -> None:
     opt.param_groups[0]["lr"] *= 0.5  # what ReduceLROnPlateau does
     for t in range(11, 60):
         sched.step()
-        assert opt.param_groups[0]["lr"] == pytest.approx(0.5 * uba.schedule(t, 100, 1.0), rel=1e-14)
+        assert opt.param_groups[0]["lr"] == pytest.approx(
+            0.5 * uba.schedule(t, 100, 1.0), rel=1e-14
+        )
 
 
 def test_state_dict_is_plain_python_and_resumes_exactly() -> None:
@@ -141,10 +141,25 @@ def test_is_an_lr_scheduler_and_signature_is_cosine_annealing_compatible() -> No
         (("10",), {}, TypeError, r"T_max must be a real number, got str"),
         ((10,), {"phi": 0}, ValueError, r"phi must be a finite number > 0, got 0"),
         ((10,), {"phi": "x"}, TypeError, r"phi must be a real number, got str"),
-        ((10,), {"warmup_steps": 10}, ValueError, r"warmup_steps must be an integer in \[0, T_max\), got 10"),
-        ((10,), {"warmup_start_factor": -0.5}, ValueError, r"warmup_start_factor must be .* >= 0, got -0.5"),
+        (
+            (10,),
+            {"warmup_steps": 10},
+            ValueError,
+            r"warmup_steps must be an integer in \[0, T_max\), got 10",
+        ),
+        (
+            (10,),
+            {"warmup_start_factor": -0.5},
+            ValueError,
+            r"warmup_start_factor must be .* >= 0, got -0.5",
+        ),
         ((10, float("nan")), {}, ValueError, r"eta_min must be a finite number, got nan"),
-        ((10, [0.0, 0.0]), {}, ValueError, r"eta_min must have one value per parameter group \(1\), got 2"),
+        (
+            (10, [0.0, 0.0]),
+            {},
+            ValueError,
+            r"eta_min must have one value per parameter group \(1\), got 2",
+        ),
         ((10, ["a"]), {}, TypeError, r"eta_min\[0\] must be a real number, got str"),
     ],
 )

@@ -13,7 +13,7 @@ The standard fixture and the tolerances are described in twins.py.
 import dataclasses
 import functools
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import pytest
 
@@ -28,27 +28,27 @@ from .twins import (  # noqa: E402
     FLOAT_REL,
     T_MAX,
     assert_lrs_close,
+    assert_only_plain_types,
     assert_rows_close,
+    assert_same_state,
     build_optimizer,
     closed_form_rows,
     closed_form_tensor_rel,
     cosine_closed_form,
     make_sched,
     read_lrs,
+    record_warnings,
+    round_trip,
     run_steps,
     scheduler_state,
     step_all,
-    torch_cosine,
     torch_copies_tensor_lrs,
+    torch_cosine,
     torch_keeps_the_lr_when_resuming,
     torch_sequential_lr_warns_at_milestones,
     torch_step_warnings_point_at_the_caller,
     torch_updates_tensor_lrs_in_place,
     warning_matches,
-    assert_only_plain_types,
-    assert_same_state,
-    record_warnings,
-    round_trip,
 )
 
 # --------------------------------------------------------------------------- values
@@ -121,7 +121,7 @@ class Partner:
     build: Callable
     factor: Callable[[int], float]  # multiplier applied to the lr read before epoch t
     eta_min: float = 0.0
-    metrics: Optional[list] = None
+    metrics: list | None = None
 
 
 PARTNERS = {
@@ -192,7 +192,9 @@ def test_composed_lr_is_the_cosine_closed_form_times_the_partners_factor(
 
 @pytest.mark.parametrize("partner_name", sorted(PARTNERS))
 @STEP_ORDERS
-def test_composed_lr_matches_torch_including_past_the_trough(kind, partner_name, cosine_steps_first):
+def test_composed_lr_matches_torch_including_past_the_trough(
+    kind, partner_name, cosine_steps_first
+):
     epochs = 2 * T_MAX + 5
     reference = run_composition(
         partner_name, torch_cosine, build_optimizer(tensor_lr=False), cosine_steps_first, epochs
@@ -223,7 +225,9 @@ WRAPPERS = {"SequentialLR": build_sequential, "ChainedScheduler": build_chained}
 
 
 @pytest.mark.parametrize("wrapper_name", sorted(WRAPPERS))
-def test_inside_sequential_and_chained_schedulers_matches_torch_without_warnings(kind, wrapper_name):
+def test_inside_sequential_and_chained_schedulers_matches_torch_without_warnings(
+    kind, wrapper_name
+):
     build, eta_min, epochs = WRAPPERS[wrapper_name], 1e-3, 3 * T_MAX
     ref_optimizer = build_optimizer(tensor_lr=False)
     reference = run_steps(ref_optimizer, [build(ref_optimizer, torch_cosine, eta_min)], epochs)
@@ -304,8 +308,9 @@ def test_rebuilding_with_last_epoch_k_minus_1_resumes_where_k_steps_left_off(kin
         assert [float(x) for x in resumed.get_last_lr()] == saved_lrs
         assert read_lrs(resumed_optimizer) == saved_lrs
     else:  # older torch writes the closed form at resume_at: equal up to drift
-        assert_lrs_close(read_lrs(resumed_optimizer), saved_lrs,
-                         tensor_rel=F32_CHAINED_REL, context="resumed")
+        assert_lrs_close(
+            read_lrs(resumed_optimizer), saved_lrs, tensor_rel=F32_CHAINED_REL, context="resumed"
+        )
     assert_rows_close(
         run_steps(resumed_optimizer, [resumed], epochs - resume_at),
         uninterrupted,
@@ -457,7 +462,9 @@ def test_cosine_then_cyclic_follows_the_closed_form_then_stays_within_cyclic_bou
     T_max, eta_min, base_lr, max_lr = 20, 0.1, 0.01, 0.1
     optimizer = build_optimizer()
     cosine = make_sched(kind, optimizer, T_max, eta_min)
-    cyclic = lrs.CyclicLR(optimizer, base_lr=base_lr, max_lr=max_lr, step_size_up=1, step_size_down=3)
+    cyclic = lrs.CyclicLR(
+        optimizer, base_lr=base_lr, max_lr=max_lr, step_size_up=1, step_size_down=3
+    )
 
     cosine_rows = run_steps(optimizer, [cosine], T_max + 1) + [read_lrs(optimizer)]
     assert_rows_close(
@@ -471,5 +478,7 @@ def test_cosine_then_cyclic_follows_the_closed_form_then_stays_within_cyclic_bou
     cyclic_rows = run_steps(optimizer, [cyclic], 20)[1:] + [read_lrs(optimizer)]
     for t, row in enumerate(cyclic_rows, start=1):
         for group, lr in enumerate(row):
-            assert base_lr / slack <= lr <= max_lr * slack, f"CyclicLR step {t}, group {group}: {lr!r}"
+            assert base_lr / slack <= lr <= max_lr * slack, (
+                f"CyclicLR step {t}, group {group}: {lr!r}"
+            )
     assert max(read_lrs(optimizer)) <= max_lr * slack

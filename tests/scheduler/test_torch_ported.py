@@ -81,9 +81,12 @@ def twin_rows(kind, build, epochs):
     rows, caught = record_warnings(
         lambda: run(build_optimizer(), functools.partial(make_sched, kind))
     )
-    return rows, reference, [str(w.message) for w in caught], [
-        str(w.message) for w in reference_warnings
-    ]
+    return (
+        rows,
+        reference,
+        [str(w.message) for w in caught],
+        [str(w.message) for w in reference_warnings],
+    )
 
 
 # ------------------------------------------------------ the generic LRScheduler contract
@@ -244,8 +247,10 @@ def test_the_chainable_run_equals_the_closed_form_run_past_T_max(kind):
         context = f"{kind}, epoch {epoch}"
         assert_lrs_close(read_lrs(closed_optimizer), want, tensor_rel=rel, context=context)
         assert_lrs_close(
-            read_lrs(chain_optimizer), read_lrs(closed_optimizer),
-            tensor_rel=F32_CHAINED_REL if kind == "torch" else rel, context=context,
+            read_lrs(chain_optimizer),
+            read_lrs(closed_optimizer),
+            tensor_rel=F32_CHAINED_REL if kind == "torch" else rel,
+            context=context,
         )
 
 
@@ -297,8 +302,10 @@ def test_a_checkpoint_with_adamw_rebuilds_the_scheduler_at_the_saved_lr(kind):
             opt.step()
             sched.step()
         assert math.isclose(
-            restored_optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["lr"],
-            rel_tol=1e-12, abs_tol=1e-15,
+            restored_optimizer.param_groups[0]["lr"],
+            optimizer.param_groups[0]["lr"],
+            rel_tol=1e-12,
+            abs_tol=1e-15,
         )
 
 
@@ -310,7 +317,9 @@ def _partner_after(build):
 
 UPSTREAM_COMPOUNDS = {
     "StepLR": _partner_after(lambda opt: lrs.StepLR(opt, gamma=0.1, step_size=3)),
-    "MultiStepLR": _partner_after(lambda opt: lrs.MultiStepLR(opt, gamma=0.1, milestones=[2, 5, 9])),
+    "MultiStepLR": _partner_after(
+        lambda opt: lrs.MultiStepLR(opt, gamma=0.1, milestones=[2, 5, 9])
+    ),
     "ExponentialLR": _partner_after(lambda opt: lrs.ExponentialLR(opt, gamma=0.1)),
     "LinearLR-first": lambda opt, cosine: [
         lrs.LinearLR(opt, start_factor=0.4, total_iters=4),
@@ -486,9 +495,7 @@ def test_chained_scheduler_before_any_step_reports_its_last_childs_lrs(kind):
         make_sched(kind, optimizer, T_MAX),
     ]
     chain = lrs.ChainedScheduler(children)
-    assert [float(x) for x in chain.get_last_lr()] == [
-        float(x) for x in children[-1].get_last_lr()
-    ]
+    assert [float(x) for x in chain.get_last_lr()] == [float(x) for x in children[-1].get_last_lr()]
     assert_lrs_close(
         [float(x) for x in chain.get_last_lr()],
         [0.4 * b for b in BASE_LRS],
@@ -645,7 +652,7 @@ def test_a_tensor_lr_changed_by_the_user_changes_neither_initial_lr_nor_base_lrs
 # ----------------------------------------------------------------------- torch.compile
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def inductor_problem():
     """Why torch.compile with inductor cannot run here, or None."""
     try:

@@ -136,20 +136,27 @@ def test_lr2_fractional_epochs_follow_the_cycles(kind, T_mult):
     for tenths in range(300):
         epoch = round(tenths * 0.1, 1)
         step_epoch(scheduler, epoch)
-        assert_cosine_at(kind, optimizer, *cycle_of(Fraction(tenths, 10), 10, T_mult),
-                         f"step({epoch})")
+        assert_cosine_at(
+            kind, optimizer, *cycle_of(Fraction(tenths, 10), 10, T_mult), f"step({epoch})"
+        )
 
 
 LR3_CASES = {  # T_mult: (epochs, T_curs, T_is), as in torch's test
-    1: ([0, 1, 2, 3, 4, 5, 12, 27, 3, 4, 5, 6, 13],
+    1: (
+        [0, 1, 2, 3, 4, 5, 12, 27, 3, 4, 5, 6, 13],
         [1, 2, 3, 4, 5, 2, 7, 3, 4, 5, 6, 3],
-        [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]),
-    2: ([0, 1, 2, 3, 4, 5, 25, 32, 33, 34, 80, 81, 3],
+        [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10],
+    ),
+    2: (
+        [0, 1, 2, 3, 4, 5, 25, 32, 33, 34, 80, 81, 3],
         [1, 2, 3, 4, 5, 15, 2, 3, 4, 10, 11, 3],
-        [10, 10, 10, 10, 10, 20, 40, 40, 40, 80, 80, 10]),
-    3: ([0, 0.1, 0.2, 0.3, 1.3, 2.3, 17.5, 18.5, 19.5, 29.5, 30.5, 31.5, 50],
+        [10, 10, 10, 10, 10, 20, 40, 40, 40, 80, 80, 10],
+    ),
+    3: (
+        [0, 0.1, 0.2, 0.3, 1.3, 2.3, 17.5, 18.5, 19.5, 29.5, 30.5, 31.5, 50],
         [0.1, 0.2, 0.3, 1.3, 2.3, 7.5, 8.5, 9.5, 19.5, 20.5, 21.5, 10],
-        [10, 10, 10, 10, 10, 30, 30, 30, 30, 30, 30, 90]),
+        [10, 10, 10, 10, 10, 30, 30, 30, 30, 30, 30, 90],
+    ),
 }
 
 
@@ -218,8 +225,14 @@ def mutate_a_tensor_lr(kind):
         step_epoch(scheduler, epoch)
         lr.multiply_(0.1)
         group = optimizer.param_groups[0]
-        rows.append((float(group["initial_lr"]), [float(b) for b in scheduler.base_lrs],
-                     scheduler.base_lrs[0] is group["initial_lr"], float(group["lr"])))
+        rows.append(
+            (
+                float(group["initial_lr"]),
+                [float(b) for b in scheduler.base_lrs],
+                scheduler.base_lrs[0] is group["initial_lr"],
+                float(group["lr"]),
+            )
+        )
     return rows
 
 
@@ -228,7 +241,8 @@ def mutate_a_tensor_lr(kind):
 TORCH_WRAPS_T_CUR = [T_cur for T_cur, _ in set_T_cur_by_hand("torch")] == [0, 1, 2]
 LR_0_1 = float(torch.tensor(0.1))  # the float32 tensor's value
 TORCH_COPIES_INITIAL_LR = all(
-    row[:3] == (LR_0_1, [LR_0_1], False) for row in mutate_a_tensor_lr("torch"))
+    row[:3] == (LR_0_1, [LR_0_1], False) for row in mutate_a_tensor_lr("torch")
+)
 
 
 @pytest.mark.skipif(not TORCH_WRAPS_T_CUR, reason="this torch's class subtracts T_i once")
@@ -349,6 +363,7 @@ def test_normal_use_warns_nothing_and_keeps_the_lr_types(kind):
 
 def test_checkpoint_resume_continues_exactly(kind):
     """Save after 25 steps (T_mult=2: inside the second cycle), rebuild, load, go on."""
+
     def fresh():
         optimizer = build_optimizer()
         return optimizer, make_sched(kind, optimizer, 5, 2, ETA_MIN)
@@ -371,6 +386,7 @@ def test_checkpoint_resume_continues_exactly(kind):
 
 def test_after_a_linear_warmup_in_sequential_lr(kind):
     """LinearLR warmup for 5 epochs, then the restarts: the same lrs as torch's."""
+
     def run(factory, optimizer):
         warmup = lrs.LinearLR(optimizer, start_factor=0.1, total_iters=5)
         restarts = factory(optimizer, 4, 2, ETA_MIN)
@@ -384,7 +400,8 @@ def test_after_a_linear_warmup_in_sequential_lr(kind):
 
     reference = run(lrs.CosineAnnealingWarmRestarts, build_optimizer(tensor_lr=False))
     rows, caught = record_warnings(
-        lambda: run(lambda *args: make_sched(kind, *args), build_optimizer()))
+        lambda: run(lambda *args: make_sched(kind, *args), build_optimizer())
+    )
     assert [str(w.message) for w in caught] == []
     for epoch, (row, want) in enumerate(zip(rows, reference)):
         for group, (got, target) in enumerate(zip(row, want)):

@@ -28,9 +28,9 @@ import torch
 
 import uba
 
-lrs = torch.optim.lr_scheduler
-
 from .conftest import KINDS  # noqa: F401  (re-exported: one home for the kinds)
+
+lrs = torch.optim.lr_scheduler
 
 
 def round_trip(obj):
@@ -88,7 +88,6 @@ def record_warnings(action):
     return result, caught
 
 
-
 # ---- the standard scenario: torch's fixture, the scheduler under test, lrs read back ----
 
 
@@ -99,6 +98,7 @@ FLOAT_REL = 1e-12
 FLOAT_ABS = 1e-12  # times the group's base lr
 F32_CLOSED_FORM_REL = 2e-7
 F32_CHAINED_REL = 2e-6
+
 
 def cosine_class(kind):
     """The class under test, and the keywords that make it a cosine."""

@@ -131,8 +131,19 @@ def test_a_progress_callback_sees_the_fraction_grow_and_can_stop_the_call() -> N
 
 def test_ctrl_c_stops_the_command_line_with_one_line_and_status_130() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uba", "phi", "--spectrum", "1", "10000", "-T", "1000000",
-         "--sigma2", "1e-6"],
+        [
+            sys.executable,
+            "-m",
+            "uba",
+            "phi",
+            "--spectrum",
+            "1",
+            "10000",
+            "-T",
+            "1000000",
+            "--sigma2",
+            "1e-6",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(),

@@ -22,7 +22,7 @@ from ..helpers import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from peers import numpy_log_worst_case_noisy_error  # noqa: E402
+from peers import numpy_log_worst_case_noisy_error
 
 mpmath.mp.dps = 50
 
@@ -89,7 +89,9 @@ def exhaustive_log_noisy_max(lrs: np.ndarray, a: float, b: float, sigma2: float)
     cuts = np.concatenate([[a], roots[(roots > a) & (roots < b)], [b]]).astype(np.longdouble)
     frac = np.linspace(0, 1, 7, dtype=np.longdouble)[1:-1]
     pts = (cuts[:-1, None] + (cuts[1:] - cuts[:-1])[:, None] * frac[None, :]).ravel()
-    vals = np.concatenate([ld_log_noisy(lrs, pts[i : i + 4096], sigma2) for i in range(0, len(pts), 4096)])
+    vals = np.concatenate(
+        [ld_log_noisy(lrs, pts[i : i + 4096], sigma2) for i in range(0, len(pts), 4096)]
+    )
     vals = vals.reshape(len(cuts) - 1, len(frac))
     best = max(float(vals.max()), float(ld_log_noisy(lrs, np.array([a, b]), sigma2).max()))
     g = (3 - np.sqrt(np.longdouble(5))) / 2
@@ -139,9 +141,7 @@ def test_worst_case_residual_is_right_for_near_degenerate_ranges(
     assert abs(mpmath.expm1(got - ref)) <= 1e-11
 
 
-@pytest.mark.parametrize(
-    ("eta", "mu"), [(0.25, 2.0**-10), (0.1, 0.01), (1 / 3, 0.003)]
-)
+@pytest.mark.parametrize(("eta", "mu"), [(0.25, 2.0**-10), (0.1, 0.01), (1 / 3, 0.003)])
 def test_bound_strongly_convex_is_exact_to_a_few_ulp_at_a_million_steps(
     eta: float, mu: float
 ) -> None:
@@ -176,7 +176,9 @@ def test_chebyshev_steps_on_one_point_are_that_point(lam: float) -> None:
     assert np.all(steps == 1 / lam)
 
 
-@pytest.mark.parametrize(("lam_min", "lam_max"), [(0.7, 0.7000000000001), (1.0, 1.0 + 2**-40), (1.0, 3.0), (1e-3, 1e5)])
+@pytest.mark.parametrize(
+    ("lam_min", "lam_max"), [(0.7, 0.7000000000001), (1.0, 1.0 + 2**-40), (1.0, 3.0), (1e-3, 1e5)]
+)
 def test_chebyshev_steps_never_rise(lam_min: float, lam_max: float) -> None:
     steps = theory.chebyshev_step_sizes(10_000, lam_min, lam_max)
     assert np.all(np.diff(steps) <= 0)  # before: 2239 ascents for (0.7, 0.7 + 1e-13)
@@ -223,7 +225,7 @@ def test_noisy_worst_case_equals_the_exhaustive_search(
 
 @pytest.mark.parametrize("case", [NOISY_CASES[1], NOISY_CASES[4]])
 def test_noisy_worst_case_at_1e4_beats_a_65536_point_grid(
-    case: tuple[float, float, float, float, float]
+    case: tuple[float, float, float, float, float],
 ) -> None:
     """Past n of about 2,900 not every lobe is screened: the search must still
     find at least what a dense grid finds (both are values of E x^2 at actual
@@ -234,7 +236,9 @@ def test_noisy_worst_case_at_1e4_beats_a_65536_point_grid(
     got, lam = _core.worst_case_noisy_error(lrs, 1.0, kappa, sigma2, None)
     dense, _ = numpy_log_worst_case_noisy_error(lrs, 1.0, kappa, sigma2, grid=65_536)
     assert got >= dense - 1e-12 * abs(dense)
-    assert abs(float(ld_log_noisy(lrs, np.array([lam]), sigma2)[0]) - got) <= 1e-10 * max(1.0, abs(got))
+    assert abs(float(ld_log_noisy(lrs, np.array([lam]), sigma2)[0]) - got) <= 1e-10 * max(
+        1.0, abs(got)
+    )
 
 
 def test_noisy_worst_case_without_noise_is_the_residual_squared() -> None:

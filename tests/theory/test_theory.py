@@ -120,7 +120,9 @@ def test_worst_case_matches_50_digit_search_on_a_random_schedule() -> None:
         vals = [mp_log_residual_at(lrs, x) for x in grid]
         i = max(range(len(vals)), key=vals.__getitem__)
         # the extended-precision screen agrees with 50 digits
-        assert abs(float(vals[i]) - float(np_log_residual(lrs, np.array([float(grid[i])]))[0])) < 1e-9
+        assert (
+            abs(float(vals[i]) - float(np_log_residual(lrs, np.array([float(grid[i])]))[0])) < 1e-9
+        )
         if j not in order[:3]:
             best = max(best, vals[i])
             continue
@@ -297,7 +299,11 @@ def test_bounds_equal_their_formulas(seed: int) -> None:
     n = int(rng.integers(1, 400))
     L = float(rng.uniform(0.5, 5))
     mu = float(rng.uniform(0.01, 1)) * L
-    sigma2, gap, dist2 = float(rng.uniform(0, 3)), float(rng.uniform(0, 10)), float(rng.uniform(0, 10))
+    sigma2, gap, dist2 = (
+        float(rng.uniform(0, 3)),
+        float(rng.uniform(0, 10)),
+        float(rng.uniform(0, 10)),
+    )
     F = Fraction
 
     # (a), exactly in fractions, with steps up to the double 1/L
@@ -369,10 +375,16 @@ BAD_VALUES = [
     (lambda: theory.chebyshev_step_sizes(0, 1.0, 2.0), r"T must be an integer .* got 0"),
     (lambda: theory.chebyshev_step_sizes(-3, 1.0, 2.0), r"T must .* got -3"),
     (lambda: theory.chebyshev_step_sizes(2.5, 1.0, 2.0), r"T must .* got 2\.5"),
-    (lambda: theory.chebyshev_step_sizes(4, 0.0, 2.0), r"lam_min must be a finite number > 0, got 0\.0"),
+    (
+        lambda: theory.chebyshev_step_sizes(4, 0.0, 2.0),
+        r"lam_min must be a finite number > 0, got 0\.0",
+    ),
     (lambda: theory.chebyshev_step_sizes(4, -1.0, 2.0), r"lam_min .* got -1\.0"),
     (lambda: theory.chebyshev_step_sizes(4, math.nan, 2.0), r"lam_min .* got nan"),
-    (lambda: theory.chebyshev_step_sizes(4, 3.0, 2.0), r"lam_max must be a finite number >= lam_min, got 2\.0"),
+    (
+        lambda: theory.chebyshev_step_sizes(4, 3.0, 2.0),
+        r"lam_max must be a finite number >= lam_min, got 2\.0",
+    ),
     (lambda: theory.chebyshev_step_sizes(4, 1.0, math.inf), r"lam_max .* got inf"),
     (lambda: theory.chebyshev_step_sizes(4, 1e-320, 2.0), r"1/lam_min and .* got \(1e-320, 2\.0\)"),
     (lambda: theory.chebyshev_residual(0, 1.0, 2.0), r"T must .* got 0"),
@@ -381,26 +393,61 @@ BAD_VALUES = [
     (lambda: theory.worst_case_residual(GOOD, 3.0, 2.0), r"lam_max .* got 2\.0"),
     (lambda: theory.worst_case_residual(GOOD, 1.0, math.nan), r"lam_max .* got nan"),
     (lambda: theory.worst_case_residual([], 1.0, 2.0), r"lrs must hold at least one step size"),
-    (lambda: theory.worst_case_residual(np.zeros((2, 2)), 1.0, 2.0), r"lrs must be a 1-D .* shape \(2, 2\)"),
+    (
+        lambda: theory.worst_case_residual(np.zeros((2, 2)), 1.0, 2.0),
+        r"lrs must be a 1-D .* shape \(2, 2\)",
+    ),
     (lambda: theory.worst_case_residual(0.1, 1.0, 2.0), r"lrs must be a 1-D .* shape \(\)"),
-    (lambda: theory.worst_case_residual([0.1, [0.2, 0.3]], 1.0, 2.0), r"lrs must be a 1-D sequence"),
-    (lambda: theory.worst_case_residual([0.1, math.inf], 1.0, 2.0), r"lrs\[1\] must be a finite number, got inf"),
-    (lambda: theory.worst_case_residual([0.1, 1e101], 1.0, 2.0), r"lrs\[1\] must be at most 1e100 / lam_max .* got 1e\+101"),
+    (
+        lambda: theory.worst_case_residual([0.1, [0.2, 0.3]], 1.0, 2.0),
+        r"lrs must be a 1-D sequence",
+    ),
+    (
+        lambda: theory.worst_case_residual([0.1, math.inf], 1.0, 2.0),
+        r"lrs\[1\] must be a finite number, got inf",
+    ),
+    (
+        lambda: theory.worst_case_residual([0.1, 1e101], 1.0, 2.0),
+        r"lrs\[1\] must be at most 1e100 / lam_max .* got 1e\+101",
+    ),
     (lambda: theory.worst_case_noisy_error(GOOD, 1.0, 2.0, sigma2=-1.0), r"sigma2 .* got -1\.0"),
-    (lambda: theory.bound_nonconvex(GOOD, L=0.0, sigma2=0.0, f_gap=1.0), r"L must be a finite number > 0, got 0\.0"),
+    (
+        lambda: theory.bound_nonconvex(GOOD, L=0.0, sigma2=0.0, f_gap=1.0),
+        r"L must be a finite number > 0, got 0\.0",
+    ),
     (lambda: theory.bound_nonconvex(GOOD, L=1.0, sigma2=math.nan, f_gap=1.0), r"sigma2 .* got nan"),
     (lambda: theory.bound_nonconvex(GOOD, L=1.0, sigma2=0.0, f_gap=-1.0), r"f_gap .* got -1\.0"),
     (lambda: theory.bound_convex(GOOD, L=1.0, sigma2=0.0, dist2=math.inf), r"dist2 .* got inf"),
-    (lambda: theory.bound_strongly_convex(GOOD, mu=2.0, L=1.0, sigma2=0.0, f_gap=1.0), r"mu must .* \(0, L\], got 2\.0"),
-    (lambda: theory.bound_strongly_convex([], mu=1.0, L=1.0, sigma2=0.0, f_gap=1.0), r"lrs must hold at least one"),
+    (
+        lambda: theory.bound_strongly_convex(GOOD, mu=2.0, L=1.0, sigma2=0.0, f_gap=1.0),
+        r"mu must .* \(0, L\], got 2\.0",
+    ),
+    (
+        lambda: theory.bound_strongly_convex([], mu=1.0, L=1.0, sigma2=0.0, f_gap=1.0),
+        r"lrs must hold at least one",
+    ),
     (lambda: theory.optimal_phi(0, 1.0, 2.0), r"T must .* got 0"),
     (lambda: theory.optimal_phi(8, 0.0, 2.0), r"lam_min .* got 0\.0"),
     (lambda: theory.optimal_phi(8, 1.0, 2.0, sigma2=-1.0), r"sigma2 .* got -1\.0"),
     (lambda: theory.optimal_phi(8, 1.0, 2.0, eta_max=math.nan), r"eta_max .* got nan"),
-    (lambda: theory.optimal_phi(8, 1.0, 2.0, phi_range=(5.0, 1.0)), r"phi_range .* got \(5\.0, 1\.0\)"),
-    (lambda: theory.optimal_phi_strongly_convex(8, mu=1.0, L=1.0, sigma2=0.0, f_gap=1.0, eta_max=2.0), r"eta_max must be a finite number in \(0, 1/L\], got 2\.0"),
-    (lambda: theory.optimal_phi_strongly_convex(8, mu=1.0, L=0.0, sigma2=0.0, f_gap=1.0), r"L must .* got 0\.0"),
-    (lambda: theory.optimal_phi_strongly_convex(0, mu=1.0, L=1.0, sigma2=0.0, f_gap=1.0), r"T must .* got 0"),
+    (
+        lambda: theory.optimal_phi(8, 1.0, 2.0, phi_range=(5.0, 1.0)),
+        r"phi_range .* got \(5\.0, 1\.0\)",
+    ),
+    (
+        lambda: theory.optimal_phi_strongly_convex(
+            8, mu=1.0, L=1.0, sigma2=0.0, f_gap=1.0, eta_max=2.0
+        ),
+        r"eta_max must be a finite number in \(0, 1/L\], got 2\.0",
+    ),
+    (
+        lambda: theory.optimal_phi_strongly_convex(8, mu=1.0, L=0.0, sigma2=0.0, f_gap=1.0),
+        r"L must .* got 0\.0",
+    ),
+    (
+        lambda: theory.optimal_phi_strongly_convex(0, mu=1.0, L=1.0, sigma2=0.0, f_gap=1.0),
+        r"T must .* got 0",
+    ),
 ]
 
 
@@ -412,14 +459,29 @@ def test_bad_values_raise_value_error_naming_argument_and_value(call, message) -
 
 BAD_TYPES = [
     (lambda: theory.chebyshev_step_sizes("4", 1.0, 2.0), r"T must be a real number, got str"),
-    (lambda: theory.chebyshev_step_sizes(4, None, 2.0), r"lam_min must be a real number, got NoneType"),
-    (lambda: theory.chebyshev_step_sizes(4, 1.0, 2j), r"lam_max must be a real number, got complex"),
-    (lambda: theory.worst_case_residual(["a", "b"], 1.0, 2.0), r"lrs must be a 1-D sequence of real numbers, got an array of dtype <U1"),
+    (
+        lambda: theory.chebyshev_step_sizes(4, None, 2.0),
+        r"lam_min must be a real number, got NoneType",
+    ),
+    (
+        lambda: theory.chebyshev_step_sizes(4, 1.0, 2j),
+        r"lam_max must be a real number, got complex",
+    ),
+    (
+        lambda: theory.worst_case_residual(["a", "b"], 1.0, 2.0),
+        r"lrs must be a 1-D sequence of real numbers, got an array of dtype <U1",
+    ),
     (lambda: theory.worst_case_residual([1j], 1.0, 2.0), r"lrs .* dtype complex128"),
     (lambda: theory.worst_case_residual([None], 1.0, 2.0), r"lrs .* dtype object"),
     (lambda: theory.worst_case_residual(GOOD, "1", 2.0), r"lam_min must be a real number, got str"),
-    (lambda: theory.bound_nonconvex(GOOD, L="1", sigma2=0.0, f_gap=1.0), r"L must be a real number"),
-    (lambda: theory.bound_strongly_convex(GOOD, mu=None, L=1.0, sigma2=0.0, f_gap=1.0), r"mu must be a real number"),
+    (
+        lambda: theory.bound_nonconvex(GOOD, L="1", sigma2=0.0, f_gap=1.0),
+        r"L must be a real number",
+    ),
+    (
+        lambda: theory.bound_strongly_convex(GOOD, mu=None, L=1.0, sigma2=0.0, f_gap=1.0),
+        r"mu must be a real number",
+    ),
     (lambda: theory.phi_from_condition_number("3"), r"kappa must be a real number"),
     (lambda: theory.optimal_phi(8, 1.0, 2.0, sigma2="x"), r"sigma2 must be a real number"),
 ]
@@ -440,8 +502,12 @@ def test_keyword_only_constants() -> None:
 
 def test_array_likes_of_any_dtype_and_layout_are_accepted() -> None:
     ref = theory.worst_case_residual(np.array([0.25, 0.5, 1.0]), 1.0, 3.0)
-    for lrs in ([0.25, 0.5, 1.0], (0.25, 0.5, 1.0), np.array([0.25, 0.5, 1.0], np.float32),
-                np.array([0.0, 0.25, 0.0, 0.5, 0.0, 1.0])[1::2]):
+    for lrs in (
+        [0.25, 0.5, 1.0],
+        (0.25, 0.5, 1.0),
+        np.array([0.25, 0.5, 1.0], np.float32),
+        np.array([0.0, 0.25, 0.0, 0.5, 0.0, 1.0])[1::2],
+    ):
         assert theory.worst_case_residual(lrs, 1.0, 3.0) == ref
     assert theory.worst_case_residual(np.array([1, 0], np.int64), 1, 3) == 2.0
 
