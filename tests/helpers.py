@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,28 @@ def child_env() -> dict[str, str]:
     root = str(Path(uba.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
+
+
+# A process that a non-interactive shell starts in the background inherits
+# SIGINT ignored, and Python then installs no handler: Ctrl-C would never
+# raise.  The tests of Ctrl-C put back what a terminal gives.
+
+
+@contextlib.contextmanager
+def ctrl_c_raises() -> Iterator[None]:
+    """Python's own SIGINT handler (KeyboardInterrupt) in this process, for
+    the duration of the block."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def sigint_at_default() -> None:
+    """``preexec_fn`` for a child Python process on POSIX: SIGINT at its
+    default disposition, so that the child's Python installs its handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def exact_uba(t: float, T: float, phi: float, eta_max: float = 1.0, eta_min: float = 0.0) -> float:

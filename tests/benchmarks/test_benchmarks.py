@@ -106,6 +106,7 @@ def test_numpy_bound_strongly_convex_is_the_formula() -> None:
 
 
 def test_numpy_optimal_phi_is_a_minimum_of_its_objective() -> None:
+    pytest.importorskip("scipy")  # the peer minimises with scipy
     T, lam_min, lam_max, sigma2 = 24, 1.0, 30.0, 1e-3
     phi, value = numpy_optimal_phi(T, lam_min, lam_max, sigma2, grid=512)
     t = np.arange(T) + 0.5

@@ -23,7 +23,7 @@ import pytest
 import uba
 from uba import theory
 
-from ..helpers import child_env
+from ..helpers import child_env, ctrl_c_raises, sigint_at_default
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill"
@@ -47,7 +47,8 @@ def interrupt(call: Callable[[], object], delay: float = 0.15) -> float:
     timer = threading.Timer(delay, fire)
     timer.start()
     try:
-        call()
+        with ctrl_c_raises():
+            call()
     except KeyboardInterrupt:
         caught = time.perf_counter()
     else:
@@ -147,6 +148,7 @@ def test_ctrl_c_stops_the_command_line_with_one_line_and_status_130() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(),
+        preexec_fn=sigint_at_default,
     )
     try:
         time.sleep(2.0)  # well into the search (it runs for many seconds)
