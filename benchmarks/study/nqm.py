@@ -85,7 +85,7 @@ GEOMETRIC = Spectrum.of(np.geomspace(0.01, 1.0, 400), start=1.0, noise=1e-3)
 
 class NQM:
     """The noisy quadratic model of `spectrum`, scored by `score`, as a task:
-    its steps are `sampled_steps` at the run's peak (no torch)."""
+    trained in NumPy on `sampled_steps` (the probe alone uses torch)."""
 
     #: The validation metric is exact: one tuning seed is enough.
     exact_validation = True

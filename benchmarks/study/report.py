@@ -18,7 +18,7 @@ import numpy as np
 
 import uba.probe
 
-from .protocol import RUNNERS, TASKS, Probe, Results
+from .protocol import RUNNERS, TASKS, Probe, Results, Tuning
 from .schedules import DEFAULT_PHI, PEERS
 from .statistics import Comparison, interval
 
@@ -98,6 +98,24 @@ def comparisons(res: Results, task: str, T: int) -> list[tuple[str, Comparison]]
     return rows
 
 
+def _row(first: str, cells: list[str]) -> str:
+    """A row of a Markdown table."""
+    return f"| {first} | " + " | ".join(cells) + " |"
+
+
+def _metric_cell(res: Results, task: str, name: str, T: int) -> str:
+    """The test metric's mean and 95% half-interval; bold: the best mean at T."""
+    mean, half = interval(res.values(task, name, T))
+    best = min(np.mean(res.values(task, m, T)) for m in res.names(task))
+    return f"**{_fmt(mean, half)}**" if mean == best else _fmt(mean, half)
+
+
+def _peak_cell(t: Tuning) -> str:
+    """The chosen peak lr, with the grid tried (* = at an edge)."""
+    edge = "" if t.interior() else " *"
+    return f"{t.lr(t.best()):.3g} ({t.lr(min(t.scores)):.3g}-{t.lr(max(t.scores)):.3g}){edge}"
+
+
 def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
     lines = ["# Budgeted training results", "", *header, ""]
     inside, total = res.all_interior()
@@ -119,13 +137,10 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
             f"| schedule | {cols} |",
             sep,
         ]
-        for n in res.names(task):
-            cells = []
-            for T in budgets:
-                mean, half = interval(res.values(task, n, T))
-                best = min(np.mean(res.values(task, m, T)) for m in res.names(task))
-                cells.append(f"**{_fmt(mean, half)}**" if mean == best else _fmt(mean, half))
-            lines.append(f"| {label(n)} | " + " | ".join(cells) + " |")
+        lines += [
+            _row(label(n), [_metric_cell(res, task, n, T) for T in budgets])
+            for n in res.names(task)
+        ]
         lines += [
             "",
             "Chosen peak lr (tuning grid tried, factor 2; * = at an edge):",
@@ -133,16 +148,10 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
             f"| schedule | {cols} |",
             sep,
         ]
-        for n in res.names(task):
-            cells = []
-            for T in budgets:
-                t = res.tunings[(task, n, T)]
-                edge = "" if t.interior() else " *"
-                cells.append(
-                    f"{t.lr(t.best()):.3g} ({t.lr(min(t.scores)):.3g}-"
-                    f"{t.lr(max(t.scores)):.3g}){edge}"
-                )
-            lines.append(f"| {label(n)} | " + " | ".join(cells) + " |")
+        lines += [
+            _row(label(n), [_peak_cell(res.tunings[(task, n, T)]) for T in budgets])
+            for n in res.names(task)
+        ]
         lines += [
             "",
             "Paired differences on the test metric, first minus second, in % of the "
@@ -154,14 +163,10 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
             sep,
         ]
         names = {T: (label(res.best_uba(task, T)), label(res.best_other(task, T))) for T in budgets}
-        lines.append(
-            "| (best UBA phi; best other) | "
-            + " | ".join(f"{a}; {b}" for a, b in names.values())
-            + " |"
-        )
+        lines.append(_row("(best UBA phi; best other)", [f"{a}; {b}" for a, b in names.values()]))
         table = {T: comparisons(res, task, T) for T in budgets}
         for i, (row, _) in enumerate(table[budgets[0]]):
-            lines.append(f"| {row} | " + " | ".join(cell(table[T][i][1]) for T in budgets) + " |")
+            lines.append(_row(row, [cell(table[T][i][1]) for T in budgets]))
         phis = [(T, res.phis[(task, "uba_probe", T)]) for T in budgets]
         lines += [
             "",
