@@ -61,6 +61,7 @@ from peers import (  # noqa: E402
 )
 
 import uba  # noqa: E402
+from uba._io import write_text  # noqa: E402
 
 CLOCK = time.thread_time  # CPU time of this thread; see the module docstring
 
@@ -649,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"target {r.section} {r.case} {r.target}: {r.met}")
     print(f"total {elapsed:.0f} s")
     if not args.no_write:
-        args.output.write_text(results_markdown(info, rows, elapsed, skipped))
+        write_text(args.output, results_markdown(info, rows, elapsed, skipped))
         print(f"wrote {args.output}")
     return 0
 
