@@ -22,6 +22,13 @@ Everything runs in the C core (``csrc/theory.c``); ``docs/theory.md`` has the
 statements, assumptions and derivations.  Importing this module imports
 neither torch nor matplotlib.
 
+**Progress and Ctrl-C.**  The long computations (the worst cases and the
+choices of :math:`\varphi`) take ``progress``: ``None``, or a callable that
+is given the fraction done (an estimate, from 0 towards 1) about every
+millisecond, in the calling thread; an exception it raises stops the
+computation and propagates.  Ctrl-C stops them too (KeyboardInterrupt), with
+or without a ``progress``.
+
 Example:
     >>> from uba import theory
     >>> theory.phi_from_condition_number(100.0)
@@ -33,7 +40,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,6 +50,8 @@ import numpy.typing as npt
 from uba import _checks, _core
 
 __all__ = [
+    "BOUNDS",
+    "Bound",
     "UBAParams",
     "bound_convex",
     "bound_nonconvex",
@@ -60,9 +70,7 @@ __all__ = [
     "worst_case_residual",
 ]
 
-#: A progress callback: called with the fraction done (an estimate, from 0
-#: towards 1) about every millisecond of a long computation, in the calling
-#: thread; an exception it raises stops the computation and propagates.
+#: The type of a ``progress`` callback (*Progress and Ctrl-C* above).
 Progress = Callable[[float], object]
 
 #: The default search range of :func:`optimal_phi` and
@@ -336,10 +344,8 @@ def log_worst_case_residual(
         lrs: the step sizes, any 1-D array-like of real numbers.
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         The log of the worst-case residual.
@@ -396,10 +402,8 @@ def worst_case_residual(
             ``1e100``.
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         The worst-case residual :math:`R \ge 0`.
@@ -440,10 +444,8 @@ def log_worst_case_noisy_error(
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
         sigma2: the gradient-noise variance, finite and ``>= 0``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         :math:`\log \max_\lambda \mathbb{E}\,x_n^2`.
@@ -502,10 +504,8 @@ def worst_case_noisy_error(
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
         sigma2: the gradient-noise variance, finite and ``>= 0``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         The worst-case :math:`\mathbb{E}\,x_n^2` (``0.0``/``inf`` outside the
@@ -664,6 +664,28 @@ def bound_strongly_convex(
     return _core.bound_strongly_convex(lrs, mu, L, sigma2, f_gap)
 
 
+class Bound(NamedTuple):
+    """A convergence bound of this module, as tables and plots use it."""
+
+    function: Callable[..., float]
+    """``bound_*``: ``function(lrs, **constants) -> float``."""
+    step_limit: float
+    """The largest step the bound allows, in units of ``1/L``."""
+    constants: tuple[str, ...]
+    """The problem constants it takes, by keyword."""
+
+
+#: The convergence bounds by name (the command line's and
+#: :func:`uba.plotting.plot_bounds`' ``bound``), read-only.
+BOUNDS: Mapping[str, Bound] = MappingProxyType(
+    {
+        "nonconvex": Bound(bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
+        "convex": Bound(bound_convex, 0.5, ("L", "sigma2", "dist2")),
+        "strongly-convex": Bound(bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+    }
+)
+
+
 def optimal_phi(
     T: int,
     lam_min: float,
@@ -712,10 +734,8 @@ def optimal_phi(
             is returned.
         phi_range: ``(phi_lo, phi_hi)``, the search range.  Default
             ``(1e-6, max(1e8, 200*kappa))``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         :math:`\varphi^*`.
@@ -789,10 +809,8 @@ def optimal_phi_strongly_convex(
         eta_max: the UBA peak, in ``(0, 1/L]``.  Default ``1/L``.
         phi_range: ``(phi_lo, phi_hi)``, the search range.  Default
             ``(1e-6, 1e8)``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         :math:`\varphi^*`.
