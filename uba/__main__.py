@@ -604,7 +604,7 @@ def _run_bounds(args: argparse.Namespace) -> None:
         _check_image(args.plot)
         if args.budgets:
             _check_memory(max(args.budgets), f"--budgets {max(args.budgets)}")
-    fn, limit, needs = theory.BOUNDS[args.bound]
+    fn, _, needs = theory.BOUNDS[args.bound]
     given = {
         "L": args.L,
         "sigma2": args.sigma2,
@@ -613,7 +613,9 @@ def _run_bounds(args: argparse.Namespace) -> None:
         "mu": args.mu,
     }
     constants = {k: given[k] for k in needs}
-    eta_max = limit / args.L if args.eta_max is None else args.eta_max
+    eta_max = (
+        theory.BOUNDS[args.bound].largest_step(args.L) if args.eta_max is None else args.eta_max
+    )
     _check_levels(eta_max, args.eta_min)
     T = args.budget
     _check_memory(T, f"-T {T}")

@@ -33,6 +33,24 @@ def phis_of(phis: Sequence[float]) -> list[float]:
     return [positive(f"phis[{i}]", phi) for i, phi in enumerate(items("phis", phis))]
 
 
+def _options(options: Any) -> Mapping[str, Mapping[str, Any]]:
+    """Keyword arguments per peer: a mapping of names to mappings."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(
+            f"options must be a mapping of peer names to keyword arguments, "
+            f"got {type(options).__name__}"
+        )
+    for name, kwargs in options.items():
+        if not isinstance(kwargs, Mapping):
+            raise TypeError(
+                f"options[{name!r}] must be a mapping of keyword arguments, "
+                f"got {type(kwargs).__name__}"
+            )
+    return options
+
+
 def curves(
     phis: Sequence[float],
     peers: Sequence[str],
@@ -45,7 +63,7 @@ def curves(
     Checks the shapes, the peer names and the options, and that there is
     something to show, before any schedule is evaluated.
     """
-    options = options or {}
+    options = _options(options)
     phis = phis_of(phis)
     peers = items("peers", peers)
     for i, name in enumerate(peers):

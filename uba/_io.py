@@ -33,9 +33,19 @@ __all__ = ["atomic_write", "check_destination", "figure_format", "save_figure", 
 PathLike = str | os.PathLike[str]
 
 
+def _name(path: PathLike) -> str:
+    """The path as a str; TypeError naming the argument for anything else."""
+    try:
+        return os.fsdecode(path)
+    except TypeError:
+        raise TypeError(
+            f"path must be a str or an os.PathLike, got {type(path).__name__}"
+        ) from None
+
+
 def _error(code: int, path: PathLike) -> OSError:
     """The OSError subclass for `code` (FileNotFoundError, ...), naming `path`."""
-    return OSError(code, os.strerror(code), os.fspath(path))
+    return OSError(code, os.strerror(code), _name(path))
 
 
 def check_destination(path: PathLike) -> str:
@@ -49,7 +59,7 @@ def check_destination(path: PathLike) -> str:
         PermissionError (a read-only file), or the OSError reading the
         folder gave; each names ``path``.
     """
-    name = os.fspath(path)
+    name = _name(path)
     target = os.path.realpath(name) if os.path.islink(name) else name
     folder = os.path.dirname(target) or os.curdir
     try:
@@ -172,11 +182,12 @@ def figure_format(path: PathLike) -> str:
     from matplotlib.backend_bases import FigureCanvasBase
 
     formats = FigureCanvasBase.get_supported_filetypes()
-    extension = os.path.splitext(os.fspath(path))[1][1:].lower()
+    name = _name(path)
+    extension = os.path.splitext(name)[1][1:].lower()
     if extension not in formats:
         known = ", ".join("." + f for f in sorted(formats))
         why = f"an unknown extension .{extension}" if extension else "no extension"
-        raise ValueError(f"{os.fspath(path)!r} has {why}: name an image ending in {known}")
+        raise ValueError(f"{name!r} has {why}: name an image ending in {known}")
     return extension
 
 

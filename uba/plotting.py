@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from uba import _io, theory
 from uba import peers as _peers
-from uba._checks import budget, items, positive, real
+from uba._checks import budget, items, real
 from uba._curves import curves, phis_of, sample
 from uba._schedule import schedule
 from uba.theory import BOUNDS as BOUNDS  # its home is uba.theory; kept here by name
@@ -52,8 +52,11 @@ def _pyplot() -> Any:
 def figure_of(ax: Axes | Figure) -> Figure:
     """The top-level Figure that ``ax`` is drawn in (to save or close it);
     a Figure is its own."""
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    if not isinstance(ax, (Axes, Figure)):
+        raise TypeError(f"ax must be a matplotlib Axes or Figure, got {type(ax).__name__}")
     fig = ax if isinstance(ax, Figure) else ax.figure
     return fig if isinstance(fig, Figure) else fig.figure
 
@@ -103,6 +106,10 @@ def _label(key: float | str) -> str:
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7, 4.2)) -> Axes:
     if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
         return ax
     new: Axes = _pyplot().subplots(figsize=figsize)[1]
     return new
@@ -327,12 +334,12 @@ def plot_bounds(
         ValueError: an unknown bound or peer, or a schedule that breaks the
             bound's step-size condition (from ``uba.theory``).
     """
-    if bound not in BOUNDS:
+    if not isinstance(bound, str) or bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}, got {bound!r}")
-    fn, step_limit, needs = BOUNDS[bound]
+    fn, _, needs = BOUNDS[bound]
     given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
     constants = {k: given[k] for k in needs}
-    peak = step_limit / positive("L", L) if eta_max is None else eta_max
+    peak = BOUNDS[bound].largest_step(L) if eta_max is None else eta_max
     Ts = (
         np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64)).tolist()
         if budgets is None

@@ -674,6 +674,17 @@ class Bound(NamedTuple):
     constants: tuple[str, ...]
     """The problem constants it takes, by keyword."""
 
+    def largest_step(self, L: float) -> float:
+        """``step_limit / L``: the largest step the bound allows at smoothness
+        ``L``, the default peak of the schedules put through it."""
+        step = self.step_limit / _checks.positive("L", L)
+        if not math.isfinite(step):
+            raise ValueError(
+                f"L must be large enough that the largest step {self.step_limit:g}/L is "
+                f"finite, got {L!r}"
+            )
+        return step
+
 
 #: The convergence bounds by name (the command line's and
 #: :func:`uba.plotting.plot_bounds`' ``bound``), read-only.

@@ -203,6 +203,7 @@ def test_help_everywhere(command: list[str], capsys) -> None:
         (["bounds", "--L", "0"], "argument --L: must be a finite number > 0, got 0"),
         (["bounds", "--mu", "nan"], "argument --mu: must be a finite number > 0, got nan"),
         (["bounds", "--budgets"], "argument --budgets: expected at least one argument"),
+        (["bounds", "--L", "5e-324"], "L must be large enough that the largest step 1/L"),
         (["bounds", "--budgets", "10", "100"], "--budgets: only with --plot"),
         (["bounds", "--peers", "onecycle", "--eta-min", "0.1"], "peer 'onecycle' has no eta_min"),
     ],

@@ -118,6 +118,11 @@ def test_the_bounds_table_lives_in_theory() -> None:
         assert fn(lrs, **{k: given[k] for k in needs}) >= 0
         with pytest.raises(ValueError, match="step-size condition"):
             fn(lrs * (1 + 1e-9), **{k: given[k] for k in needs})
+        assert theory.BOUNDS[name].largest_step(4.0) == limit / 4
+    with pytest.raises(ValueError, match="L must be a finite number > 0, got 0"):
+        theory.BOUNDS["convex"].largest_step(0)
+    with pytest.raises(ValueError, match=r"L must be large enough .* 0\.5/L is finite, got 1e-320"):
+        theory.BOUNDS["convex"].largest_step(1e-320)
 
 
 def test_plot_spectral_density_draws_the_values_it_is_given() -> None:
