@@ -676,6 +676,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "uba") -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
+        if sys.stdout is not None:  # (None where the shell closed it: uba >&-)
+            sys.stdout.flush()  # a failure to write the output is reported here, not at exit
     except (_Fail, ValueError) as exc:
         # Bad values the parser could not see (a peer's or a bound's range),
         # a missing optional dependency, an unwritable output: exit 2.
@@ -688,6 +690,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "uba") -> int:
         # The reader went away (python -m uba table | head): stop quietly,
         # and keep Python from failing again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        # stdout on a full disk (images are _Fail): one line, and the same
+        # guard against a second failure at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{args.subparser.prog}: error: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # Ctrl-C: one line, no traceback, the shell's status for SIGINT

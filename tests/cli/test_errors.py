@@ -131,6 +131,23 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert err == ""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["table"], ["table", "-T", "100000", "--rows", "100000"]])
+def test_a_full_disk_on_stdout_is_one_line(argv: list[str]) -> None:
+    # python -m uba table > file, on a full disk: once at exit, once mid-table
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "uba", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            timeout=120,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == "python -m uba table: error: No space left on device\n"
+
+
 @pytest.mark.skipif(not POSIX, reason="SIGINT to a child process needs POSIX")
 def test_an_interrupt_ends_quietly() -> None:
     # The main job prints its title, then formats a table of 3 million rows
