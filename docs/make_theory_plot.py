@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from uba import theory
+from uba.plotting import save_figure
 
 OUT = Path(__file__).with_name("theory_phi_star.png")
 KAPPA = 100.0
@@ -95,7 +96,7 @@ def main() -> None:
     fig.suptitle(
         r"Theory-chosen UBA shape $\varphi^*$ (derived in this project, not from the paper)"
     )
-    fig.savefig(OUT, dpi=110)
+    save_figure(fig, OUT, dpi=110)
     print(f"wrote {OUT}")
 
 

@@ -28,7 +28,14 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, overload
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["atomic_write", "check_destination", "figure_format", "save_figure", "write_text"]
+__all__ = [
+    "atomic_write",
+    "check_destination",
+    "figure_format",
+    "save_figure",
+    "write_bytes",
+    "write_text",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -168,6 +175,12 @@ def write_text(path: PathLike, text: str, *, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` through :func:`atomic_write`."""
     with atomic_write(path, "w", encoding=encoding) as f:
         f.write(text)
+
+
+def write_bytes(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_write`."""
+    with atomic_write(path) as f:
+        f.write(data)
 
 
 def figure_format(path: PathLike) -> str:

@@ -78,6 +78,11 @@ def test_a_full_disk_leaves_the_old_file(old_file: Path, monkeypatch: pytest.Mon
     assert_untouched(old_file)
 
 
+def test_write_bytes(old_file: Path) -> None:
+    _io.write_bytes(old_file, b"\x00new\xff")
+    assert old_file.read_bytes() == b"\x00new\xff"
+
+
 def test_text_mode_and_write_text(tmp_path: Path) -> None:
     path = tmp_path / "results.md"
     _io.write_text(path, "π ≈ 3.14\n")
