@@ -50,7 +50,6 @@ import numpy.typing as npt
 from uba import _checks, _core
 
 __all__ = [
-    "BOUNDS",
     "Bound",
     "UBAParams",
     "bound_convex",
