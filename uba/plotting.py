@@ -4,7 +4,8 @@ matplotlib is imported inside each function; ``import uba`` imports
 neither this module nor matplotlib.  Install the ``plot`` extra (``pip install uba[plot]``) to use
 it.  Every function draws on the Axes it is given (a new figure when
 ``ax`` is None) and returns that Axes; ``ax.figure`` is its figure.  No
-function shows a window: call ``plt.show()`` or save the figure yourself.
+function shows a window: call ``plt.show()``, or :func:`save_figure`, which
+writes the image whole or not at all.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def plot_schedules(
     if not phis and not cosine:
         raise ValueError("phis is empty and cosine is False: nothing to show")
     t = np.linspace(0, T, 801)
-    lines = [(f"UBA, phi = {phi:g}", schedule(t, T, phi, eta_max, eta_min)) for phi in phis]
+    lines = [(_label(phi), schedule(t, T, phi, eta_max, eta_min)) for phi in phis]
     reference = _peers.cosine(t, T, eta_max, eta_min) if cosine else None
     ax = _axes(ax)
     for label, values in lines:
