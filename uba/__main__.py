@@ -20,7 +20,8 @@ image is written to exactly the path given, whose extension names its format
 whole: an error or Ctrl-C while writing leaves the old file as it was.  Long
 computations show their progress on stderr (on a terminal), and Ctrl-C stops
 them within a fraction of a second: "interrupted" on stderr, exit status
-130.  The command line never shows a traceback.
+130.  Output that cannot be written (stdout on a full disk) is one line and
+status 1.  The command line never shows a traceback.
 """
 
 from __future__ import annotations
