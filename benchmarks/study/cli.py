@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import __doc__ as STUDY
 from .protocol import TASKS, Results, run_study, worker_pool
-from .report import plot, summarise, write_atomic, write_csv
+from .report import plot, summarise, write_csv, write_text
 
 #: benchmarks/, where results/ is.
 HERE = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         f"(seeds {eval_seeds}, test split); {len(probes)} probes.",
     ]
     summary = summarise(res, probes, header)
-    write_atomic(out / "summary.md", summary + "\n")
+    write_text(out / "summary.md", summary + "\n")
     plot(res, out / "budgeted_training.png")
     print(summary)
     print(f"\nwrote {out}/runs.csv, probes.csv, summary.md, budgeted_training.png")

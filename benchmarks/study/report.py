@@ -1,13 +1,12 @@
 """The study's report: summary.md (tables of test metrics, chosen peaks and
 paired comparisons), the table of what the probe measured, the figure and the
-CSV files.  Every file goes through `write_atomic`."""
+CSV files.  Every file is written through `uba._io` (whole or not at all)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-import os
 import sys
 from collections import defaultdict
 from dataclasses import asdict, fields
@@ -17,26 +16,17 @@ from typing import Any
 import numpy as np
 
 import uba.probe
+from uba import _io
 
 from .protocol import RUNNERS, TASKS, Probe, Results, Tuning
 from .schedules import DEFAULT_PHI, PEERS
 from .statistics import Comparison, interval
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `data` (text as UTF-8) to `path` whole or not at all: into a
-    temporary file in the same folder, then renamed over `path`."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def write_text(path: Path, text: str) -> None:
+    """Write `text` (UTF-8, LF line ends on every platform) to `path` whole or
+    not at all, through uba's one atomic writer."""
+    _io.write_bytes(path, text.encode("utf-8"))
 
 
 def write_csv(path: Path, rows: list[Any]) -> None:
@@ -46,7 +36,7 @@ def write_csv(path: Path, rows: list[Any]) -> None:
     writer = csv.DictWriter(text, fieldnames=names, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(asdict(r) for r in rows)
-    write_atomic(path, text.getvalue())
+    write_text(path, text.getvalue())
 
 
 def cell(c: Comparison) -> str:
@@ -270,6 +260,4 @@ def plot(res: Results, path: Path) -> None:
 
 def save_figure(fig: Any, path: Path) -> None:
     """A matplotlib figure as PNG at `path`."""
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
-    write_atomic(path, png.getvalue())
+    _io.save_figure(fig, path, dpi=110)

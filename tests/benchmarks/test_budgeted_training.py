@@ -287,27 +287,19 @@ def test_report_cells_bold_only_intervals_that_exclude_zero() -> None:
     assert report.cell(Comparison("a", "a", 0.0, 0.0, 0.0)) == "same schedule"
 
 
-def test_every_file_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch) -> None:
+def test_every_file_goes_through_the_atomic_writer(tmp_path: Path, monkeypatch) -> None:
+    """The study writes nothing by itself: uba._io (tested in tests/io) does."""
     path = tmp_path / "summary.md"
-    report.write_atomic(path, "± first\n")
-    report.write_atomic(path, "second\n")
-    assert path.read_bytes() == b"second\n" and os.listdir(tmp_path) == ["summary.md"]
-    if os.name == "posix":  # the permissions any new file gets, not the temporary's
-        assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+    report.write_text(path, "± first\n")
+    assert path.read_bytes() == "± first\n".encode()
 
     def refuse(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
-        report.write_atomic(path, b"third\n")
-    assert path.read_bytes() == b"second\n" and os.listdir(tmp_path) == ["summary.md"]
-
-
-def current_umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
+        report.write_text(path, "second\n")
+    assert path.read_bytes() == "± first\n".encode() and os.listdir(tmp_path) == ["summary.md"]
 
 
 def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
