@@ -97,3 +97,17 @@ html_theme_options = {
     "source_directory": "docs/",
 }
 html_baseurl = SITE
+
+
+# ---- small fixes to what autodoc writes -------------------------------------------------
+
+
+def _drop_namedtuple_aliases(app, what, name, obj, options, lines):  # type: ignore[no-untyped-def]
+    """A NamedTuple field without a docstring of its own gets Python's
+    "Alias for field number N": say nothing rather than that."""
+    if len(lines) == 1 and lines[0].startswith("Alias for field number"):
+        lines.clear()
+
+
+def setup(app):  # type: ignore[no-untyped-def]
+    app.connect("autodoc-process-docstring", _drop_namedtuple_aliases)

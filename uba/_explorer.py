@@ -15,7 +15,9 @@ Two layers, so that each can be tested on its own:
 
 from __future__ import annotations
 
+import base64
 import html
+import importlib
 import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -85,10 +87,12 @@ def _with_warmup(
     :func:`uba.schedule` over the first ``warmup_steps`` steps, then the
     peer over the remaining ``T - warmup_steps`` (the convention of
     ``docs/schedule.md`` section 4, applied to every schedule alike).  A peer
-    without a floor (``onecycle``, ``inverse_sqrt``, ``constant``) gets
-    ``eta_min = 0``."""
+    that starts below its peak has a warmup of its own (``onecycle``) and
+    runs over the whole budget; a peer without a floor (``onecycle``,
+    ``inverse_sqrt``, ``constant``) gets ``eta_min = 0``."""
     floor = eta_min if _peers.takes_eta_min(name) else 0.0
-    if warmup_steps == 0:
+    own_warmup = float(_peers.evaluate(name, 0.0, T, eta_max, floor)) < eta_max
+    if warmup_steps == 0 or own_warmup:
         return _peers.evaluate(name, t, T, eta_max, floor)
     ramp = t < warmup_steps
     out = np.empty_like(t)
@@ -133,8 +137,8 @@ def explorer_data(
 
     The lines are :func:`uba.schedule` (``phi``, ``eta_max``, ``eta_min``,
     ``warmup_steps``) and each peer of :mod:`uba.peers` at the same budget,
-    peak and floor, after the same warmup, at ``points`` steps from 0 to
-    ``T``.  The table puts each schedule's step sizes
+    peak and floor, after the same warmup (but for ``onecycle``, which has
+    its own), at ``points`` steps from 0 to ``T``.  The table puts each schedule's step sizes
     :math:`\eta_0, \dots, \eta_{T-1}` through the bounds of
     :data:`uba.plotting.BOUNDS` with the constants given, and through
     :func:`uba.theory.worst_case_residual` over the curvature range
@@ -203,13 +207,13 @@ def explorer_data(
 
 
 def _ipywidgets() -> Any:
+    # imported by name: ipywidgets ships no type information for mypy to read
     try:
-        import ipywidgets
+        return importlib.import_module("ipywidgets")
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
             "uba.plotting.explore needs ipywidgets: pip install 'uba[notebook]'"
         ) from exc
-    return ipywidgets
 
 
 def _format(value: float | str) -> str:
@@ -218,16 +222,37 @@ def _format(value: float | str) -> str:
     return f"{value:.3g}"
 
 
+#: What each column of the table is (the headers' tooltips).
+_MEANINGS = {
+    "(a) nonconvex": "bound (a) on min_t E|grad f(x_t)|^2, f L-smooth (docs/theory.md section 2)",
+    "(b) convex": "bound (b) on E f(x_avg) - f*, x_avg the step-weighted average iterate,"
+    " f convex and L-smooth",
+    "(c) strongly convex": "bound (c) on E f(x_T) - f*, f mu-strongly convex and L-smooth",
+    "worst case on [mu, L]": (
+        "max over curvatures in [mu, L] of |prod(1 - eta_t lam)|: the error left by gradient"
+        " descent on a quadratic (docs/theory.md section 3)"
+    ),
+}
+
+# Inline styles: a notebook's HTML output keeps them, whatever the front end's CSS.
+_CELL = "padding: 2px 10px; text-align: right; font-variant-numeric: tabular-nums"
+_HEAD = "padding: 2px 10px; text-align: right; border-bottom: 1px solid #999"
+
+
 def table_html(data: ExplorerData) -> str:
-    """The table of :class:`ExplorerData` as HTML: one row per schedule, the
-    smallest number of each column in bold; a refused bound shows
-    "refused", with the reason in its tooltip and below the table."""
+    """The table of :class:`ExplorerData` as HTML: one row per schedule (UBA
+    first, shaded), the smallest number of each column in bold; a refused
+    bound shows "refused", with the reason in its tooltip and below the
+    table; each header's tooltip says what the column is."""
     best = {}
     for column in COLUMNS:
         values = [row[column] for row in data.table.values()]
         numbers = [v for v in values if not isinstance(v, str)]
         best[column] = min(numbers) if numbers else None
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    head = "".join(
+        f'<th style="{_HEAD}" title="{html.escape(_MEANINGS[c])}">{html.escape(c)}</th>'
+        for c in COLUMNS
+    )
     rows = []
     for label, row in data.table.items():
         cells = []
@@ -235,14 +260,21 @@ def table_html(data: ExplorerData) -> str:
             text = _format(row[column])
             if row[column] == best[column]:
                 text = f"<b>{text}</b>"
-            cells.append(f"<td>{text}</td>")
-        rows.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
+            cells.append(f'<td style="{_CELL}">{text}</td>')
+        shade = ' style="background: rgba(31, 119, 180, 0.12)"' if label.startswith("UBA") else ""
+        name = f'<td style="padding: 2px 10px; text-align: left">{html.escape(label)}</td>'
+        rows.append(f"<tr{shade}>{name}{''.join(cells)}</tr>")
     reasons = sorted({v for row in data.table.values() for v in row.values() if isinstance(v, str)})
     notes = "".join(f"<li>refused: {html.escape(r)}</li>" for r in reasons)
     return (
-        '<table class="uba-explorer">'
-        f"<thead><tr><th>schedule</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<div style="font-size: 13px">'
+        "<div>The theory's numbers for each schedule's steps (smaller is better; bold: the"
+        " smallest of the column; hover over a header for its meaning):</div>"
+        '<table style="border-collapse: collapse; margin-top: 4px">'
+        f'<thead><tr><th style="{_HEAD}; text-align: left">schedule</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         + (f'<ul style="font-size: smaller">{notes}</ul>' if notes else "")
+        + "</div>"
     )
 
 
@@ -274,7 +306,12 @@ class Explorer:
         w = _ipywidgets()
         from matplotlib.figure import Figure
 
-        given = {**CONSTANTS, **(constants or {})}
+        unknown = sorted(set(constants or {}) - set(CONSTANTS))
+        if unknown:
+            raise ValueError(
+                f"constants has no {', '.join(unknown)}; its names are {', '.join(CONSTANTS)}"
+            )
+        given: dict[str, Any] = {**CONSTANTS, **(constants or {})}
         # every value through the pure function once: bad arguments raise here
         explorer_data(
             phi,
@@ -444,7 +481,8 @@ class Explorer:
         ax.set_xlim(0, T)
         ax.set_xlabel("step t")
         ax.set_ylabel("learning rate")
-        ax.set_title(f"budget T = {T}")
+        uba_label = next(iter(data.lines))
+        ax.set_title(f"{uba_label} and its peers, budget T = {T}")
         ax.grid(alpha=0.3)
         # beside the axes: inside, it would hide the curves' plateaus
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -452,7 +490,11 @@ class Explorer:
         self._table.value = table_html(data)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        # the widget where a front end renders widgets, else the figure as a picture
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        bundle["image/png"] = base64.b64encode(_png(self.figure)).decode("ascii")
+        bundle["text/plain"] = f"uba explorer: {', '.join(self.data.lines)}"
+        return bundle
 
 
 def _png(figure: Figure) -> bytes:

@@ -484,7 +484,7 @@ def explore(
         >>> explorer.controls["phi"].value = 4.0  # redraws, as a slider does
         >>> list(explorer.data.lines)
         ['UBA, phi = 4', 'cosine']
-        >>> round(explorer.data.lines["UBA, phi = 4"][400], 12)  # T/2: eta_max * 2 / (phi + 2)
+        >>> round(float(explorer.data.lines["UBA, phi = 4"][400]), 12)  # eta_max * 2/(phi + 2)
         0.166666666667
     """
     from uba._explorer import Explorer

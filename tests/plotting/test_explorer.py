@@ -75,6 +75,11 @@ def test_every_schedule_gets_the_same_warmup() -> None:
     )
 
 
+def test_a_peer_with_its_own_warmup_gets_no_other() -> None:
+    data = explorer_data(1.0, 300, warmup_steps=30, peers=("onecycle",), points=31)
+    np.testing.assert_array_equal(data.lines["onecycle"], peers.onecycle(data.t, 300, 0.5))
+
+
 def test_the_table_is_uba_theory_on_every_step() -> None:
     T = 700
     data = explorer_data(
@@ -222,6 +227,8 @@ def test_bad_first_values_raise_naming_them() -> None:
         explore(phi=-1.0)
     with pytest.raises(ValueError, match=r"peers\[0\]"):
         explore(peers=("cosinus",))
+    with pytest.raises(ValueError, match="constants has no lam; its names are L, mu, "):
+        explore(constants={"lam": 1.0})
 
 
 def test_without_ipywidgets_the_error_names_the_pip_command(monkeypatch) -> None:
