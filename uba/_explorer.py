@@ -206,13 +206,15 @@ def explorer_data(
 # ---- the widget ------------------------------------------------------------------
 
 
-def _ipywidgets() -> Any:
-    # imported by name: ipywidgets ships no type information for mypy to read
+def _needed(module: str) -> Any:
+    """``module`` imported, or an ImportError that names the extra to install."""
     try:
-        return importlib.import_module("ipywidgets")
-    except ImportError as exc:  # pragma: no cover - depends on the install
+        # by name: ipywidgets ships no type information for mypy to read
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = module.split(".")[0]
         raise ImportError(
-            "uba.plotting.explore needs ipywidgets: pip install 'uba[notebook]'"
+            f"uba.plotting.explore needs {package}: pip install 'uba[notebook]'"
         ) from exc
 
 
@@ -303,8 +305,8 @@ class Explorer:
         peers: Sequence[str] = DEFAULT_PEERS,
         constants: Mapping[str, float] | None = None,
     ) -> None:
-        w = _ipywidgets()
-        from matplotlib.figure import Figure
+        w = _needed("ipywidgets")
+        new_figure = _needed("matplotlib.figure").Figure
 
         unknown = sorted(set(constants or {}) - set(CONSTANTS))
         if unknown:
@@ -401,7 +403,7 @@ class Explorer:
             control.continuous_update = False
             control.observe(self._changed, names="value")
 
-        self.figure = Figure(figsize=(7.2, 4.0), dpi=100, layout="constrained")
+        self.figure: Figure = new_figure(figsize=(7.2, 4.0), dpi=100, layout="constrained")
         self.ax: Axes = self.figure.subplots()
         self._image = w.Image(format="png", layout=w.Layout(width="720px"))
         self._table = w.HTML()

@@ -231,12 +231,15 @@ def test_bad_first_values_raise_naming_them() -> None:
         explore(constants={"lam": 1.0})
 
 
-def test_without_ipywidgets_the_error_names_the_pip_command(monkeypatch) -> None:
+@pytest.mark.parametrize("missing", ["ipywidgets", "matplotlib.figure"])
+def test_without_a_package_the_error_names_the_pip_command(missing: str, monkeypatch) -> None:
     pytest.importorskip("matplotlib")
+    pytest.importorskip("ipywidgets")
     from uba.plotting import explore
 
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets fails
-    with pytest.raises(ImportError, match=r"pip install 'uba\[notebook\]'"):
+    monkeypatch.setitem(sys.modules, missing, None)  # its import fails
+    package = missing.split(".")[0]
+    with pytest.raises(ImportError, match=rf"needs {package}: pip install 'uba\[notebook\]'"):
         explore()
 
 
