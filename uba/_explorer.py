@@ -327,25 +327,23 @@ class Explorer:
         wide = {"description_width": "80px"}
         box = w.Layout(width="330px")
 
-        def decades(value: float, low: int, high: int) -> dict[str, int]:
-            # a log slider's range in powers of ten, widened to hold the value
+        def log_slider(value: float, low: int, high: int, description: str) -> Any:
+            # powers of ten from low to high, widened to hold the value
             exponent = float(np.log10(value))
-            return {
-                "min": min(low, int(np.floor(exponent))),
-                "max": max(high, int(np.ceil(exponent))),
-            }
-
-        self.controls: dict[str, Any] = {
-            "phi": w.FloatLogSlider(
-                value=phi,
+            return w.FloatLogSlider(
+                value=value,
                 base=10,
-                **decades(phi, -2, 2),
+                min=min(low, int(np.floor(exponent))),
+                max=max(high, int(np.ceil(exponent))),
                 step=0.01,
-                description="phi",
+                description=description,
                 readout_format=".3g",
                 style=wide,
                 layout=box,
-            ),
+            )
+
+        self.controls: dict[str, Any] = {
+            "phi": log_slider(phi, -2, 2, "phi"),
             "T": w.IntSlider(
                 value=T,
                 min=min(10, T),
@@ -363,16 +361,7 @@ class Explorer:
                 style=wide,
                 layout=box,
             ),
-            "eta_max": w.FloatLogSlider(
-                value=eta_max,
-                base=10,
-                **decades(eta_max, -4, 1),
-                step=0.01,
-                description="peak lr",
-                readout_format=".3g",
-                style=wide,
-                layout=box,
-            ),
+            "eta_max": log_slider(eta_max, -4, 1, "peak lr"),
             "eta_min": w.FloatSlider(
                 value=eta_min,
                 min=0.0,
