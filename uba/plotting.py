@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "explore",
     "figure_of",
     "plot_bounds",
     "plot_peers",
@@ -445,3 +446,72 @@ def _curve_array(
     if bad.size:
         raise ValueError(f"{name} must be finite, got {name}[{bad[0]}] = {float(arr[bad[0]])!r}")
     return arr
+
+
+# ---- interactive exploration (ipywidgets) ------------------------------------------
+
+
+if TYPE_CHECKING:
+    from uba._explorer import Explorer
+
+
+def explore(
+    phi: float = 1.0,
+    T: int = 1000,
+    *,
+    warmup_steps: int = 0,
+    eta_max: float = 0.5,
+    eta_min: float = 0.0,
+    peers: Sequence[str] = ("cosine", "linear", "wsd"),
+    constants: Mapping[str, float] | None = None,
+) -> Explorer:
+    r"""Explore UBA in a notebook: sliders, the schedules, the theory's numbers.
+
+    Sliders set :math:`\varphi` (log scale), the budget ``T``, the warmup,
+    the peak lr and ``eta_min``; checkboxes overlay peer schedules of
+    :mod:`uba.peers` (cosine is one of them), each at the same budget, peak
+    and floor, after the same warmup.  Below the figure, a table gives each
+    drawn schedule's bounds (a)-(c) of :data:`BOUNDS` and its worst-case
+    residual (:func:`uba.theory.worst_case_residual`) over the curvature
+    range ``[mu, L]``, the smallest of each column in bold; a bound whose
+    step-size condition a schedule breaks (e.g. a peak above ``1/(2L)`` for
+    (b)) says so.  The constants ``L``, ``mu``, ``sigma2``, ``f_gap`` and
+    ``dist2`` are editable (defaults: 1, 0.01, 0.01, 1, 1).
+
+    Needs ipywidgets and matplotlib: ``pip install 'uba[notebook]'``.
+
+    Args:
+        phi, T, warmup_steps, eta_max, eta_min: the controls' first values.
+        peers: the peers checked at first, names from :data:`uba.peers.PEERS`.
+        constants: first values of the bounds' constants, by name.
+
+    Returns:
+        The explorer; a notebook cell that ends with it shows it.  Its
+        ``controls`` are the widgets by name (setting a value redraws), its
+        ``data`` what it draws: ``data.lines`` (label -> learning rates at
+        the steps ``data.t``) and ``data.table`` (label -> column -> number).
+
+    Raises:
+        ImportError: ipywidgets or matplotlib is missing, naming the pip command.
+        ValueError: a first value out of its range.
+
+    Example:
+        >>> from uba.plotting import explore
+        >>> explorer = explore(phi=0.5, T=200, peers=("cosine",))
+        >>> explorer.controls["phi"].value = 4.0  # redraws, as a slider does
+        >>> list(explorer.data.lines)
+        ['UBA, phi = 4', 'cosine']
+        >>> round(float(explorer.data.lines["UBA, phi = 4"][400]), 12)  # eta_max * 2/(phi + 2)
+        0.166666666667
+    """
+    from uba._explorer import Explorer
+
+    return Explorer(
+        phi=phi,
+        T=T,
+        warmup_steps=warmup_steps,
+        eta_max=eta_max,
+        eta_min=eta_min,
+        peers=peers,
+        constants=constants,
+    )
