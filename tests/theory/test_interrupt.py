@@ -25,9 +25,12 @@ from uba import theory
 
 from ..helpers import child_env, ctrl_c_raises, sigint_at_default
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill"
-)
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill"),
+    # the calls are sized to run long, not to give interior answers
+    pytest.mark.filterwarnings("ignore::uba.theory.BoundaryWarning"),
+    pytest.mark.filterwarnings("ignore::uba.theory.StabilityWarning"),
+]
 
 #: The latency the issue asks for, between the signal and the exception.
 LATENCY = 0.2
@@ -71,8 +74,12 @@ LONG_CALLS = {
         chebyshev(3 * 10**6, 100.0), 1.0, 100.0, sigma2=1e-3
     ),
     # a few seconds each
-    "optimal_phi without noise": lambda: theory.optimal_phi(10**4, 1.0, 100.0),
-    "optimal_phi with noise": lambda: theory.optimal_phi(3 * 10**5, 1.0, 1e4, sigma2=1e-6),
+    "optimal_phi without noise": lambda: theory.optimal_phi(
+        10**4, 1.0, 100.0, eta_max=1.0, eta_min=0.01
+    ),
+    "optimal_phi with noise": lambda: theory.optimal_phi(
+        3 * 10**5, 1.0, 1e4, sigma2=1e-6, eta_max=1.0, eta_min=1e-4
+    ),
     "optimal_phi_strongly_convex": lambda: theory.optimal_phi_strongly_convex(
         2 * 10**7, mu=0.01, L=1.0, sigma2=0.01, f_gap=1.0
     ),
