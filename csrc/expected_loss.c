@@ -513,7 +513,7 @@ uba_expected_loss(const double *lrs, size_t n, const uba_spectrum *sp,
 #define CP_GRID_MAX 64
 #define CP_GRID_PEAK 0.5   /* coarse grid points per octave of the peak */
 #define CP_GRID_PHI 0.5    /* ... and of phi                            */
-#define CP_ROUNDS 6
+#define CP_ROUNDS 8
 #define CP_ROUND_TOL 1e-7
 #define CP_TOL 1e-6        /* Brent's tolerance in log phi, log eta_max   */
 #define CP_FLAT 0.00995033085316808285  /* log 1.01                      */
@@ -692,6 +692,35 @@ cp_search_phi(cp_ctx *cx, double phi_lo, double phi_hi, double *vals)
     return r;
 }
 
+/* A line through (u0, v0) along (du, dv), for the peak search. */
+typedef struct cp_dir {
+    cp_ctx *cx;
+    double u0, v0, du, dv;
+} cp_dir;
+
+static double
+cp_along_dir(void *vctx, double a)
+{
+    const cp_dir *d = (const cp_dir *)vctx;
+    return cp_log_loss(d->cx, exp(d->u0 + a * d->du), exp(d->v0 + a * d->dv),
+                       NULL);
+}
+
+/* Narrows [a_lo, a_hi] so that x0 + a dx stays on the grid's span. */
+static void
+cp_dir_span(double dx, double x0, const cp_grid *g, double *a_lo,
+            double *a_hi)
+{
+    if (dx > 0.0) {
+        *a_hi = fmin(*a_hi, (g->b - x0) / dx);
+        *a_lo = fmax(*a_lo, (g->a - x0) / dx);
+    }
+    else if (dx < 0.0) {
+        *a_hi = fmin(*a_hi, (g->a - x0) / dx);
+        *a_lo = fmax(*a_lo, (g->b - x0) / dx);
+    }
+}
+
 /* Chooses the peak (into cx->peak) and a phi near the best for it (log
  * phi into cx->u) by the coarse grid and coordinate descent; grid holds
  * CP_GRID_MAX^2 values.  Returns log L there, and in *peak_end whether the
@@ -718,16 +747,34 @@ cp_search_peak(cp_ctx *cx, double eta_lo, double eta_hi, double phi_lo,
     double v = cp_at(&gv, bi), f = grid[bi * gu.pts + bj];
     int phi_end = 0;
     cx->u = cp_at(&gu, bj);
-    *peak_end = 0;
+    cx->peak = exp(v);
     for (int round = 0; round < CP_ROUNDS && !cx->ticker->stopped; round++) {
-        const double before = f;
+        const double before = f, u0 = cx->u, v0 = v;
         v = cp_line(cp_along_peak, cx, &gv, v, f, &f, peak_end);
         cx->peak = exp(v);
         cx->u = cp_line(cp_along_phi, cx, &gu, cx->u, f, &f, &phi_end);
+        /* then along the round's net move (Powell's idea: a valley
+         * diagonal to the axes is followed, not zig-zagged down) */
+        cp_dir d = {cx, cx->u, v, cx->u - u0, v - v0};
+        double a_lo = -1.0, a_hi = 3.0, fd;
+        cp_dir_span(d.du, d.u0, &gu, &a_lo, &a_hi);
+        cp_dir_span(d.dv, d.v0, &gv, &a_lo, &a_hi);
+        if (a_lo < 0.0 && a_hi > 0.0) {
+            const double a = brent_min(cp_along_dir, &d, a_lo, a_hi, 0.0, f,
+                                       CP_TOL, CP_TOL, &fd, cx->ticker);
+            if (fd < f) {
+                f = fd;
+                cx->u = d.u0 + a * d.du;
+                v = d.v0 + a * d.dv;
+                cx->peak = exp(v);
+            }
+        }
         if (!(before - f > CP_ROUND_TOL)) {
             break;
         }
     }
+    const double near = CP_AT_END * gv.step;
+    *peak_end = v - gv.a <= near ? -1 : gv.b - v <= near ? 1 : 0;
     return f;
 }
 
@@ -744,7 +791,7 @@ cp_expected_evaluations(int ranged, double eta_lo, double eta_hi,
                                       CP_GRID_MAX);
         const cp_grid gu = cp_grid_of(log(phi_lo), log(phi_hi), CP_GRID_PHI,
                                       CP_GRID_MAX);
-        count += (double)(gv.pts * gu.pts) + 3.0 * 2.0 * 15.0;
+        count += (double)(gv.pts * gu.pts) + 4.0 * 3.0 * 15.0;
     }
     return count;
 }
@@ -767,6 +814,13 @@ cp_initial_loss(const uba_spectrum *sp)
     double lg, value;
     el_sum_value(&total, &lg, &value);
     return value;
+}
+
+/* e^u in [lo, hi], and an end exactly where u is its log (the grid's). */
+static double
+cp_phi_of(double u, double lo, double hi)
+{
+    return u <= log(lo) ? lo : u >= log(hi) ? hi : fmin(hi, fmax(lo, exp(u)));
 }
 
 #define CP_SCAN_WORK (CP_SCAN_MAX + CP_GRID_MAX * CP_GRID_MAX)
@@ -845,7 +899,7 @@ uba_choose_phi(size_t T, const uba_spectrum *sp, double eta_lo,
         r.flat_hi = fmax(r.flat_hi, u_peak);
     }
     uba_phi_choice c;
-    c.phi = fmin(phi_hi, fmax(phi_lo, exp(r.u)));
+    c.phi = cp_phi_of(r.u, phi_lo, phi_hi);
     c.eta_max = cx.peak;
     (void)cp_log_loss(&cx, c.phi, c.eta_max, &c.loss);
     (void)cp_log_loss(&cx, 1.0, c.eta_max, &c.loss_default);
@@ -854,8 +908,8 @@ uba_choose_phi(size_t T, const uba_spectrum *sp, double eta_lo,
         return UBA_E_INTERRUPTED;
     }
     c.initial_loss = cp_initial_loss(sp);
-    c.flat_lo = fmin(c.phi, fmax(phi_lo, exp(r.flat_lo)));
-    c.flat_hi = fmax(c.phi, fmin(phi_hi, exp(r.flat_hi)));
+    c.flat_lo = fmin(c.phi, cp_phi_of(r.flat_lo, phi_lo, phi_hi));
+    c.flat_hi = fmax(c.phi, cp_phi_of(r.flat_hi, phi_lo, phi_hi));
     c.phi_at_end = r.at_end;
     c.peak_at_end = peak_end;
     c.eta_lo = lo;
