@@ -775,6 +775,11 @@ cp_search_peak(cp_ctx *cx, double eta_lo, double eta_hi, double phi_lo,
     }
     const double near = CP_AT_END * gv.step;
     *peak_end = v - gv.a <= near ? -1 : gv.b - v <= near ? 1 : 0;
+    if (*peak_end != 0) {
+        /* the end itself, exactly as given (the loss falls towards it) */
+        cx->peak = *peak_end < 0 ? eta_lo : eta_hi;
+        f = cp_log_loss(cx, exp(cx->u), cx->peak, NULL);
+    }
     return f;
 }
 

@@ -106,21 +106,30 @@ def _stability_check(what: str, eta: float, lam_max: float) -> None:
         )
 
 
-def _at_end(func: str, phi: float, phi_lo: float, phi_hi: float, tolerance: float) -> None:
-    """Warns (BoundaryWarning) when ``phi`` is an end of the search range
-    (within ``tolerance`` in log phi)."""
-    if abs(math.log(phi / phi_lo)) <= tolerance:
-        side, way, wider = "lower", "below", (phi_lo / 1024.0, phi_hi)
-    elif abs(math.log(phi_hi / phi)) <= tolerance:
-        side, way, wider = "upper", "above", (phi_lo, phi_hi * 1024.0)
-    else:
+def _end_of(phi: float, phi_lo: float, phi_hi: float) -> int:
+    """-1 or +1 when ``phi`` is at the lower or upper end of the search range,
+    else 0.  "At" is within 1% of a step of the minimisers' scan (3 points
+    per decade), where Brent's method, started from the scan's best point,
+    ends up only when the objective keeps falling towards that end."""
+    near = 0.01 * math.log(10.0) / 3.0
+    if abs(math.log(phi / phi_lo)) <= near:
+        return -1
+    return 1 if abs(math.log(phi_hi / phi)) <= near else 0
+
+
+def _warn_end(func: str, end: int, phi: float, phi_lo: float, phi_hi: float) -> None:
+    """Warns (BoundaryWarning) that ``phi`` is the lower (end -1) or upper
+    (+1) end of the search range and the objective still falls beyond it."""
+    if end == 0:
         return
+    side, way, widen = ("lower", "below", "downwards") if end < 0 else ("upper", "above", "upwards")
+    wider = (phi_lo / 1024.0, phi_hi) if end < 0 else (phi_lo, phi_hi * 1024.0)
     warnings.warn(
         BoundaryWarning(
-            f"{func}: phi = {phi:.6g} is the {side} end of phi_range ({phi_lo:.6g}, "
-            f"{phi_hi:.6g}) and the objective still falls {way} it; widen phi_range "
-            f"{'downwards' if side == 'lower' else 'upwards'} (e.g. phi_range="
-            f"({wider[0]:.6g}, {wider[1]:.6g}))"
+            f"{func}: phi = {phi:.6g} is at the {side} end of phi_range ({phi_lo:.6g}, "
+            f"{phi_hi:.6g}) and the objective still falls {way} it: the optimum lies "
+            f"beyond; widen phi_range {widen} (e.g. phi_range=({wider[0]:.6g}, "
+            f"{wider[1]:.6g}))"
         ),
         stacklevel=3,
     )
@@ -817,8 +826,8 @@ def optimal_phi(
         T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi, progress
     )[0]
     _stability_check("eta_max", float(eta_max), float(lam_max))
-    if float(eta_max) != float(eta_min):
-        _at_end("optimal_phi", phi, phi_lo, phi_hi, 1e-6)
+    if float(eta_max) != float(eta_min):  # else phi has no effect
+        _warn_end("optimal_phi", _end_of(phi, phi_lo, phi_hi), phi, phi_lo, phi_hi)
     return phi
 
 
@@ -891,7 +900,8 @@ def optimal_phi_strongly_convex(
         T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi, progress
     )
     if bound > 0.0:  # else every phi gives 0 and phi_lo is simply the first
-        _at_end("optimal_phi_strongly_convex", phi, phi_lo, phi_hi, 1e-6)
+        end = _end_of(phi, phi_lo, phi_hi)
+        _warn_end("optimal_phi_strongly_convex", end, phi, phi_lo, phi_hi)
     return phi
 
 
@@ -1208,8 +1218,7 @@ def choose_phi(
         ends=(phi_end, peak_end),
         evaluations=int(evaluations),
     )
-    if phi_end != 0:
-        _at_end("choose_phi", phi, float(phi_lo), float(phi_hi), math.inf)
+    _warn_end("choose_phi", phi_end, phi, float(phi_lo), float(phi_hi))
     if peak_end != 0:
         stable = eta_max is None or (
             isinstance(eta_max, (tuple, list)) and eta_max[1] == math.inf
