@@ -514,8 +514,9 @@ uba_expected_loss(const double *lrs, size_t n, const uba_spectrum *sp,
 #define CP_GRID_PEAK 0.5   /* coarse grid points per octave of the peak */
 #define CP_GRID_PHI 0.5    /* ... and of phi                            */
 #define CP_ROUNDS 8
-#define CP_ROUND_TOL 1e-7
-#define CP_TOL 1e-6        /* Brent's tolerance in log phi, log eta_max   */
+#define CP_ROUND_TOL 1e-6  /* log L a descent round must gain to go on     */
+#define CP_TOL 1e-6        /* Brent's tolerance in log phi, the last search */
+#define CP_DESCENT_TOL 1e-4  /* ... and in the descent (log eta_max, log phi) */
 #define CP_FLAT 0.00995033085316808285  /* log 1.01                      */
 #define CP_AT_END 0.01     /* within this fraction of a grid step: an end */
 #define CP_BAD 1e200       /* the objective of no valid schedule          */
@@ -615,17 +616,16 @@ cp_best(const cp_grid *g, const double *vals)
 }
 
 /* Brent's method on f within a grid step either side of x0 (f(x0) = f0),
- * clipped to the grid: the minimiser, its value in *fbest, and in *at_end
+ * clipped to the grid, to tolerance tol: the minimiser, its value in *fbest, and in *at_end
  * -1/+1 when it is within CP_AT_END of a step of the grid's lower/upper
  * end (then the end itself if x0 was that end and nothing beat it), else
  * 0. */
 static double
 cp_line(objective_fn f, cp_ctx *cx, const cp_grid *g, double x0, double f0,
-        double *fbest, int *at_end)
+        double tol, double *fbest, int *at_end)
 {
     const double lo = fmax(g->a, x0 - g->step), hi = fmin(g->b, x0 + g->step);
-    double x = brent_min(f, cx, lo, hi, x0, f0, CP_TOL, CP_TOL, fbest,
-                         cx->ticker);
+    double x = brent_min(f, cx, lo, hi, x0, f0, tol, tol, fbest, cx->ticker);
     const double near = CP_AT_END * g->step;
     *at_end = x - g->a <= near ? -1 : g->b - x <= near ? 1 : 0;
     if (*at_end != 0 && (x0 == g->a || x0 == g->b) && !(*fbest < f0)) {
@@ -675,8 +675,8 @@ cp_search_phi(cp_ctx *cx, double phi_lo, double phi_hi, double *vals)
         r.at_end = 0;
     }
     else {
-        r.u = cp_line(cp_along_phi, cx, &g, cp_at(&g, ib), vals[ib], &r.f,
-                      &r.at_end);
+        r.u = cp_line(cp_along_phi, cx, &g, cp_at(&g, ib), vals[ib], CP_TOL,
+                      &r.f, &r.at_end);
     }
     const double thr = fmin(r.f, vals[ib]) + CP_FLAT;
     size_t i = ib, j = ib;
@@ -750,9 +750,11 @@ cp_search_peak(cp_ctx *cx, double eta_lo, double eta_hi, double phi_lo,
     cx->peak = exp(v);
     for (int round = 0; round < CP_ROUNDS && !cx->ticker->stopped; round++) {
         const double before = f, u0 = cx->u, v0 = v;
-        v = cp_line(cp_along_peak, cx, &gv, v, f, &f, peak_end);
+        v = cp_line(cp_along_peak, cx, &gv, v, f, CP_DESCENT_TOL, &f,
+                    peak_end);
         cx->peak = exp(v);
-        cx->u = cp_line(cp_along_phi, cx, &gu, cx->u, f, &f, &phi_end);
+        cx->u = cp_line(cp_along_phi, cx, &gu, cx->u, f, CP_DESCENT_TOL, &f,
+                        &phi_end);
         /* then along the round's net move (Powell's idea: a valley
          * diagonal to the axes is followed, not zig-zagged down) */
         cp_dir d = {cx, cx->u, v, cx->u - u0, v - v0};
@@ -761,7 +763,8 @@ cp_search_peak(cp_ctx *cx, double eta_lo, double eta_hi, double phi_lo,
         cp_dir_span(d.dv, d.v0, &gv, &a_lo, &a_hi);
         if (a_lo < 0.0 && a_hi > 0.0) {
             const double a = brent_min(cp_along_dir, &d, a_lo, a_hi, 0.0, f,
-                                       CP_TOL, CP_TOL, &fd, cx->ticker);
+                                       CP_DESCENT_TOL, CP_DESCENT_TOL, &fd,
+                                       cx->ticker);
             if (fd < f) {
                 f = fd;
                 cx->u = d.u0 + a * d.du;
