@@ -603,7 +603,9 @@ def bench_choose_phi(quick: bool) -> list[Row]:
                 "",
                 None,
                 f"{times[1] / (T * 256) * 1e9:.2f} ns per step and curvature; NumPy "
-                f"agrees to {agree:.1e}" if peer is loop else "",
+                f"agrees to {agree:.1e}"
+                if peer is loop
+                else "",
             )
         )
     found: dict[str, Any] = {}

@@ -1220,9 +1220,7 @@ def choose_phi(
     )
     _warn_end("choose_phi", phi_end, phi, float(phi_lo), float(phi_hi))
     if peak_end != 0:
-        stable = eta_max is None or (
-            isinstance(eta_max, (tuple, list)) and eta_max[1] == math.inf
-        )
+        stable = eta_max is None or (isinstance(eta_max, (tuple, list)) and eta_max[1] == math.inf)
         top = " (the stability limit 2/lam_max)" if stable and peak_end > 0 else ""
         warnings.warn(
             BoundaryWarning(

@@ -1774,7 +1774,7 @@ fuzz_expected_loss(input *in)
     double *lrs = take_lrs(in, n, inverse(f.lam_max));
     double *copy = copy_of(lrs, n);
     const size_t need = uba_expected_loss_work_size(n);
-    const size_t wlen = work_length(whow, need);
+    const size_t wlen = need == 0 ? 0 : work_length(whow, need);  /* no -1 */
     double *work = workspace(wlen);
     /* one NULL pointer: lrs, work, loss, the spectrum, stability, bad */
     const int which_null = (flags & 7) < 4 ? -1 : (flags >> 3) % 6;

@@ -111,7 +111,10 @@ def test_phi_against_condition_number() -> None:
     np.testing.assert_allclose(phi, [theory.phi_from_condition_number(x) for x in kappas])
     np.testing.assert_allclose(phi, 2 * np.array(kappas))
     _, best = drawn[2]
-    want = [theory.optimal_phi(16, 1 / x, 1.0, sigma2=1e-3) for x in kappas]
+    with pytest.warns(theory.StabilityWarning):  # the Chebyshev peak 1/lam_min = x
+        want = [
+            theory.optimal_phi(16, 1 / x, 1.0, sigma2=1e-3, eta_max=x, eta_min=1.0) for x in kappas
+        ]
     np.testing.assert_allclose(best, want)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert len(plotting.plot_phi_vs_condition_number().get_lines()) == 1  # no T: the line

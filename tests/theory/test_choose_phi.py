@@ -162,7 +162,8 @@ def test_choose_phi_at_the_peak_one_over_lam_max(
     # its comparisons are the same losses at phi = 1 and 2
     pair = numpy_loss(formula_schedule(T, [1.0, 2.0], [1.0, 1.0]), **model)
     assert (c.loss_default, c.loss_cosine) == pytest.approx(tuple(pair), rel=1e-6)
-    assert c.initial_loss == pytest.approx(0.5 * float(np.sum(model["eigenvalues"] * model["start"])))
+    initial = 0.5 * float(np.sum(model["eigenvalues"] * model["start"]))
+    assert c.initial_loss == pytest.approx(initial)
     assert c.eta_max == 1.0 and c.eta_max_range is None
     assert c.flat[0] <= c.phi <= c.flat[1]
 
@@ -175,7 +176,8 @@ def test_choose_phi_loss_is_expected_loss_of_its_schedule_bit_for_bit() -> None:
         c = theory.choose_phi(T, **model, eta_max=0.7, eta_min=0.01)
     lrs = uba.schedule(np.arange(T), T, c.phi, 0.7, 0.01)
     assert c.loss == theory.expected_loss(lrs, **model)
-    assert c.loss_default == theory.expected_loss(uba.schedule(np.arange(T), T, 1.0, 0.7, 0.01), **model)
+    default = uba.schedule(np.arange(T), T, 1.0, 0.7, 0.01)
+    assert c.loss_default == theory.expected_loss(default, **model)
 
 
 def test_the_flat_range_ends_where_the_loss_is_one_percent_above_the_best() -> None:
@@ -201,15 +203,16 @@ def best_on_a_grid(T: int, model: dict[str, Any]) -> float:
 QUICK_PEAK_CASES = {(1.0, "isotropic", "equal"), (2.0, "hessian", "power-law")}
 
 
-@pytest.mark.parametrize(
-    ("T", "alpha", "noise", "start"),
-    [
-        pytest.param(
-            T, a, n, s, marks=[] if (a, n, s) in QUICK_PEAK_CASES and T == 100 else [pytest.mark.slow]
-        )
-        for T, a, n, s in itertools.product((100, 1000), ALPHAS, NOISES, STARTS)
-    ],
-)
+def peak_cases() -> list[Any]:
+    """Every model at T = 100 and 1000; all but two are slow."""
+    cases = []
+    for T, a, n, s in itertools.product((100, 1000), ALPHAS, NOISES, STARTS):
+        quick = (a, n, s) in QUICK_PEAK_CASES and T == 100
+        cases.append(pytest.param(T, a, n, s, marks=[] if quick else [pytest.mark.slow]))
+    return cases
+
+
+@pytest.mark.parametrize(("T", "alpha", "noise", "start"), peak_cases())
 def test_choose_phi_with_the_peak_is_within_2_percent_of_a_grid(
     T: int, alpha: float, noise: str, start: str
 ) -> None:
