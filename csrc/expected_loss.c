@@ -860,7 +860,9 @@ uba_choose_phi(size_t T, const uba_spectrum *sp, double eta_lo,
         if (!(eta_lo >= 0.0 && isfinite(eta_lo) && eta_lo < eta_hi)) {
             return UBA_E_PEAK;
         }
-        hi = eta_hi == HUGE_VAL ? 2.0 / lam_hi : eta_hi;  /* inf if lam 0 */
+        /* the stability limit: none (inf) when every eigenvalue is 0 */
+        hi = eta_hi != HUGE_VAL ? eta_hi : lam_hi > 0.0 ? 2.0 / lam_hi
+                                                         : HUGE_VAL;
         lo = eta_lo == 0.0 ? UBA_PEAK_RANGE_DEPTH * hi : eta_lo;
     }
     if (!(isfinite(hi) && lo > 0.0 && lo <= hi)) {

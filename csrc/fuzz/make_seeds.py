@@ -61,12 +61,13 @@ def small(n: int) -> bytes:
     return bytes([4, n])
 
 
-def spectrum(n: int, noise: bytes | None = None) -> bytes:
-    """take_spectrum's n curvatures k^-1, no weights, start 1 and noise
-    1/64 each (or one noise value, as a raw double)."""
+def spectrum(n: int, noise: bytes | None = None, flat: bool = False) -> bytes:
+    """take_spectrum's n curvatures k^-1 (or 0 each, flat), no weights,
+    start 1 and noise 1/64 each (or one noise value, as a raw double)."""
     hv = b"\x00" if noise is not None else b"\x23"  # one value, or n of byte/64
-    values = bytes([1] * n) + d(1.0) + (noise if noise is not None else bytes([1] * n))
-    return b"\x00" + bytes([n]) + b"\x08\x00" + hv + b"\x10" + values
+    he, lam = (b"\x20", bytes(n)) if flat else (b"\x10", bytes([1] * n))
+    values = lam + d(1.0) + (noise if noise is not None else bytes([1] * n))
+    return b"\x00" + bytes([n]) + b"\x08\x00" + hv + he + values
 
 
 def halves(n: int) -> bytes:
@@ -369,6 +370,17 @@ SEEDS = {
     + CHOOSE_PHI
     + size(30)
     + spectrum(40)
+    + d(0.0)
+    + d(INF)
+    + d(0.0)
+    + d(0.25)
+    + d(4.0)
+    + b"\x48\x00",
+    # every curvature 0: no stability limit, so the default peak range is refused
+    "choose_phi_flat_default_peak": bytes([OPTIMAL])
+    + CHOOSE_PHI
+    + size(30)
+    + spectrum(4, flat=True)
     + d(0.0)
     + d(INF)
     + d(0.0)
