@@ -16,11 +16,15 @@ What comes from where:
   stated for an arbitrary step sequence so that any schedule can be compared.
 * **This project's numerics** (``docs/theory.md`` sections 3 and 4): the
   exact worst-case residual of any step sequence, the noisy-quadratic worst
-  case, and the minimisers that choose :math:`\varphi`.
+  case, the exact expected loss of any step sequence over a spectrum
+  (:func:`expected_loss`), and the minimisers that choose :math:`\varphi`:
+  :func:`choose_phi` for the expected loss (what a user ends up with),
+  :func:`optimal_phi` for the worst case over a curvature interval (robust).
 
-Everything runs in the C core (``csrc/theory.c``); ``docs/theory.md`` has the
-statements, assumptions and derivations.  Importing this module imports
-neither torch nor matplotlib.
+Everything runs in the C core (``csrc/theory.c``, ``csrc/expected_loss.c``);
+``docs/theory.md`` has the statements, assumptions, derivations and the
+measured guideline on choosing :math:`\varphi`.  Importing this module
+imports neither torch nor matplotlib.
 
 Example:
     >>> from uba import theory
