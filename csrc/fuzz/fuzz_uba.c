@@ -1425,6 +1425,24 @@ valid_phi_range(double lo, double hi)
     return isfinite(lo) && isfinite(hi) && lo > 0.0 && lo < hi;
 }
 
+/* The workspace length of a call that passes its other checks, whose work
+ * is T^k steps: a short one (1 in 8: any T, the call must fail first), or
+ * one `whow` picks after T is folded into [1, cap] (*T and *need updated,
+ * need = size_of(T)), so that the call runs briefly. */
+static size_t
+fold_budget(uint8_t whow, size_t cap, size_t (*size_of)(size_t), size_t *T,
+            size_t *need)
+{
+    if ((whow & 3) == 2 && (whow & 4)) {
+        return *T > cap ? 64 : *need - 1;  /* short: any T */
+    }
+    if (*T > cap) {
+        *T = 1 + *T % cap;
+        *need = size_of(*T);
+    }
+    return work_length(whow, *need);
+}
+
 static void
 fuzz_optimal_phi(input *in)
 {
@@ -1476,16 +1494,7 @@ fuzz_optimal_phi(input *in)
         const double pts = phi_grid_points(phi_lo, phi_hi);
         size_t cap = (size_t)sqrt(OPT_PHI_BUDGET / pts);
         cap = cap < 1 ? 1 : cap;
-        if ((whow & 3) == 2 && (whow & 4)) {
-            wlen = T > cap ? 64 : need - 1;  /* short: any T */
-        }
-        else {
-            if (T > cap) {
-                T = 1 + T % cap;
-                need = uba_optimal_phi_work_size(T);
-            }
-            wlen = work_length(whow, need);
-        }
+        wlen = fold_budget(whow, cap, uba_optimal_phi_work_size, &T, &need);
         if (wlen < need) {
             expected = UBA_E_WORKSPACE;
         }
@@ -1942,16 +1951,7 @@ fuzz_choose_phi(input *in)
         const double evals = choose_evaluations(ranged, rlo, rhi, phi_lo,
                                                 phi_hi);
         const size_t cap = (size_t)fmax(1.0, CHOOSE_BUDGET / (evals * lanes));
-        if ((whow & 3) == 2 && (whow & 4)) {
-            wlen = T > cap ? 64 : need - 1;  /* short: any T */
-        }
-        else {
-            if (T > cap) {
-                T = 1 + T % cap;
-                need = uba_choose_phi_work_size(T);
-            }
-            wlen = work_length(whow, need);
-        }
+        wlen = fold_budget(whow, cap, uba_choose_phi_work_size, &T, &need);
         if (wlen < need) {
             expected = UBA_E_WORKSPACE;
         }

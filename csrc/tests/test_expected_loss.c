@@ -4,6 +4,7 @@
  * brute-force scans over phi through uba_expected_loss itself. */
 #include "../uba.h"
 #include "check.h"
+#include "draws.h"
 
 #include <float.h>
 #include <stdint.h>
@@ -11,28 +12,6 @@
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A small deterministic generator (xorshift64*), uniform in [0, 1). */
-static double
-uniform(uint64_t *state)
-{
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    const uint64_t r = *state * 2685821657736338717ULL;
-    return (double)(r >> 11) * 0x1p-53;
-}
-
-static double *
-doubles(size_t n)
-{
-    double *p = malloc((n ? n : 1) * sizeof(double));
-    if (p == NULL) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 /* A spectrum over arrays of n values each (weights NULL: 1 each). */
 static uba_spectrum
