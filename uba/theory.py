@@ -1136,7 +1136,7 @@ def choose_phi(
     descent from its best point (along each coordinate, then along the
     round's net move, as the loss's valley runs diagonally).  Each
     evaluation is :math:`O(T \cdot n)`, about 90 of them at a fixed peak
-    and 200-500 with the peak: at ``T = 1e5`` over 256 curvatures the
+    and 250-400 with the peak: at ``T = 1e5`` over 256 curvatures the
     fixed-peak search costs about twice one NumPy evaluation of the loss,
     the peak too about 8-10 times (``benchmarks/RESULTS.md``).
 
