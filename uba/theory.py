@@ -1138,7 +1138,7 @@ def choose_phi(
     evaluation is :math:`O(T \cdot n)`, about 90 of them at a fixed peak
     and 250-400 with the peak: at ``T = 1e5`` over 256 curvatures the
     fixed-peak search costs about twice one NumPy evaluation of the loss,
-    the peak too about 8-10 times (``benchmarks/RESULTS.md``).
+    the peak too about 6-8 times (``benchmarks/RESULTS.md``).
 
     Diagnostics: an answer at an end of ``phi_range`` (or of the peak's
     range) with the loss still falling beyond it sets ``at_boundary`` and
