@@ -251,10 +251,10 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     _add_budget(phi, None, "budget T in steps (needed with --spectrum)")
     _add_sigma2(phi, 0.0, "gradient-noise variance for --spectrum (default 0)")
     phi.add_argument(
-        "--eta-max", type=_positive_float, help="peak step for --spectrum (default 1/LAM_MIN)"
+        "--eta-max", type=_positive_float, help="peak step for --spectrum (default 1/LAM_MAX)"
     )
     phi.add_argument(
-        "--eta-min", type=_nonnegative_float, help="floor step for --spectrum (default 1/LAM_MAX)"
+        "--eta-min", type=_nonnegative_float, help="floor step for --spectrum (default 0)"
     )
     _add_image(phi, "--plot", what="phi against the condition number", default=None)
 
@@ -560,8 +560,8 @@ def _run_phi(args: argparse.Namespace) -> None:
         if not lam_min < lam_max:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
         _check_levels(
-            1.0 / lam_min if args.eta_max is None else args.eta_max,
-            1.0 / lam_max if args.eta_min is None else args.eta_min,
+            1.0 / lam_max if args.eta_max is None else args.eta_max,
+            0.0 if args.eta_min is None else args.eta_min,
         )
         with Progress("optimal phi") as progress:
             value = theory.optimal_phi(

@@ -11,6 +11,7 @@ writes the image whole or not at all.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -220,6 +221,15 @@ def plot_peers(
     return ax
 
 
+def _chebyshev_optimal_phi(T: int, kappa: float, sigma2: float) -> float:
+    """optimal_phi for the spectrum [1/kappa, 1] at the Chebyshev peak and
+    floor (1/lam_min, 1/lam_max): the setting of the phi = 2 kappa line.  That
+    peak is above the stability limit by design, so its warning is dropped."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", theory.StabilityWarning)
+        return theory.optimal_phi(T, 1.0 / kappa, 1.0, sigma2=sigma2, eta_max=kappa, eta_min=1.0)
+
+
 def plot_phi_vs_condition_number(
     kappas: Sequence[float] | None = None,
     *,
@@ -235,8 +245,8 @@ def plot_phi_vs_condition_number(
     :math:`\eta_{\min} = 1/\lambda_{\max}` is then the Chebyshev min-max
     step-size sequence; derived in this project, not in the paper).  With a
     budget ``T``, also the numerically optimal :math:`\varphi` for the
-    spectrum :math:`[1/\kappa, 1]` (``uba.theory.optimal_phi``), one
-    series of markers per noise level in ``sigma2``.
+    spectrum :math:`[1/\kappa, 1]` (``uba.theory.optimal_phi`` at that
+    peak and floor), one series of markers per noise level in ``sigma2``.
 
     Args:
         kappas: condition numbers (each ``> 1``); default 12 values from
@@ -270,9 +280,7 @@ def plot_phi_vs_condition_number(
             raise ValueError(f"kappas[{i}]: {exc}") from None
     T = None if T is None else budget(T)
     best = (
-        []
-        if T is None
-        else [(s2, [theory.optimal_phi(T, 1.0 / k, 1.0, sigma2=s2) for k in ks]) for s2 in noise]
+        [] if T is None else [(s2, [_chebyshev_optimal_phi(T, k, s2) for k in ks]) for s2 in noise]
     )
     ax = _axes(ax)
     ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")

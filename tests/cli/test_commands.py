@@ -282,9 +282,12 @@ def test_phi_answers_from_uba_theory(capsys) -> None:
     assert number_after(out, "phi = ") == pytest.approx(200.0)
     code, out, _ = run_main(["phi", "--from-phi", "4"], capsys)
     assert code == 0 and number_after(out, "kappa = ") == pytest.approx(2.0)
-    code, out, _ = run_main(["phi", "--spectrum", "0.01", "1", "-T", "16"], capsys)
+    # no noise at the peak 1/lam_max: the range's lower end, which warns
+    with pytest.warns(theory.BoundaryWarning, match="lower end of phi_range"):
+        code, out, _ = run_main(["phi", "--spectrum", "0.01", "1", "-T", "16"], capsys)
     assert code == 0
-    want = theory.optimal_phi(16, 0.01, 1.0, sigma2=0.0)
+    with pytest.warns(theory.BoundaryWarning):
+        want = theory.optimal_phi(16, 0.01, 1.0, sigma2=0.0)
     assert number_after(out, "optimal phi = ") == pytest.approx(want, rel=1e-9)
     code, out, err = run_main(["phi", "--spectrum", "0.01", "1"], capsys)
     assert code == 2 and "--spectrum needs the budget" in err

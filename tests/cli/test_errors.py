@@ -74,7 +74,8 @@ def assert_one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str
         (["plot", "--eta-max", "0.1", "--eta-min", "0.5", "-o", "p.png"], ["0.5 > 0.1"]),
         (["bounds", "--eta-max", "0.1", "--eta-min", "0.5"], ["0.5 > 0.1"]),
         (["bounds", "--eta-min", "2"], ["--eta-min", "2 > 1"]),  # above the default 1/L
-        (["phi", "--spectrum", "1", "10", "-T", "10", "--eta-min", "5"], ["5 > 1"]),
+        # above the default peak, 1/LAM_MAX
+        (["phi", "--spectrum", "1", "10", "-T", "10", "--eta-min", "5"], ["5 > 0.1"]),
         (["phi", "--spectrum", "1", "10", "-T", "10", "--eta-max", "-2"], ["--eta-max", "> 0"]),
     ],
 )

@@ -184,7 +184,8 @@ def test_save_figure_keeps_the_old_file_when_drawing_fails(
 
 def test_phi_against_condition_number() -> None:
     kappas = [2.0, 10.0, 50.0]
-    ax = plotting.plot_phi_vs_condition_number(kappas, T=16, sigma2=(0.0, 1e-3))
+    with pytest.warns(theory.BoundaryWarning):  # with noise, kappa = 2 wants phi > 1e8
+        ax = plotting.plot_phi_vs_condition_number(kappas, T=16, sigma2=(0.0, 1e-3))
     drawn = list(lines_by_label(ax).values())
     assert len(drawn) == 3
     k, phi = drawn[0]
@@ -192,7 +193,10 @@ def test_phi_against_condition_number() -> None:
     np.testing.assert_allclose(phi, [theory.phi_from_condition_number(x) for x in kappas])
     np.testing.assert_allclose(phi, 2 * np.array(kappas))
     _, best = drawn[2]
-    want = [theory.optimal_phi(16, 1 / x, 1.0, sigma2=1e-3) for x in kappas]
+    with pytest.warns(theory.StabilityWarning), pytest.warns(theory.BoundaryWarning):
+        want = [
+            theory.optimal_phi(16, 1 / x, 1.0, sigma2=1e-3, eta_max=x, eta_min=1.0) for x in kappas
+        ]
     np.testing.assert_allclose(best, want)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert len(plotting.plot_phi_vs_condition_number().get_lines()) == 1  # no T: the line

@@ -29,6 +29,14 @@ from ..helpers import child_env
 torch = pytest.importorskip("torch")
 from uba.probe import ProbeResult, suggest_phi  # noqa: E402
 
+# The probe's phi is optimal_phi's worst case, which on these models often
+# lands at an end of its search range, and its peak may be above 2/lam_max:
+# optimal_phi now says so (tests/theory test those warnings).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::uba.theory.BoundaryWarning"),
+    pytest.mark.filterwarnings("ignore::uba.theory.StabilityWarning"),
+]
+
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
