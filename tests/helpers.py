@@ -12,6 +12,16 @@ import pytest
 
 import uba
 
+#: True in the full tier (``pytest --slow``), set by tests/conftest.py.
+FULL_TIER = False
+
+
+def examples(full: int) -> int:
+    """How many examples a hypothesis test draws: ``full`` in the full tier,
+    a tenth of it (at least 10) in the quick tier."""
+    return full if FULL_TIER else max(10, full // 10)
+
+
 #: The folder the tests live in: a checkout, an unpacked sdist, or wherever a
 #: wheel's tests were copied to (benchmarks/, examples/, docs/ beside tests/).
 REPO = Path(__file__).resolve().parent.parent

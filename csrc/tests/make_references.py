@@ -279,7 +279,8 @@ def rows(pairs: list[tuple[int, float]]) -> str:
 
 
 def table(name: str, comment: str, pairs: list[tuple[int, float]]) -> str:
-    return f"/* {comment} */\nstatic const reference {name}[{len(pairs)}] = {{\n{rows(pairs)}\n}};\n"
+    head = f"/* {comment} */\nstatic const reference {name}[{len(pairs)}]"
+    return f"{head} = {{\n{rows(pairs)}\n}};\n"
 
 
 def input_hashes() -> dict[str, list[int]]:

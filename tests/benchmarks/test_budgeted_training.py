@@ -141,6 +141,7 @@ def test_paired_interval_is_the_paired_t_interval(bench) -> None:
     assert (mean - half, mean + half) == pytest.approx((ci1.low, ci1.high), rel=1e-12)
 
 
+@pytest.mark.slow  # trains every schedule of the study, a few seconds each
 def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],

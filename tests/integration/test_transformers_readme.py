@@ -19,6 +19,8 @@ import uba  # noqa: E402
 from ..helpers import repo_path  # noqa: E402
 from .test_transformers import Data, Tiny  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the full tier: the README's Trainer example, trained
+
 SAMPLES = len(Data())
 
 
