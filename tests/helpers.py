@@ -16,10 +16,11 @@ import uba
 FULL_TIER = False
 
 
-def examples(full: int) -> int:
-    """How many examples a hypothesis test draws: ``full`` in the full tier,
-    a tenth of it (at least 10) in the quick tier."""
-    return full if FULL_TIER else max(10, full // 10)
+def scaled(full: int, least: int = 10) -> int:
+    """A size for this tier: ``full`` in the full tier, a tenth of it (at
+    least ``least``) in the quick tier.  Hypothesis examples, steps of long
+    runs: the check is the same, the full tier makes it on more."""
+    return full if FULL_TIER else max(least, full // 10)
 
 
 #: The folder the tests live in: a checkout, an unpacked sdist, or wherever a

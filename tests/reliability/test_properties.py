@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 
 import uba
 
-from ..helpers import examples
+from ..helpers import scaled
 
-EXAMPLES = int(os.environ.get("UBA_HYPOTHESIS_EXAMPLES", examples(200)))
+EXAMPLES = int(os.environ.get("UBA_HYPOTHESIS_EXAMPLES", scaled(200)))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
