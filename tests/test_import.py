@@ -31,10 +31,10 @@ def test_import_uba_imports_neither_torch_nor_matplotlib() -> None:
 
 @pytest.mark.parametrize(
     ("name", "module"),
-    [
+    [  # (each a child interpreter importing torch: one in the quick tier)
         ("UBALR", "uba.scheduler"),
-        ("UBAWarmRestarts", "uba.warm_restarts"),
-        ("get_uba_schedule_with_warmup", "uba.hf"),
+        pytest.param("UBAWarmRestarts", "uba.warm_restarts", marks=pytest.mark.slow),
+        pytest.param("get_uba_schedule_with_warmup", "uba.hf", marks=pytest.mark.slow),
     ],
 )
 def test_each_torch_scheduler_brings_torch_in_on_first_use(name: str, module: str) -> None:
