@@ -1,11 +1,11 @@
 """Two tiers, and what --doctest-modules must not import.
 
 `python -m pytest` runs the quick tier: every test not marked `slow`, the
-property tests at a tenth of their examples.  `python -m pytest --slow`
-runs the full tier: the slow tests too (mpmath audits at large budgets,
-the integration runs, the leak and crash searches, mypy, DDP, resume
-after SIGKILL, the budgeted-training run), every property test at its
-full count.
+hypothesis searches and the long UBALR runs at a tenth of their size
+(helpers.scaled).  `python -m pytest --slow` runs the full tier: the slow
+tests too (mpmath audits at large budgets, the integration runs, the leak
+tests, mypy, DDP, resume after SIGKILL, torch.compile, the study's
+end-to-end run), every search and run at its full size.
 
 The helpers that tests run as child processes are not test modules: keep
 --doctest-modules from importing them (they import torch or hypothesis at
