@@ -260,7 +260,10 @@ class UBALR(LRScheduler):
         begun, and simply runs over the new budget; the warmup is unchanged.
         The rebudget is kept in :meth:`state_dict` (plain numbers), and
         ``step(epoch)`` gives the values stepping gives, before and after
-        it.  docs/rebudget.md states the rule, its guarantees and the
+        it.  A rebudget rewrites the schedule from the current step on:
+        several at one step are one rebudget to the last budget, and one made
+        after a ``step(epoch)`` back in time replaces those made later.
+        docs/rebudget.md states the rule, its guarantees and the
         alternatives it was chosen over.
 
         Args:
