@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import torch
 from torch.optim import Optimizer
@@ -104,7 +104,27 @@ def check_floors_per_group(eta_min: float | list[float], groups: int) -> None:
 
 # ---- the C step ----------------------------------------------------------------
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
+
+def _never_compiled(fn: _F) -> _F:
+    """``fn`` with its own frame left out of torch.compile, at no cost per call.
+
+    The C step's frame takes the groups (their tensor lrs), so Dynamo would
+    try to compile it inside a compiled training step, and warn at the call
+    into C that it cannot trace.  torch's ``disable(fn, recursive=False)``
+    leaves the frame out; torch 2.2 does that by marking the code, later
+    releases by a wrapper that costs about a tenth of a one-group step, so
+    the marking (torch._dynamo's ``skip``) is used where torch has it."""
+    import torch._dynamo
+
+    skip = getattr(getattr(torch._dynamo, "decorators", None), "skip", None)
+    if skip is None:
+        return cast(_F, torch.compiler.disable(fn, recursive=False))  # type: ignore[no-untyped-call]
+    return cast(_F, skip(fn))
+
+
+@_never_compiled
 def step_groups(
     T_max: int,
     phi: float,
