@@ -57,15 +57,15 @@ def in_initial_step(scheduler: LRScheduler) -> bool:
     return scheduler.last_epoch == 0
 
 
-def warn_outside_step(scheduler: LRScheduler) -> None:
-    """torch's warning for ``get_lr()`` called outside ``step()``, as torch's
-    own schedulers give it, pointing at the caller of ``get_lr``."""
-    if not scheduler._get_lr_called_within_step:
-        warnings.warn(
-            "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
-            UserWarning,
-            stacklevel=3,
-        )
+def warn_outside_step() -> None:
+    """torch's warning for ``get_lr()`` called outside ``step()`` (where
+    ``_get_lr_called_within_step`` is false), as torch's own schedulers give
+    it, pointing at the caller of ``get_lr``."""
+    warnings.warn(
+        "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 # ---- the floor ---------------------------------------------------------------

@@ -134,7 +134,8 @@ class UBALR(LRScheduler):
         # eagerly as torch's own scheduler code does: none below takes a
         # tensor or names torch (what torch.compile compiles), and the one
         # that handles tensor lrs is excluded from compilation.
-        _torch.warn_outside_step(self)
+        if not self._get_lr_called_within_step:  # inline: every step runs this check
+            _torch.warn_outside_step()
         t = self.last_epoch
         try:
             if self._written_at == t - 1 and self._step_count > 1 and t > 0:

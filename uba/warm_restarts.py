@@ -110,7 +110,8 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
     def get_lr(self) -> list[float | torch.Tensor]:
         """Each group's lr at ``T_cur`` epochs into the current cycle, of the
         group's type (a tensor for a tensor lr)."""
-        _torch.warn_outside_step(self)
+        if not self._get_lr_called_within_step:  # inline: every step runs this check
+            _torch.warn_outside_step()
         t, T = _cycle_position(self.T_cur, self.T_i)
         base = self.base_lrs
         # One value per base lr, as torch's class computes them: a group added
