@@ -10,7 +10,10 @@ state and resume.  What the two add on top, they take from here:
 * ``eta_min``, one floor or one per parameter group;
 * the one call into the C step, and the one place its parameters are made;
 * the values written back as each group's lr type (a tensor lr stays a
-  tensor), the one frame that handles tensors, excluded from torch.compile.
+  tensor).
+
+Both frames that take the groups' tensors are left out of torch.compile, so
+a compiled training step runs them eagerly, as torch's own scheduler code.
 
 This module imports torch; ``import uba`` does not, and brings it in (with
 an ImportError that says what to install where it is missing) only when a
@@ -146,9 +149,7 @@ def step_groups(
     every lr is a plain float).
 
     The one place the schedulers call the C step and hand it the schedule's
-    parameters (``T_max`` to ``warmup_start_factor``).  They are not cached
-    by value: a lookup costs more than four numbers, and
-    ``functools.lru_cache`` makes torch.compile warn in a compiled step."""
+    parameters (``T_max`` to ``warmup_start_factor``)."""
     return _core.step_groups(
         T_max,
         phi,

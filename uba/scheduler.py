@@ -132,8 +132,9 @@ class UBALR(LRScheduler):
         (closed form) while nothing else touches them."""
         # Called from a torch.compile'd function, this module's frames run
         # eagerly as torch's own scheduler code does: none below takes a
-        # tensor or names torch (what torch.compile compiles), and the one
-        # that handles tensor lrs is excluded from compilation.
+        # tensor or names torch (what torch.compile compiles), and the two
+        # that take the groups' tensors (uba._torch's C step and lr types)
+        # are left out of compilation.
         if not self._get_lr_called_within_step:  # inline: every step runs this check
             _torch.warn_outside_step()
         t = self.last_epoch
