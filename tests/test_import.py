@@ -48,6 +48,38 @@ def test_each_torch_scheduler_brings_torch_in_on_first_use(name: str, module: st
     assert out.split() == ["True", name, module]
 
 
+# Two ways torch can be missing, in a child process: a None in sys.modules (how
+# Python marks a module as unimportable), and a finder that reports it absent
+# (as an environment without it does).
+NO_TORCH = {
+    "None in sys.modules": "import sys\nsys.modules['torch'] = None\n",
+    "not installed": (
+        "import sys\n"
+        "class NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("no_torch", sorted(NO_TORCH))
+@pytest.mark.parametrize("name", ["UBALR", "UBAWarmRestarts", "get_uba_schedule_with_warmup"])
+def test_without_torch_a_torch_scheduler_says_what_to_install(name: str, no_torch: str) -> None:
+    out = run(
+        NO_TORCH[no_torch] + "import uba\n"
+        f"for use in (lambda: uba.{name}, lambda: exec('from uba import {name}')):\n"
+        "    try:\n"
+        "        use()\n"
+        "    except ImportError as error:\n"
+        "        print(type(error).__name__, error, type(error.__cause__).__name__)\n"
+        "print(uba.schedule(0, 10), 'torch' in sys.modules and sys.modules['torch'] is not None)"
+    )
+    message = f"ImportError uba.{name} needs PyTorch: pip install torch ModuleNotFoundError"
+    assert out.splitlines() == [message, message, "1.0 False"]
+
+
 def test_uba_probe_is_reachable_without_torch() -> None:
     out = run(
         "import sys, uba\n"

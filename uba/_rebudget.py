@@ -55,8 +55,9 @@ def add_rebudget(
 ) -> list[Rebudget]:
     """The rebudgets after one more at ``step`` from ``T_max`` to
     ``new_T_max`` (checked by the caller: ``step < new_T_max``,
-    ``warmup_steps < new_T_max``).  Rebudgets after ``step`` (left behind by
-    a ``step(epoch)`` back in time) are dropped: this one rewrites the future.
+    ``warmup_steps < new_T_max``).  Rebudgets at or after ``step`` (an
+    earlier one at this same step, or ones left behind by a ``step(epoch)``
+    back in time) are dropped: this one rewrites the future from ``step``.
     """
     # Where `step` is now, with every rebudget so far (the segment it is in
     # may be one that a later rebudget, now dropped, had closed).
@@ -65,12 +66,15 @@ def add_rebudget(
     if step <= warmup_steps:
         # The decay has not begun: it simply runs over the new budget.
         return kept
+    # The budget the steps before `step` ran on: the one the first dropped
+    # rebudget replaced, else the current one.
+    before = rebudgets[len(kept)][2] if len(kept) < len(rebudgets) else T_max
     # The progress reached, folded into [0, 1]: past the budget the schedule
     # is periodic (period 2 in progress) and mirrors about its end.
     span = budget - warmup_steps
     d = math.fmod(u - warmup_steps, 2.0 * span)
     progress = (2.0 * span - d if d > span else d) / span
-    return [*kept, (step, warmup_steps + progress * (new_T_max - warmup_steps), budget)]
+    return [*kept, (step, warmup_steps + progress * (new_T_max - warmup_steps), before)]
 
 
 def positions(

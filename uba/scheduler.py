@@ -11,67 +11,16 @@ this module only when ``uba.UBALR`` is first used.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from uba import _checks, _core, _rebudget
+from uba import _checks, _rebudget, _torch
 
 __all__ = ["UBALR"]
-
-# torch 2.7 and later flag the step the constructor takes (_is_initial);
-# before, that step was the one that reached last_epoch == 0.
-_FLAGS_INITIAL_STEP = hasattr(LRScheduler, "_is_initial")
-
-
-def _warn_outside_step() -> None:
-    """torch's warning for get_lr() called outside step(), as torch's own
-    schedulers give it."""
-    warnings.warn(
-        "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
-        UserWarning,
-        stacklevel=3,
-    )
-
-
-def _group_types(groups: list[dict[str, Any]], values: list[float]) -> list[Any]:
-    """The values as the types of the groups' lrs (a tensor of its dtype and
-    device for a tensor lr); each value becomes, in place, the number that
-    lr will then hold."""
-    out: list[Any] = list(values)
-    for i, group in enumerate(groups):
-        lr = group["lr"]
-        if isinstance(lr, torch.Tensor):
-            if lr.is_cpu:
-                out[i] = lr.new_full((), values[i])
-                values[i] = out[i].item()
-            else:  # rounded on the host: no device sync
-                values[i] = torch.scalar_tensor(values[i], dtype=lr.dtype).item()
-                out[i] = lr.new_full((), values[i])
-        else:
-            out[i] = values[i] = float(values[i])
-    return out
-
-
-# Excluded from torch.compile: it runs eagerly, also when a compiled function
-# steps the scheduler (the only frame here that handles tensors).
-_as_group_types: Callable[[list[dict[str, Any]], list[float]], list[Any]] = torch.compiler.disable(
-    _group_types
-)  # type: ignore[no-untyped-call]
-
-
-def _copy(lr: Any) -> Any:
-    return lr.clone() if isinstance(lr, torch.Tensor) else lr
-
-
-def _checked_eta_min(value: Any) -> float | list[float]:
-    if isinstance(value, (list, tuple)):
-        return [_checks.real(f"eta_min[{i}]", v) for i, v in enumerate(value)]
-    return _checks.real("eta_min", value)
 
 
 class UBALR(LRScheduler):
@@ -150,14 +99,7 @@ class UBALR(LRScheduler):
         warmup_start_factor: float = 0.0,
     ) -> None:
         self.T_max = _checks.budget(T_max, "T_max")
-        self.eta_min = _checked_eta_min(eta_min)
-        if isinstance(self.eta_min, list) and isinstance(optimizer, Optimizer):
-            groups = len(optimizer.param_groups)
-            if len(self.eta_min) != groups:
-                raise ValueError(
-                    f"eta_min must have one value per parameter group ({groups}), "
-                    f"got {len(self.eta_min)}"
-                )
+        self.eta_min = _torch.checked_eta_min(eta_min, optimizer)
         self.phi = _checks.phi(phi)
         self.warmup_steps = _checks.integer(
             "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
@@ -190,15 +132,16 @@ class UBALR(LRScheduler):
         (closed form) while nothing else touches them."""
         # Called from a torch.compile'd function, this module's frames run
         # eagerly as torch's own scheduler code does: none below takes a
-        # tensor or names torch (what torch.compile compiles), and the one
-        # that handles tensor lrs is excluded from compilation.
-        if not self._get_lr_called_within_step:
-            _warn_outside_step()
+        # tensor or names torch (what torch.compile compiles), and the two
+        # that take the groups' tensors (uba._torch's C step and lr types)
+        # are left out of compilation.
+        if not self._get_lr_called_within_step:  # inline: every step runs this check
+            _torch.warn_outside_step()
         t = self.last_epoch
         try:
             if self._written_at == t - 1 and self._step_count > 1 and t > 0:
                 return self._step(t - 1, t, True)  # the usual step
-            if self._is_initial if _FLAGS_INITIAL_STEP else t == 0:
+            if _torch.in_initial_step(self):
                 return self._initial_values(t)
             if self._step_count == 1 and t > 0:
                 # torch before 2.7, constructed with last_epoch >= 0.
@@ -257,7 +200,7 @@ class UBALR(LRScheduler):
         T = self.T_max
         if self.rebudgets:
             T, t_prev, t = _rebudget.positions(t_prev, t, self.warmup_steps, T, self.rebudgets)
-        values, self._ratios, plain = _core.step_groups(
+        values, self._ratios, plain = _torch.step_groups(
             T,
             self.phi,
             self.warmup_steps,
@@ -275,7 +218,7 @@ class UBALR(LRScheduler):
         self._written_at = self.last_epoch
         if plain and not closed_form:
             return values
-        return _as_group_types(groups, values)
+        return _torch.as_group_types(groups, values)
 
     def _state_per_group(self) -> tuple[list[Any], list[float | None], list[float | None]]:
         """base_lrs, ratios and written values, one per group of the
@@ -284,22 +227,15 @@ class UBALR(LRScheduler):
         removal every base is read again from initial_lr."""
         groups = self.optimizer.param_groups
         n, known = len(groups), len(self.base_lrs)
-        if isinstance(self.eta_min, list) and len(self.eta_min) != n:
-            floors = len(self.eta_min)
-            change = (
-                f"param_groups[{floors}] was added after eta_min was given one floor "
-                f"per group ({floors})"
-                if n > floors
-                else f"the optimizer has {n} parameter groups, fewer than the {floors} "
-                "floors in eta_min"
-            )
-            raise ValueError(f"{change}: set scheduler.eta_min to {n} floors, one a group")
+        _torch.check_floors_per_group(self.eta_min, n)
         if known == n and len(self._ratios) == n:
             return self.base_lrs, self._ratios, list(self._written)
         if known > n:
-            base, keep = [_copy(g.get("initial_lr", g["lr"])) for g in groups], 0
+            base, keep = [_torch.copy_lr(g.get("initial_lr", g["lr"])) for g in groups], 0
         else:
-            base = self.base_lrs + [_copy(g.get("initial_lr", g["lr"])) for g in groups[known:]]
+            base = self.base_lrs + [
+                _torch.copy_lr(g.get("initial_lr", g["lr"])) for g in groups[known:]
+            ]
             keep = min(known, len(self._ratios))
         unknown: list[float | None] = [None] * (n - keep)
         written: list[float | None] = list(self._written[:keep])
@@ -326,7 +262,10 @@ class UBALR(LRScheduler):
         begun, and simply runs over the new budget; the warmup is unchanged.
         The rebudget is kept in :meth:`state_dict` (plain numbers), and
         ``step(epoch)`` gives the values stepping gives, before and after
-        it.  docs/rebudget.md states the rule, its guarantees and the
+        it.  A rebudget rewrites the schedule from the current step on:
+        several at one step are one rebudget to the last budget, and one made
+        after a ``step(epoch)`` back in time replaces those made later.
+        docs/rebudget.md states the rule, its guarantees and the
         alternatives it was chosen over.
 
         Args:
@@ -375,7 +314,7 @@ class UBALR(LRScheduler):
         state = dict(state_dict)
         for name, check in (
             ("T_max", lambda v: _checks.budget(v, "state_dict['T_max']")),
-            ("eta_min", _checked_eta_min),
+            ("eta_min", _torch.checked_eta_min),
             (
                 "last_epoch",
                 lambda v: _checks.integer(

@@ -10,8 +10,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
-from uba import _checks, _core
-from uba.scheduler import _as_group_types, _warn_outside_step
+from uba import _checks, _torch
 
 __all__ = ["UBAWarmRestarts"]
 
@@ -111,12 +110,15 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
     def get_lr(self) -> list[float | torch.Tensor]:
         """Each group's lr at ``T_cur`` epochs into the current cycle, of the
         group's type (a tensor for a tensor lr)."""
-        if not self._get_lr_called_within_step:
-            _warn_outside_step()
+        if not self._get_lr_called_within_step:  # inline: every step runs this check
+            _torch.warn_outside_step()
         t, T = _cycle_position(self.T_cur, self.T_i)
         base = self.base_lrs
-        # All groups in one call: the closed form (ratio 1, nothing to compose).
-        values, _, _ = _core.step_groups(
+        # One value per base lr, as torch's class computes them: a group added
+        # since (optimizer.add_param_group) is left to torch's step(), which
+        # leaves it alone or refuses it as the installed torch does.  All in
+        # one call: the closed form (ratio 1, nothing to compose).
+        values, _, _ = _torch.step_groups(
             T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0
         )
-        return _as_group_types(self.optimizer.param_groups, values)
+        return _torch.as_group_types(self.optimizer.param_groups, values)

@@ -120,7 +120,9 @@ def test_trainer_checkpoint_and_resume_continue_the_schedule_exactly(tmp_path: P
 
 
 def uba_with_warmup(phi: float) -> Callable[[torch.optim.Optimizer], Any]:
-    return lambda opt: uba.get_uba_schedule_with_warmup(opt, WARMUP, T, phi, MIN_LR_RATE)
+    return lambda opt: uba.get_uba_schedule_with_warmup(
+        opt, WARMUP, T, phi=phi, min_lr_rate=MIN_LR_RATE
+    )
 
 
 def test_trainer_takes_the_uba_factory_and_resumes_it_exactly(tmp_path: Path) -> None:

@@ -12,10 +12,14 @@ agreeing with stepping, warmup, refusals.
 from __future__ import annotations
 
 import math
+import os
+import warnings
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
@@ -33,7 +37,9 @@ def reference_lrs(steps, T_max, phi, warmup_steps=0, rebudgets=(), base=BASE, et
     (step, new T_max) pairs, from the rule: exact progress, 50-digit shape."""
     W = warmup_steps
     anchor, budget = (Fraction(W), Fraction(0)), T_max  # (step, progress) the decay runs from
-    changes = dict(rebudgets)
+    changes = {}  # step -> the new budgets, in order (several may come at one step)
+    for s, new_T_max in rebudgets:
+        changes.setdefault(s, []).append(new_T_max)
     values = []
     for t in range(steps):
         if t < W:
@@ -42,13 +48,13 @@ def reference_lrs(steps, T_max, phi, warmup_steps=0, rebudgets=(), base=BASE, et
             s, p_s = anchor
             p = p_s + (1 - p_s) * (t - s) / (budget - s)
             values.append(exact_uba(p.numerator, p.denominator, phi, base, eta_min))
-        if t in changes:  # rebudget after the lr of step t was set
+        for new_T_max in changes.get(t, ()):  # rebudget after the lr of step t was set
             if t > W:
                 s, p_s = anchor
                 p = p_s + (1 - p_s) * (t - s) / (budget - s)
                 p = p % 2
                 anchor = (Fraction(t), 2 - p if p > 1 else p)
-            budget = changes[t]
+            budget = new_T_max
     return values
 
 
@@ -56,12 +62,12 @@ def run(T_max, phi, steps, warmup_steps=0, rebudgets=(), eta_min=ETA_MIN):
     """UBALR stepped `steps` times, rebudgeted after the given steps: (lrs, scheduler)."""
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE)
     scheduler = uba.UBALR(optimizer, T_max, eta_min, phi=phi, warmup_steps=warmup_steps)
-    changes = dict(rebudgets)
     lrs = []
     for t in range(steps):
         lrs.append(optimizer.param_groups[0]["lr"])
-        if t in changes:
-            scheduler.rebudget(changes[t])
+        for s, new_T_max in rebudgets:
+            if s == t:
+                scheduler.rebudget(new_T_max)
         optimizer.step()
         scheduler.step()
     return lrs, scheduler
@@ -245,3 +251,137 @@ def test_last_epoch_set_back_across_a_rebudget_composes_from_the_old_curve():
     scheduler.step()  # 39 -> 40, across the rebudget
     expected = ETA_MIN + (lr_now - ETA_MIN) * (want[40] - ETA_MIN) / (want[39] - ETA_MIN)
     assert math.isclose(scheduler.optimizer.param_groups[0]["lr"], expected, rel_tol=1e-12)
+
+
+# ---------------------------------------------------------------- any sequence of rebudgets
+
+
+def test_two_rebudgets_at_one_step_are_one_rebudget_to_the_last_budget():
+    """1000 -> 1500 -> 2000, both after step 400: the steps before 400 keep the
+    original budget, stepping is the rule's, and step(epoch) on a scheduler
+    resumed from the state gives what stepping gave."""
+    twice = [(400, 1500), (400, 2000)]
+    lrs, scheduler = run(1000, 1.0, 2001, rebudgets=twice)
+    once, _ = run(1000, 1.0, 2001, rebudgets=[(400, 2000)])
+    assert lrs == once
+    assert_close_rows(lrs, reference_lrs(2001, 1000, 1.0, rebudgets=twice), "twice at 400")
+    assert scheduler.state_dict()["rebudgets"][0][2] == 1000  # the budget before step 400
+    assert_closed_form_is_stepping(scheduler.state_dict(), lrs, 1000, 1.0, 0)
+
+
+def fresh_scheduler(T_max, phi, warmup_steps):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE)
+    return uba.UBALR(optimizer, T_max, ETA_MIN, phi=phi, warmup_steps=warmup_steps)
+
+
+def assert_closed_form_is_stepping(state, lrs, T_max, phi, warmup_steps, what=""):
+    """step(epoch) at every epoch of `lrs`, on a scheduler resumed from `state`,
+    gives the lr stepping gave there."""
+    scheduler = fresh_scheduler(T_max, phi, warmup_steps)
+    scheduler.load_state_dict(state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation of step(epoch)
+        for epoch, want in enumerate(lrs):
+            scheduler.step(epoch)
+            got = scheduler.optimizer.param_groups[0]["lr"]
+            assert math.isclose(got, want, rel_tol=REL, abs_tol=ABS * BASE), (
+                f"{what}step({epoch}): {got!r}, stepping gave {want!r}"
+            )
+
+
+@st.composite
+def plans(draw):
+    """A budget, warmup, phi, and a sequence of operations on the scheduler:
+    ("steps", n); ("rebudget", d), to the current step + d (d <= 0, or a budget
+    without room for the warmup, is refused); ("save", None), a checkpoint and
+    resume; ("back", k), step(epoch) k epochs back."""
+    T_max = draw(st.integers(2, 40))
+    warmup = draw(st.sampled_from([0, 0, T_max // 3, T_max - 1]))
+    phi = draw(st.sampled_from([0.5, 1.0, 2.0, 6.0]))
+    operation = st.one_of(
+        st.tuples(st.just("steps"), st.integers(0, 25)),
+        st.tuples(st.just("rebudget"), st.integers(-3, 60)),
+        st.tuples(st.just("rebudget"), st.integers(1, 4)),  # several at one step
+        st.tuples(st.just("save"), st.none()),
+        st.tuples(st.just("back"), st.integers(0, 30)),
+    )
+    return T_max, warmup, phi, draw(st.lists(operation, max_size=14))
+
+
+def follow(plan, resume):
+    """Carry out a plan, resuming from a checkpoint at each "save" if `resume`,
+    then step to twice the last budget.
+
+    Returns the lrs of the run's timeline (index = epoch; a step(epoch) back
+    rewrites from there), the rebudgets that took effect as (step, T_max), the
+    states saved along the way with the timeline as it was then, and the last
+    scheduler."""
+    T_max, warmup, phi, operations = plan
+    scheduler = fresh_scheduler(T_max, phi, warmup)
+    lrs, rebudgets, saved = [scheduler.optimizer.param_groups[0]["lr"]], [], []
+
+    def steps(n):
+        for _ in range(n):
+            scheduler.optimizer.step()
+            scheduler.step()
+            lrs.append(scheduler.optimizer.param_groups[0]["lr"])
+
+    for what, arg in operations:
+        step = scheduler.last_epoch
+        if what == "steps":
+            steps(arg)
+        elif what == "back":
+            epoch = max(0, step - arg)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's deprecation of step(epoch)
+                scheduler.step(epoch)
+            del lrs[epoch:]
+            lrs.append(scheduler.optimizer.param_groups[0]["lr"])
+        elif what == "rebudget":
+            new = step + arg
+            if arg <= 0 or new <= warmup:
+                before = scheduler.state_dict()
+                with pytest.raises(ValueError, match="T_max must be"):
+                    scheduler.rebudget(new)
+                assert scheduler.state_dict() == before
+            else:
+                scheduler.rebudget(new)
+                # a rebudget rewrites the future: the ones at or after its step go
+                rebudgets = [r for r in rebudgets if r[0] < step] + [(step, new)]
+        elif what == "save":
+            state = round_trip(scheduler.state_dict())
+            saved.append((list(lrs), state))
+            if resume:
+                optimizer_state = scheduler.optimizer.state_dict()
+                scheduler = fresh_scheduler(T_max, phi, warmup)
+                scheduler.optimizer.load_state_dict(optimizer_state)  # a resume's order
+                scheduler.load_state_dict(state)
+                assert scheduler.get_last_lr() == [lrs[-1]]
+    steps(2 * scheduler.T_max - scheduler.last_epoch)
+    return lrs, rebudgets, saved, scheduler
+
+
+@given(plan=plans())
+@settings(
+    max_examples=int(os.environ.get("UBA_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+)
+def test_any_rebudgets_keep_stepping_resume_and_step_epoch_equal(plan):
+    """Any sequence of rebudgets (several at one step, refused ones, ones after a
+    step(epoch) back in time, past the end), checkpoints and resumes: resuming
+    changes no lr, the lrs are the rule's, and step(epoch) on a scheduler resumed
+    from any saved state gives the lrs stepping gave up to that state's epoch."""
+    T_max, warmup, phi, _ = plan
+    lrs, rebudgets, saved, scheduler = follow(plan, resume=True)
+    straight, _, _, _ = follow(plan, resume=False)
+    assert lrs == straight
+    want = reference_lrs(len(lrs), T_max, phi, warmup, rebudgets)
+    assert_close_rows(lrs, want, f"rebudgets {rebudgets}")
+    saved.append((lrs, scheduler.state_dict()))
+    for timeline, state in saved:
+        assert_closed_form_is_stepping(
+            state, timeline, T_max, phi, warmup, f"state at epoch {len(timeline) - 1}: "
+        )

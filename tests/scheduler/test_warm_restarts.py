@@ -502,3 +502,54 @@ def test_bad_arguments_are_refused_by_name(kwargs, error, message):
     arguments = {"T_0": 10, **kwargs}
     with pytest.raises(error, match=message):
         uba.UBAWarmRestarts(build_optimizer(), **arguments)
+
+
+# ---------------------------------------------------------------- a group added later
+
+
+def run_with_a_group_added(kind, by_epoch):
+    """Three steps, then optimizer.add_param_group (a float lr and a tensor lr),
+    then ten more steps (plain, or step(epoch) at fractional epochs): after each
+    step, every group's lr, (T_cur, T_i, last_epoch), and what the step raised."""
+    optimizer = build_optimizer()
+    scheduler = make_sched(kind, optimizer, 5, 2, ETA_MIN)
+    rows = []
+    for step in range(13):
+        if step == 3:
+            optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.3})
+            optimizer.add_param_group(
+                {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": torch.tensor(0.2)}
+            )
+        optimizer.step()
+        try:
+            if by_epoch:
+                scheduler.step(step + 0.5)
+            else:
+                scheduler.step()
+            raised = None
+        except Exception as error:  # what the installed torch raises is the point
+            raised = (type(error), str(error))
+        rows.append(
+            (read_lrs(optimizer), (scheduler.T_cur, scheduler.T_i, scheduler.last_epoch), raised)
+        )
+    return rows
+
+
+@pytest.mark.parametrize("by_epoch", [False, True])
+def test_a_group_added_later_is_treated_as_torchs_class_treats_it(by_epoch):
+    """torch's class computes one lr per base lr: torch before 2.13 leaves the new
+    groups alone and goes on scheduling the others; later torch refuses the step
+    (zip(strict=True)).  Whatever the installed torch does, the twin does: the same
+    lrs, bookkeeping and errors at every step."""
+    ours, theirs = (
+        run_with_a_group_added("uba", by_epoch),
+        run_with_a_group_added("torch", by_epoch),
+    )
+    for step, ((got, state, raised), (want, torch_state, torch_raised)) in enumerate(
+        zip(ours, theirs, strict=True)
+    ):
+        assert (state, raised) == (torch_state, torch_raised), f"step {step}"
+        assert got == pytest.approx(want, rel=2e-6), f"step {step}"
+    if theirs[-1][2] is None:  # torch schedules the first groups: so does the twin
+        assert all(a[0][:2] != b[0][:2] for a, b in zip(ours[3:], ours[4:]))  # not frozen
+        assert ours[-1][0][2:] == pytest.approx([0.3, 0.2])
