@@ -230,11 +230,14 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     phi = sub.add_parser(
         "phi",
         help="phi for a condition number (and back); the optimal phi for a spectrum",
-        description="UBA with eta_max = 1/lam_min and eta_min = 1/lam_max is the Chebyshev "
-        "min-max step-size sequence when phi = 2*kappa, kappa = lam_max/lam_min "
-        "(an identity derived in this project, uba.theory). With --spectrum: "
-        "uba.theory.optimal_phi, the phi that minimises the worst case of a "
-        "noisy quadratic over the spectrum at budget T.",
+        description="--kappa and --from-phi: the curvature identity (uba.theory): UBA "
+        "with eta_max = 1/lam_min and eta_min = 1/lam_max is the Chebyshev min-max "
+        "step-size sequence when phi = 2*kappa, kappa = lam_max/lam_min. With "
+        "--spectrum: uba.theory.optimal_phi, the phi that minimises the worst case of "
+        "a noisy quadratic over the curvature interval at budget T, for the schedule "
+        "you run (peak --eta-max, floor --eta-min). phi only means something for a "
+        "given peak; for the expected loss over a whole spectrum, use "
+        "uba.theory.choose_phi.",
     )
     which = phi.add_mutually_exclusive_group(required=True)
     which.add_argument("--kappa", type=_positive_float, help="condition number -> phi")
