@@ -35,9 +35,10 @@ import numpy as np
 from uba import __version__, theory
 from uba import peers as _peers
 from uba._checks import MAX_BUDGET
-from uba._schedule import schedule
+from uba._schedule import DEFAULT_PHIS, schedule
 
 BOUND_NAMES = ("nonconvex", "convex", "strongly-convex")
+_PHIS_TEXT = " ".join(f"{phi:g}" for phi in DEFAULT_PHIS)
 
 
 def _number_type(
@@ -110,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--phi",
         type=_positive_float,
         nargs="+",
-        default=[0.5, 1.0, 2.0, 4.0],
-        help="shape parameters to show (default 0.5 1 2 4)",
+        default=list(DEFAULT_PHIS),
+        help=f"shape parameters to show (default {_PHIS_TEXT})",
     )
     parser.add_argument(
         "--rows",
@@ -147,8 +148,8 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
             "--phi",
             type=_positive_float,
             nargs="*",
-            default=[0.5, 1.0, 2.0, 4.0],
-            help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)",
+            default=list(DEFAULT_PHIS),
+            help=f"UBA shape parameters (default {_PHIS_TEXT}; none for no UBA)",
         )
         p.add_argument(
             "--peers",

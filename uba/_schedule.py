@@ -10,7 +10,11 @@ import numpy.typing as npt
 from uba import _core
 from uba._checks import exact_steps
 
-__all__ = ["schedule"]
+__all__ = ["DEFAULT_PHIS", "schedule"]
+
+#: The shapes a comparison shows when none are given (the plots and the
+#: command line): either side of 1, the default, and cosine's 2.
+DEFAULT_PHIS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
 
 
 @overload

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from uba import _core, theory
 from uba import peers as _peers
-from uba import theory
 from uba._checks import budget, items, positive, real
-from uba._schedule import schedule
+from uba._schedule import DEFAULT_PHIS, schedule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,9 +53,15 @@ class Bound(NamedTuple):
 #: The bounds :func:`plot_bounds` can draw, by name.
 BOUNDS: Mapping[str, Bound] = MappingProxyType(
     {
-        "nonconvex": Bound(theory.bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
-        "convex": Bound(theory.bound_convex, 0.5, ("L", "sigma2", "dist2")),
-        "strongly-convex": Bound(theory.bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+        "nonconvex": Bound(
+            theory.bound_nonconvex, _core.STEP_LIMIT_NONCONVEX, ("L", "sigma2", "f_gap")
+        ),
+        "convex": Bound(theory.bound_convex, _core.STEP_LIMIT_CONVEX, ("L", "sigma2", "dist2")),
+        "strongly-convex": Bound(
+            theory.bound_strongly_convex,
+            _core.STEP_LIMIT_STRONGLY_CONVEX,
+            ("mu", "L", "sigma2", "f_gap"),
+        ),
     }
 )
 
@@ -127,7 +133,7 @@ def _phis(phis: Sequence[float]) -> list[float]:
 
 def plot_schedules(
     T: int,
-    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    phis: Sequence[float] = DEFAULT_PHIS,
     *,
     eta_max: float = 1.0,
     eta_min: float = 0.0,
@@ -175,7 +181,7 @@ def plot_schedules(
 
 def plot_peers(
     T: int,
-    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    phis: Sequence[float] = DEFAULT_PHIS,
     peers: Sequence[str] = DEFAULT_PEERS,
     *,
     eta_max: float = 1.0,
@@ -295,7 +301,7 @@ def plot_phi_vs_condition_number(
 def plot_bounds(
     budgets: Sequence[int] | None = None,
     *,
-    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    phis: Sequence[float] = DEFAULT_PHIS,
     peers: Sequence[str] = DEFAULT_PEERS,
     bound: str = "nonconvex",
     L: float = 1.0,

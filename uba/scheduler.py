@@ -68,6 +68,15 @@ def _copy(lr: Any) -> Any:
     return lr.clone() if isinstance(lr, torch.Tensor) else lr
 
 
+def _step_params(cached: _core.StepParams, *args: Any) -> _core.StepParams:
+    """The core's parameters of a step for ``args`` (T_max, phi,
+    warmup_steps, warmup_start_factor): ``cached`` if it was made from them,
+    else new ones, checked by the core.  They are checked when they change
+    (the scheduler is made, a state loaded, a rebudget's segment entered),
+    not at every step."""
+    return cached if cached.args == args else _core.StepParams(*args)
+
+
 def _checked_eta_min(value: Any) -> float | list[float]:
     if isinstance(value, (list, tuple)):
         return [_checks.real(f"eta_min[{i}]", v) for i, v in enumerate(value)]
@@ -138,6 +147,11 @@ class UBALR(LRScheduler):
         0.066667
     """
 
+    # The core's checked parameters: not in __dict__, so not in state_dict
+    # (which holds plain values only).
+    __slots__ = ("_step_params",)
+    _step_params: _core.StepParams
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -149,7 +163,9 @@ class UBALR(LRScheduler):
         warmup_steps: int = 0,
         warmup_start_factor: float = 0.0,
     ) -> None:
-        self.T_max = _checks.budget(T_max, "T_max")
+        # T_max, phi and the warmup, checked by the core (once: see _step_params)
+        self._step_params = _core.StepParams(T_max, phi, warmup_steps, warmup_start_factor)
+        self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor = self._step_params.args
         self.eta_min = _checked_eta_min(eta_min)
         if isinstance(self.eta_min, list) and isinstance(optimizer, Optimizer):
             groups = len(optimizer.param_groups)
@@ -158,16 +174,6 @@ class UBALR(LRScheduler):
                     f"eta_min must have one value per parameter group ({groups}), "
                     f"got {len(self.eta_min)}"
                 )
-        self.phi = _checks.phi(phi)
-        self.warmup_steps = _checks.integer(
-            "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
-        )
-        self.warmup_start_factor = _checks.real(
-            "warmup_start_factor",
-            warmup_start_factor,
-            "a finite number >= 0",
-            lambda v: v >= 0,
-        )
         last_epoch = _checks.integer(
             "last_epoch", last_epoch, -1, _checks.MAX_BUDGET, "[-1, 2**53]"
         )
@@ -257,11 +263,11 @@ class UBALR(LRScheduler):
         T = self.T_max
         if self.rebudgets:
             T, t_prev, t = _rebudget.positions(t_prev, t, self.warmup_steps, T, self.rebudgets)
+        self._step_params = _step_params(
+            self._step_params, T, self.phi, self.warmup_steps, self.warmup_start_factor
+        )
         values, self._ratios, plain = _core.step_groups(
-            T,
-            self.phi,
-            self.warmup_steps,
-            self.warmup_start_factor,
+            self._step_params,
             t_prev,
             t,
             base,

@@ -14,11 +14,12 @@ What comes from where:
 * **Standard results, instantiated** (``docs/theory.md`` section 2): SGD
   bounds for non-convex, convex and strongly convex smooth objectives,
   stated for an arbitrary step sequence so that any schedule can be compared.
-* **This project's numerics** (``docs/theory.md`` sections 3 and 4): the
+* **This project's numerics** (``docs/theory.md`` sections 3 to 5): the
   exact worst-case residual of any step sequence, the noisy-quadratic worst
   case, and the minimisers that choose :math:`\varphi`.
 
-Everything runs in the C core (``csrc/theory.c``); ``docs/theory.md`` has the
+Everything runs in the C core (one file per section of ``docs/theory.md``,
+``csrc/curvature.c`` to ``csrc/choose_phi.c``); ``docs/theory.md`` has the
 statements, assumptions and derivations.  Importing this module imports
 neither torch nor matplotlib.
 
@@ -65,26 +66,50 @@ __all__ = [
 #: thread; an exception it raises stops the computation and propagates.
 Progress = Callable[[float], object]
 
+# ---- the theory's defaults: decided here, and only here ---------------------
+
 #: The default search range of :func:`optimal_phi` and
 #: :func:`optimal_phi_strongly_convex` (the upper end of the former grows to
-#: ``200 * kappa`` for very ill-conditioned ranges).
+#: ``PHI_RANGE_PER_KAPPA * kappa`` for very ill-conditioned ranges).
 PHI_RANGE = (1e-6, 1e8)
+PHI_RANGE_PER_KAPPA = 200.0
 
 
-def _phi_range(phi_range: Any) -> tuple[float, float]:
-    """``(phi_lo, phi_hi)`` with ``0 < phi_lo < phi_hi``, both finite."""
-    try:
-        lo, hi = phi_range
-    except (TypeError, ValueError):
-        raise TypeError(f"phi_range must be a pair (phi_lo, phi_hi), got {phi_range!r}") from None
-    lo = _checks.real_number("phi_range[0]", lo)
-    hi = _checks.real_number("phi_range[1]", hi)
-    if not (0 < lo < hi < math.inf):
-        raise ValueError(
-            "phi_range must be (phi_lo, phi_hi) with 0 < phi_lo < phi_hi, both "
-            f"finite, got {phi_range!r}"
-        )
-    return lo, hi
+def _ratio(x: float, y: float) -> float:
+    """x/y, +-inf or nan for y = 0: for defaults formed before the core
+    checks y."""
+    return x / y if y != 0.0 else x * math.inf
+
+
+def _optimal_phi_defaults(
+    lam_min: Any, lam_max: Any, eta_max: Any, eta_min: Any, phi_range: Any
+) -> tuple[Any, Any, Any]:
+    """:func:`optimal_phi`'s ``(eta_max, eta_min, phi_range)``, each left
+    ``None`` given its default: the Chebyshev peak ``1/lam_min`` and floor
+    ``1/lam_max`` (docs/theory.md section 1), and :data:`PHI_RANGE` widened
+    to ``PHI_RANGE_PER_KAPPA * kappa``.  The curvatures are read as numbers
+    (TypeError naming them otherwise) but not checked: the core checks them
+    before anything derived from them, so a bad curvature is reported as
+    itself, never as a default."""
+    if eta_max is None or eta_min is None or phi_range is None:
+        lo = _checks.real_number("lam_min", lam_min)
+        hi = _checks.real_number("lam_max", lam_max)
+        eta_max = _ratio(1.0, lo) if eta_max is None else eta_max
+        eta_min = _ratio(1.0, hi) if eta_min is None else eta_min
+        if phi_range is None:
+            kappa = _ratio(hi, lo)
+            phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], PHI_RANGE_PER_KAPPA * kappa))
+    return eta_max, eta_min, phi_range
+
+
+def _optimal_phi_strongly_convex_defaults(L: Any, eta_max: Any, phi_range: Any) -> tuple[Any, Any]:
+    """:func:`optimal_phi_strongly_convex`'s ``(eta_max, phi_range)``, each
+    left ``None`` given its default: the largest peak bound (c) allows,
+    ``UBA_STEP_LIMIT_STRONGLY_CONVEX / L``, and :data:`PHI_RANGE`.  ``L`` is
+    read as a number but not checked (the core checks it first)."""
+    if eta_max is None:
+        eta_max = _ratio(_core.STEP_LIMIT_STRONGLY_CONVEX, _checks.real_number("L", L))
+    return eta_max, PHI_RANGE if phi_range is None else phi_range
 
 
 def _exp(log_value: float) -> float:
@@ -685,7 +710,7 @@ def optimal_phi(
         \qquad \eta_k = \mathrm{UBA}\big(k - \tfrac12;\ T, \varphi,
         \eta_{\max}, \eta_{\min}\big),\ k = 1..T
 
-    (``docs/theory.md`` section 4; :math:`x_0^2 = 1`; the schedule values come from the
+    (``docs/theory.md`` section 5; :math:`x_0^2 = 1`; the schedule values come from the
     same C code as :func:`uba.schedule`).  With ``sigma2 = 0`` and the default
     peak and floor the objective is the squared worst-case residual, whose
     unique minimiser is :math:`\varphi^* = 2\kappa` (derived in this project,
@@ -734,17 +759,10 @@ def optimal_phi(
         >>> theory.optimal_phi(16, 1.0, 100.0, sigma2=1e-2) < 200.0
         True
     """
-    if eta_max is None or eta_min is None:
-        defaults = uba_params_from_curvature(lam_min, lam_max)
-        eta_max = defaults.eta_max if eta_max is None else eta_max
-        eta_min = defaults.eta_min if eta_min is None else eta_min
-    if phi_range is None:
-        kappa = uba_params_from_curvature(lam_min, lam_max).phi / 2.0
-        phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], 200.0 * kappa))
-    phi_lo, phi_hi = _phi_range(phi_range)
-    return _core.optimal_phi(
-        T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi, progress
-    )[0]
+    eta_max, eta_min, phi_range = _optimal_phi_defaults(
+        lam_min, lam_max, eta_max, eta_min, phi_range
+    )
+    return _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_range, progress)[0]
 
 
 def optimal_phi_strongly_convex(
@@ -809,9 +827,7 @@ def optimal_phi_strongly_convex(
         >>> phis == sorted(phis)  # more noise, earlier decay
         True
     """
-    if eta_max is None:  # 1/L, once L is known to be a real number > 0
-        eta_max = 1.0 / _checks.positive("L", L)
-    phi_lo, phi_hi = _phi_range(PHI_RANGE if phi_range is None else phi_range)
-    return _core.optimal_phi_strongly_convex(
-        T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi, progress
-    )[0]
+    eta_max, phi_range = _optimal_phi_strongly_convex_defaults(L, eta_max, phi_range)
+    return _core.optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max, phi_range, progress)[
+        0
+    ]

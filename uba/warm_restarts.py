@@ -11,7 +11,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
 from uba import _checks, _core
-from uba.scheduler import _as_group_types, _warn_outside_step
+from uba.scheduler import _as_group_types, _step_params, _warn_outside_step
 
 __all__ = ["UBAWarmRestarts"]
 
@@ -91,6 +91,9 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
     """
 
     phi: float
+    # The core's checked parameters: not in __dict__, so not in state_dict.
+    __slots__ = ("_step_params",)
+    _step_params: _core.StepParams
 
     def __init__(
         self,
@@ -105,7 +108,8 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         T_0 = _checks.budget(T_0, "T_0")
         T_mult = _checks.integer("T_mult", T_mult, 1, _checks.MAX_BUDGET, "[1, 2**53]")
         eta_min = _checks.real("eta_min", eta_min)
-        self.phi = _checks.phi(phi)
+        self._step_params = _core.StepParams(T_0, phi, 0, 0.0)  # phi, checked by the core
+        self.phi = self._step_params.args[1]
         super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch)
 
     def get_lr(self) -> list[float | torch.Tensor]:
@@ -116,7 +120,8 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         t, T = _cycle_position(self.T_cur, self.T_i)
         base = self.base_lrs
         # All groups in one call: the closed form (ratio 1, nothing to compose).
+        self._step_params = _step_params(self._step_params, T, self.phi, 0, 0.0)
         values, _, _ = _core.step_groups(
-            T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0
+            self._step_params, t, t, base, self.eta_min, base, base, 1.0
         )
         return _as_group_types(self.optimizer.param_groups, values)

@@ -1,9 +1,12 @@
-/* check.h -- a minimal test harness: CHECK, CHECK_EQ, CHECK_CLOSE, RUN. */
+/* check.h -- a minimal test harness: CHECK, CHECK_EQ, CHECK_CLOSE, RUN,
+ * and a hash of doubles' bits (check_fnv1a). */
 #ifndef UBA_CHECK_H
 #define UBA_CHECK_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 static int check_failures = 0;
 static int check_count = 0;
@@ -53,6 +56,24 @@ static int check_count = 0;
         printf("%s %s\n", check_failures == check_before_ ? "ok  " : "FAIL", \
                #test);                                                    \
     } while (0)
+
+/* FNV-1a over the bit patterns of n doubles, continuing from h (start
+ * with CHECK_FNV_START): a hash of results that must stay bit for bit. */
+#define CHECK_FNV_START UINT64_C(0xCBF29CE484222325)
+
+static inline uint64_t
+check_fnv1a(uint64_t h, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        for (int byte = 0; byte < 8; byte++) {
+            h ^= (bits >> (8 * byte)) & 0xFFu;
+            h *= 0x100000001B3u;
+        }
+    }
+    return h;
+}
 
 static int
 check_summary(const char *suite)

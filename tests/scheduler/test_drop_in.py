@@ -19,6 +19,7 @@ lrs = torch.optim.lr_scheduler
 import uba  # noqa: E402
 from uba import _core  # noqa: E402
 
+from ..schedule.test_binding import FloatOverflows  # noqa: E402
 from .twins import KINDS, round_trip, torch_updates_tensor_lrs_in_place  # noqa: E402
 
 REL = 1e-12
@@ -355,6 +356,13 @@ def test_strings_are_refused_as_uba_schedule_refuses_them(kwargs, error, pattern
         uba.UBALR(opt, 50, **kwargs)
 
 
+def test_a_phi_whose_float_overflows_is_named() -> None:
+    """It used to give "'<' not supported between instances"."""
+    opt = torch.optim.SGD(layers(1)[0].parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"^phi must be a real number a double can hold, got <"):
+        uba.UBALR(opt, 50, phi=FloatOverflows())
+
+
 def test_a_nan_base_lr_is_reported_as_base_lrs() -> None:
     opt = torch.optim.SGD(layers(1)[0].parameters(), lr=math.nan)
     with pytest.raises(ValueError, match=r"base_lrs\[0\] must be a finite number, got nan"):
@@ -376,7 +384,9 @@ class Float:
 
 
 def step_groups(lrs_now):
-    return _core.step_groups(10, 2.0, 0, 0.0, 2, 3, [0.1, 0.1], 0.0, lrs_now, None, None)
+    return _core.step_groups(
+        _core.StepParams(10, 2.0, 0, 0.0), 2, 3, [0.1, 0.1], 0.0, lrs_now, None, None
+    )
 
 
 def test_a_list_emptied_by_an_items_float_is_refused_not_read_after_free() -> None:
