@@ -68,15 +68,6 @@ def _copy(lr: Any) -> Any:
     return lr.clone() if isinstance(lr, torch.Tensor) else lr
 
 
-def _step_params(cached: _core.StepParams, *args: Any) -> _core.StepParams:
-    """The core's parameters of a step for ``args`` (T_max, phi,
-    warmup_steps, warmup_start_factor): ``cached`` if it was made from them,
-    else new ones, checked by the core.  They are checked when they change
-    (the scheduler is made, a state loaded, a rebudget's segment entered),
-    not at every step."""
-    return cached if cached.args == args else _core.StepParams(*args)
-
-
 def _checked_eta_min(value: Any) -> float | list[float]:
     if isinstance(value, (list, tuple)):
         return [_checks.real(f"eta_min[{i}]", v) for i, v in enumerate(value)]
@@ -163,7 +154,8 @@ class UBALR(LRScheduler):
         warmup_steps: int = 0,
         warmup_start_factor: float = 0.0,
     ) -> None:
-        # T_max, phi and the warmup, checked by the core (once: see _step_params)
+        # T_max, phi and the warmup, checked by the core once (and again only
+        # when they change: StepParams.current in _step)
         self._step_params = _core.StepParams(T_max, phi, warmup_steps, warmup_start_factor)
         self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor = self._step_params.args
         self.eta_min = _checked_eta_min(eta_min)
@@ -263,8 +255,8 @@ class UBALR(LRScheduler):
         T = self.T_max
         if self.rebudgets:
             T, t_prev, t = _rebudget.positions(t_prev, t, self.warmup_steps, T, self.rebudgets)
-        self._step_params = _step_params(
-            self._step_params, T, self.phi, self.warmup_steps, self.warmup_start_factor
+        self._step_params = self._step_params.current(
+            T, self.phi, self.warmup_steps, self.warmup_start_factor
         )
         values, self._ratios, plain = _core.step_groups(
             self._step_params,

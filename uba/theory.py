@@ -762,7 +762,8 @@ def optimal_phi(
     eta_max, eta_min, phi_range = _optimal_phi_defaults(
         lam_min, lam_max, eta_max, eta_min, phi_range
     )
-    return _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_range, progress)[0]
+    phi, _ = _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_range, progress)
+    return phi
 
 
 def optimal_phi_strongly_convex(
@@ -828,6 +829,7 @@ def optimal_phi_strongly_convex(
         True
     """
     eta_max, phi_range = _optimal_phi_strongly_convex_defaults(L, eta_max, phi_range)
-    return _core.optimal_phi_strongly_convex(T, mu, L, sigma2, f_gap, eta_max, phi_range, progress)[
-        0
-    ]
+    phi, _ = _core.optimal_phi_strongly_convex(
+        T, mu, L, sigma2, f_gap, eta_max, phi_range, progress
+    )
+    return phi

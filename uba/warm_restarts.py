@@ -11,7 +11,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
 from uba import _checks, _core
-from uba.scheduler import _as_group_types, _step_params, _warn_outside_step
+from uba.scheduler import _as_group_types, _warn_outside_step
 
 __all__ = ["UBAWarmRestarts"]
 
@@ -120,7 +120,7 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         t, T = _cycle_position(self.T_cur, self.T_i)
         base = self.base_lrs
         # All groups in one call: the closed form (ratio 1, nothing to compose).
-        self._step_params = _step_params(self._step_params, T, self.phi, 0, 0.0)
+        self._step_params = self._step_params.current(T, self.phi, 0, 0.0)
         values, _, _ = _core.step_groups(
             self._step_params, t, t, base, self.eta_min, base, base, 1.0
         )

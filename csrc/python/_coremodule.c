@@ -690,18 +690,14 @@ static const entry step_params_entry = {
     .reworded = UBA_E_WARMUP_STEPS,
     .rule = "must be an integer in [0, T_max)"};
 
+/* A StepParams of type `type` for the four arguments a[0..4), checked by
+ * the core. */
 static PyObject *
-step_params_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+make_step_params(PyTypeObject *type, PyObject *const *a, Py_ssize_t nargs)
 {
     const entry *e = &step_params_entry;
-    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0) {
-        PyErr_SetString(PyExc_TypeError,
-                        "StepParams() takes no keyword arguments");
-        return NULL;
-    }
-    PyObject *const *a = PySequence_Fast_ITEMS(args);
     double v[4];
-    if (check_nargs(e, PyTuple_GET_SIZE(args)) < 0) {
+    if (check_nargs(e, nargs) < 0) {
         return NULL;
     }
     for (int i = 0; i < 4; i++) {
@@ -729,6 +725,43 @@ step_params_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+static PyObject *
+step_params_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0) {
+        PyErr_SetString(PyExc_TypeError,
+                        "StepParams() takes no keyword arguments");
+        return NULL;
+    }
+    return make_step_params(type, PySequence_Fast_ITEMS(args),
+                            PyTuple_GET_SIZE(args));
+}
+
+/* params.current(T_max, phi, warmup_steps, warmup_start_factor): params
+ * itself if it was made from these values (the same objects, as a
+ * scheduler that stored params.args passes them, or equal numbers), else
+ * new parameters, checked.  A scheduler calls it at every step, so that a
+ * budget, shape or warmup changed since (a rebudget's segment, a loaded
+ * state, an attribute set by hand) is checked once, when it changes. */
+static PyObject *
+step_params_current(PyObject *self, PyObject *const *a, Py_ssize_t nargs)
+{
+    const step_params_object *p = (const step_params_object *)self;
+    const double held[4] = {p->s.T, p->s.phi, p->s.warmup_steps,
+                            p->s.warmup_start_factor};
+    bool same = nargs == 4;
+    for (Py_ssize_t i = 0; same && i < 4; i++) {
+        if (a[i] != PyTuple_GET_ITEM(p->args, i)) {
+            double v;
+            if (as_param(&step_params_entry, a, (int)i, &v) < 0) {
+                return NULL;  /* not a number: named as StepParams names it */
+            }
+            same = v == held[i];
+        }
+    }
+    return same ? Py_NewRef(self) : make_step_params(Py_TYPE(self), a, nargs);
+}
+
 static void
 step_params_dealloc(PyObject *self)
 {
@@ -754,6 +787,10 @@ step_params_reduce(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef step_params_methods[] = {
+    {"current", (PyCFunction)(void (*)(void))step_params_current,
+     METH_FASTCALL,
+     "current($self, T_max, phi, warmup_steps, warmup_start_factor, /)\n--\n\n"
+     "self if made from these values, else new parameters, checked."},
     {"__reduce__", step_params_reduce, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };

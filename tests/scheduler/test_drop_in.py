@@ -356,6 +356,26 @@ def test_strings_are_refused_as_uba_schedule_refuses_them(kwargs, error, pattern
         uba.UBALR(opt, 50, **kwargs)
 
 
+def test_parameters_set_by_hand_are_checked_once_and_used_from_the_next_step() -> None:
+    """The core checks T_max, phi and the warmup when the scheduler is made,
+    and again only when they change (here by hand), as they were read at
+    every step before."""
+    opt = torch.optim.SGD(layers(1)[0].parameters(), lr=0.1)
+    sched = uba.UBALR(opt, 100, phi=1.0)
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    sched.phi, sched.T_max = 3.0, 200
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.1 * uba.schedule(11, 200, phi=3.0)
+    sched.phi = -1.0
+    opt.step()
+    with pytest.raises(ValueError, match=r"^phi must be a finite number > 0, got -1\.0$"):
+        sched.step()
+    assert sched.last_epoch == 11
+
+
 def test_a_phi_whose_float_overflows_is_named() -> None:
     """It used to give "'<' not supported between instances"."""
     opt = torch.optim.SGD(layers(1)[0].parameters(), lr=0.1)
