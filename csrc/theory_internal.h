@@ -68,7 +68,6 @@ static const double LN10 = 2.30258509299404568402;
 /* The loops over lrs poll the progress hook once per chunk. */
 #define SCAN_CHUNK 65536
 
-
 /* The binary exponent e of a finite x > 0 with x < 2^e (as frexp gives it),
  * read from the bits: the hot loops below call it once per step. */
 static inline int
@@ -92,9 +91,8 @@ two_sum(double x, double y, double *err)
     return s;
 }
 
-
-/* Neumaier's compensated sum, so that S1 and S2 are correct to a few ulp
- * whatever n is. */
+/* Neumaier's compensated sum: correct to a few ulp whatever the number of
+ * terms (the bounds' S1 and S2, the residual's log at an end). */
 typedef struct ksum {
     double s;
     double c;
