@@ -5,7 +5,7 @@ users do not know: the range of the loss's curvature (from Hessian-vector
 products, by stochastic Lanczos quadrature) and the gradient-noise variance at
 the user's batch size (from a few minibatch gradients).  It returns a
 :class:`ProbeResult` with the suggested phi, what was measured and what it
-cost.  docs/theory.md (section 6) defines each measured quantity and says why.
+cost.  docs/theory.md (section 7) defines each measured quantity and says why.
 
 torch is imported when :func:`suggest_phi` is first called, not when this
 module is imported.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from uba import _checks, theory
+from uba import _checks, _core, theory
 
 if TYPE_CHECKING:
     import torch
@@ -51,7 +51,7 @@ def lower_end(nodes: npt.ArrayLike, weights: npt.ArrayLike, mass: float) -> floa
     the curvature below which the positive eigen-directions hold only the
     fraction :math:`q` of :math:`\mathrm{tr}(H_+^2)`, i.e. of the starting
     gradient's energy when the start is equally far from the minimum along
-    every direction (docs/theory.md, section 6).
+    every direction (docs/theory.md, section 7).
     Equal nodes are merged; each node's share is spread over its
     neighbourhood: the cumulative share at node :math:`k` is taken as the
     share below it plus half its own, and the quantile is interpolated
@@ -384,7 +384,7 @@ def suggest_phi(
     seed = _checks.integer("seed", seed, 0, 2**63 - 1, "[0, 2**63 - 1]")
 
     if phi_range is not None:  # refused now, not after the probing
-        theory._phi_range(phi_range)
+        _core.check_phi_range(phi_range)
 
     params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
     if not params:

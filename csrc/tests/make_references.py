@@ -77,7 +77,7 @@ class Uniform:
 
 
 def fnv1a(*arrays: np.ndarray | float) -> int:
-    """FNV-1a over the bits of the doubles, as check.h's fnv1a."""
+    """FNV-1a over the bits of the doubles, as check.h's check_fnv1a."""
     h = 0xCBF29CE484222325
     for values in arrays:
         for byte in np.asarray(values, "<f8").tobytes():
