@@ -96,4 +96,60 @@ check_strongly_convex(double mu, double L, double sigma2, double f_gap)
     return UBA_OK;
 }
 
+/* A spectrum (uba.h), in uba.h's order: the lengths, then the entries,
+ * array by array (the first bad index to *bad_index, if not NULL).  Writes
+ * the smallest and largest eigenvalue, which the callers' ranges need. */
+static inline uba_status
+check_spectrum(const uba_spectrum *sp, double *lam_lo, double *lam_hi,
+               size_t *bad_index)
+{
+    if (sp == NULL) {
+        return UBA_E_NULL;
+    }
+    const size_t n = sp->n;
+    if (n == 0) {
+        return UBA_E_EIGENVALUES_EMPTY;
+    }
+    if (sp->weights != NULL && sp->n_weights != 1 && sp->n_weights != n) {
+        return UBA_E_WEIGHTS_LENGTH;
+    }
+    if (sp->n_start != 1 && sp->n_start != n) {
+        return UBA_E_START_LENGTH;
+    }
+    if (sp->n_noise != 1 && sp->n_noise != n) {
+        return UBA_E_NOISE_LENGTH;
+    }
+    if (sp->eigenvalues == NULL || sp->start == NULL || sp->noise == NULL) {
+        return UBA_E_NULL;
+    }
+    const struct {
+        const double *a;
+        size_t count;
+        uba_status status;
+    } arrays[] = {
+        {sp->eigenvalues, n, UBA_E_EIGENVALUES},
+        {sp->weights, sp->weights == NULL ? 0 : sp->n_weights, UBA_E_WEIGHTS},
+        {sp->start, sp->n_start, UBA_E_START},
+        {sp->noise, sp->n_noise, UBA_E_NOISE},
+    };
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
+        for (size_t i = 0; i < arrays[a].count; i++) {
+            if (!is_nonnegative(arrays[a].a[i])) {
+                if (bad_index != NULL) {
+                    *bad_index = i;
+                }
+                return arrays[a].status;
+            }
+        }
+    }
+    double lo = sp->eigenvalues[0], hi = lo;
+    for (size_t k = 1; k < n; k++) {
+        lo = fmin(lo, sp->eigenvalues[k]);
+        hi = fmax(hi, sp->eigenvalues[k]);
+    }
+    *lam_lo = lo;
+    *lam_hi = hi;
+    return UBA_OK;
+}
+
 #endif /* UBA_CHECKS_H */

@@ -1,9 +1,12 @@
 /*
- * noisy_quadratic.c -- docs/theory.md section 4, the noisy quadratic: the
- * worst case over a curvature range of E x_T^2 for SGD with additive noise
- * (uba_worst_case_noisy_error).  See uba.h for the contract.
+ * noisy_quadratic.c -- docs/theory.md section 4, the noisy quadratic, in
+ * two parts: the worst case over a curvature range of E x_T^2 for SGD with
+ * additive noise (uba_worst_case_noisy_error), then the expected final loss
+ * of any step sequence over a spectrum (uba_expected_loss), which
+ * choose_phi.c minimises.  See uba.h for the contracts.
  *
- * Provenance: the model is standard; the search is this project's.
+ * Provenance: the model and its recursion are standard; the search and the
+ * numerics are this project's.
  */
 #include "theory_internal.h"
 
@@ -282,17 +285,6 @@ nv_kernel_d(const double *restrict eta, const double *restrict k, size_t t0,
             v[j] = fma(f2, v[j], kt * S[j]);
         }
     }
-}
-
-/* 2^k for an integer k in [-1074, 1023], from the bits. */
-static double
-pow2(int k)
-{
-    const uint64_t u = k >= -1022 ? (uint64_t)(k + 1023) << 52
-                                  : UINT64_C(1) << (k + 1074);
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
 }
 
 /*
@@ -806,6 +798,435 @@ uba_worst_case_noisy_error(const double *lrs, size_t n, double lam_min,
     *log_error = lg;
     if (lam_at != NULL) {
         *lam_at = lam;
+    }
+    return UBA_OK;
+}
+
+/* ========================================================================
+ * The expected final loss of a step sequence over a spectrum
+ * (uba_expected_loss)
+ * ======================================================================== */
+
+/*
+ * Per direction, m_{t+1} = (1 - eta_t lam)^2 m_t + eta_t^2 v with m_0 = s,
+ * and L = 0.5 sum_k w_k lam_k m_n (uba.h).  Every term is nonnegative, so
+ * the recursion in float64 loses nothing to cancellation: each factor
+ * 1 - eta lam is one fma (the exact product, rounded once, also next to
+ * eta lam = 1), and m then carries a few ulp of relative error per step.
+ *
+ * Many directions per pass.  EL_GROUP directions ("lanes") run side by
+ * side over the steps, in a loop the compiler vectorises (AVX2 or AVX-512
+ * with FMA where the CPU has them; every clone rounds alike,
+ * theory_internal.h).
+ * A lane holds its value as m 2^E.  Its noise enters the kernel as
+ * (eta s)^2 c with c = v 2^(2q - E) and s = 2^-q, max |eta| s in [1/2, 1),
+ * so that no product overflows whatever the scale of the steps.
+ *
+ * No overflow, no underflow, no bits lost to a subnormal.  The steps run
+ * in blocks of at most EL_BLOCK_MAX whose factors can grow a lane by at
+ * most 2^EL_GROWTH (from |1 - eta lam| at the smallest and largest
+ * eigenvalue, where it is largest).  After each block a lane whose value
+ * left [2^-100, 2^100] is rescaled by a power of two; one that left the
+ * safe range [2^(grow - 1000), 2^1000] (where a subnormal on the way could
+ * have cost bits that the block's growth would then magnify), or whose c
+ * cannot be formed, is redone for that block in exact scaled arithmetic
+ * (m 2^E renormalised at every step).  A lane that is exactly 0 with no
+ * noise stays 0.  The common case costs a fraction of a nanosecond per
+ * direction and step; the exact path is taken by lanes that contract by
+ * more than 2^900 within a block (eta lam within a few per cent of 1 for
+ * many steps) and costs about 10 ns per step.
+ *
+ * The loss is summed as (Neumaier sum) 2^M over the lanes' terms
+ * 0.5 w lam m 2^E, formed from mantissas and exponents, so that its log is
+ * exact even far outside the double range; the loss itself is that sum
+ * rounded to a double: +inf above the largest, 0 below the smallest.
+ */
+#define EL_GROUP 32       /* directions per pass                            */
+#define EL_BLOCK_MAX 64   /* steps per block at most                        */
+#define EL_GROWTH 480     /* log2 of the growth a block may allow a lane    */
+#define EL_C_TOP 400.0    /* the kernel takes a lane with c < 2^EL_C_TOP    */
+
+/* ---- the spectrum -------------------------------------------------------- */
+
+/* Entry k of an argument that holds one value or one per direction. */
+static double
+sp_at(const double *a, size_t count, size_t k)
+{
+    return a[count == 1 ? 0 : k];
+}
+
+static double
+sp_weight(const uba_spectrum *sp, size_t k)
+{
+    return sp->weights == NULL ? 1.0 : sp_at(sp->weights, sp->n_weights, k);
+}
+
+/* ---- the steps, cut into blocks ------------------------------------------ */
+
+int
+el_blocks(el_steps *st, const double *eta, size_t n, double lam_lo,
+          double lam_hi, double *cut, double *grow, uba_ticker *ticker)
+{
+    size_t nb = 0, start = 0;
+    int growth = 0;
+    double top = 0.0;
+    for (size_t t = 0; t < n; t++) {
+        if (t % SCAN_CHUNK == 0
+            && ticker_add(ticker, (double)(n - t < SCAN_CHUNK ? n - t
+                                                             : SCAN_CHUNK))) {
+            return 1;
+        }
+        const double e = eta[t];
+        top = fmax(top, fabs(e));
+        const double F = fmax(fabs(fma(-e, lam_lo, 1.0)),
+                              fabs(fma(-e, lam_hi, 1.0)));
+        const int g = F >= 1.0 ? 2 * exponent_of(F) : 0;
+        if (t > start && (growth + g > EL_GROWTH
+                          || t - start >= EL_BLOCK_MAX)) {
+            grow[nb] = (double)growth;
+            cut[nb++] = (double)t;
+            start = t;
+            growth = 0;
+        }
+        growth += g;
+    }
+    grow[nb] = (double)growth;
+    cut[nb++] = (double)n;
+    st->eta = eta;
+    st->n = n;
+    st->cut = cut;
+    st->grow = grow;
+    st->nblocks = nb;
+    const int q = top > 0.0 ? exponent_of(top) : 0;
+    st->q = q < -1000 ? -1000 : q;
+    st->s = pow2(-st->q);
+    return 0;
+}
+
+/* ---- a group of lanes --------------------------------------------------- */
+
+typedef struct el_lanes {
+    double lam[EL_GROUP];    /* curvature                                   */
+    double noise[EL_GROUP];  /* v                                           */
+    double m[EL_GROUP];      /* the value is m 2^E                          */
+    double E[EL_GROUP];
+    double c[EL_GROUP];      /* v 2^(2q - E), for the kernel                */
+    unsigned char exact[EL_GROUP];  /* c cannot be formed: exact steps      */
+    size_t cnt;              /* lanes in use; the rest are 0 throughout     */
+} el_lanes;
+
+/* The kernel: restrict (the lane arrays never overlap) lets the compiler
+ * vectorise the loop over lanes. */
+THEORY_CLONES
+static void
+el_kernel(const double *restrict eta, size_t t0, size_t t1, double s,
+          const double *restrict lam, const double *restrict c,
+          double *restrict m)
+{
+    for (size_t t = t0; t < t1; t++) {
+        const double e = eta[t], es = e * s, e2 = es * es;
+        for (size_t j = 0; j < EL_GROUP; j++) {
+            const double f = fma(-e, lam[j], 1.0);
+            m[j] = fma(f * f, m[j], e2 * c[j]);
+        }
+    }
+}
+
+/* m 2^E as mantissa in [1/2, 1) (or 0) and exponent. */
+static void
+el_normalise(double *m, double *E)
+{
+    if (*m == 0.0) {
+        *E = 0.0;
+        return;
+    }
+    int k;
+    *m = frexp(*m, &k);
+    *E += (double)k;
+}
+
+/* One step in exact scaled arithmetic: m 2^E <- f^2 m 2^E + eta^2 v, every
+ * product formed from mantissas (never over- or underflows). */
+static void
+el_exact_step(double eta, double lam, double v, double *m, double *E)
+{
+    if (*m != 0.0) {
+        int fe;
+        const double fm = frexp(fma(-eta, lam, 1.0), &fe);
+        *m *= fm * fm;  /* fm^2 in [1/4, 1), or 0 */
+        *E += 2.0 * (double)fe;
+    }
+    if (eta != 0.0 && v != 0.0) {
+        int ee, ve;
+        const double em = frexp(eta, &ee), vm = frexp(v, &ve);
+        const double km = (em * em) * vm;  /* in [1/32, 1) */
+        const double ke = 2.0 * (double)ee + (double)ve;
+        if (*m == 0.0) {
+            *m = km;
+            *E = ke;
+        }
+        else if (ke > *E) {
+            *m = ldexp(*m, (int)fmax(*E - ke, -2000.0)) + km;
+            *E = ke;
+        }
+        else {
+            *m += ldexp(km, (int)fmax(ke - *E, -2000.0));
+        }
+    }
+    el_normalise(m, E);
+}
+
+/* Lane j's c = v 2^(2q - E) for the kernel; the lane takes exact steps
+ * when c would be 2^EL_C_TOP or more (a c below 2^-1100 is 0: it adds
+ * nothing next to a lane that keeps above 2^(grow - 1000)). */
+static void
+el_lane_scale(el_lanes *g, size_t j, int q)
+{
+    const double v = g->noise[j];
+    g->c[j] = 0.0;
+    g->exact[j] = 0;
+    if (v == 0.0) {
+        return;
+    }
+    int ve;
+    const double vm = frexp(v, &ve);
+    const double x = (double)ve + 2.0 * (double)q - g->E[j];
+    if (x >= EL_C_TOP) {
+        g->exact[j] = 1;
+    }
+    else if (x > -1100.0) {
+        g->c[j] = ldexp(vm, (int)x);
+    }
+}
+
+/* Runs the lanes of g over all the steps; nonzero when interrupted. */
+static int
+el_run_group(const el_steps *st, el_lanes *g, uba_ticker *ticker)
+{
+    double m0[EL_GROUP];
+    size_t t0 = 0;
+    for (size_t b = 0; b < st->nblocks; b++) {
+        const size_t t1 = (size_t)st->cut[b];
+        memcpy(m0, g->m, sizeof m0);
+        el_kernel(st->eta, t0, t1, st->s, g->lam, g->c, g->m);
+        const double low = pow2((int)st->grow[b] - 1000);
+        double exact_steps = 0.0;
+        for (size_t j = 0; j < g->cnt; j++) {
+            const double v = g->m[j];
+            if (!g->exact[j] && v >= 0x1p-100 && v <= 0x1p100) {
+                continue;
+            }
+            if (!g->exact[j] && v == 0.0 && m0[j] == 0.0 && g->c[j] == 0.0
+                && g->noise[j] == 0.0) {
+                continue;  /* exactly 0, and no noise to change that */
+            }
+            if (g->exact[j] || !(v >= low && v <= 0x1p1000)) {
+                double m = m0[j], E = g->E[j];
+                for (size_t t = t0; t < t1; t++) {
+                    el_exact_step(st->eta[t], g->lam[j], g->noise[j], &m, &E);
+                }
+                g->m[j] = m;
+                g->E[j] = E;
+                exact_steps += (double)(t1 - t0);
+            }
+            else {
+                el_normalise(&g->m[j], &g->E[j]);
+            }
+            el_lane_scale(g, j, st->q);
+        }
+        if (ticker_add(ticker, (double)EL_GROUP * (double)(t1 - t0)
+                                   + 32.0 * exact_steps)) {
+            return 1;
+        }
+        t0 = t1;
+    }
+    return 0;
+}
+
+/* A sum of positive terms m 2^e, as (s.s + s.c) 2^M. */
+typedef struct el_sum {
+    ksum s;
+    double M;
+    int empty;
+} el_sum;
+
+static void
+el_sum_add(el_sum *a, double m, double e)
+{
+    if (m == 0.0) {
+        return;
+    }
+    if (a->empty) {
+        a->M = e;
+        a->empty = 0;
+    }
+    else if (e > a->M) {
+        const int d = (int)fmax(a->M - e, -2000.0);
+        a->s.s = ldexp(a->s.s, d);
+        a->s.c = ldexp(a->s.c, d);
+        a->M = e;
+    }
+    ksum_add(&a->s, ldexp(m, (int)fmax(e - a->M, -2000.0)));
+}
+
+/* The log of the sum (-inf for 0) and the sum as a double (saturated). */
+static void
+el_sum_value(const el_sum *a, double *log_value, double *value)
+{
+    const double s = a->s.s + a->s.c;
+    if (a->empty || s == 0.0) {
+        *log_value = -HUGE_VAL;
+        *value = 0.0;
+        return;
+    }
+    *log_value = log(s) + a->M * LN2;
+    *value = ldexp(s, (int)fmax(-2200.0, fmin(2200.0, a->M)));
+}
+
+/* x as mantissa in [1/2, 1) times 2^e (x > 0 finite). */
+static double
+el_split(double x, double *e)
+{
+    int k;
+    const double m = frexp(x, &k);
+    *e = (double)k;
+    return m;
+}
+
+int
+el_evaluate(const el_steps *st, const uba_spectrum *sp, uba_ticker *ticker,
+            double *log_loss, double *loss)
+{
+    el_sum total = {{0.0, 0.0}, 0.0, 1};
+    el_lanes g;
+    for (size_t k0 = 0; k0 < sp->n; k0 += EL_GROUP) {
+        g.cnt = sp->n - k0 < EL_GROUP ? sp->n - k0 : EL_GROUP;
+        for (size_t j = 0; j < EL_GROUP; j++) {
+            const int used = j < g.cnt;
+            g.lam[j] = used ? sp->eigenvalues[k0 + j] : 0.0;
+            g.noise[j] = used ? sp_at(sp->noise, sp->n_noise, k0 + j) : 0.0;
+            g.m[j] = used ? sp_at(sp->start, sp->n_start, k0 + j) : 0.0;
+            g.E[j] = 0.0;
+            if (g.m[j] != 0.0 && !(g.m[j] >= 0x1p-100 && g.m[j] <= 0x1p100)) {
+                el_normalise(&g.m[j], &g.E[j]);
+            }
+            el_lane_scale(&g, j, st->q);
+        }
+        if (el_run_group(st, &g, ticker)) {
+            return 1;
+        }
+        for (size_t j = 0; j < g.cnt; j++) {
+            const double w = sp_weight(sp, k0 + j), lam = g.lam[j];
+            if (w == 0.0 || lam == 0.0 || g.m[j] == 0.0) {
+                continue;
+            }
+            double we, le;
+            const double wm = el_split(w, &we), lm = el_split(lam, &le);
+            el_sum_add(&total, 0.5 * (wm * lm) * g.m[j], we + le + g.E[j]);
+        }
+    }
+    el_sum_value(&total, log_loss, loss);
+    return 0;
+}
+
+double
+el_lanes_padded(size_t n)
+{
+    return (double)EL_GROUP * ceil((double)n / EL_GROUP);
+}
+
+double
+el_initial_loss(const uba_spectrum *sp)
+{
+    el_sum total = {{0.0, 0.0}, 0.0, 1};
+    for (size_t k = 0; k < sp->n; k++) {
+        const double w = sp_weight(sp, k), lam = sp->eigenvalues[k];
+        const double s0 = sp_at(sp->start, sp->n_start, k);
+        if (w != 0.0 && lam != 0.0 && s0 != 0.0) {
+            double we, le, se;
+            const double m = el_split(w, &we) * el_split(lam, &le)
+                           * el_split(s0, &se);
+            el_sum_add(&total, 0.5 * m, we + le + se);
+        }
+    }
+    double lg, value;
+    el_sum_value(&total, &lg, &value);
+    return value;
+}
+
+/* The checks of uba_expected_loss before its workspace, in uba.h's
+ * order; writes the smallest and largest eigenvalue. */
+static uba_status
+el_check(size_t n, const uba_spectrum *sp, double *lam_lo, double *lam_hi,
+         size_t *bad_index)
+{
+    if (n == 0) {
+        return UBA_E_LRS_EMPTY;
+    }
+    return check_spectrum(sp, lam_lo, lam_hi, bad_index);
+}
+
+uba_status
+uba_expected_loss_check(size_t n, const uba_spectrum *sp, size_t *bad_index)
+{
+    double lam_lo, lam_hi;
+    return el_check(n, sp, &lam_lo, &lam_hi, bad_index);
+}
+
+size_t
+uba_expected_loss_work_size(size_t n)
+{
+    return n > SIZE_MAX / 2 ? SIZE_MAX : 2 * n;
+}
+
+uba_status
+uba_expected_loss(const double *lrs, size_t n, const uba_spectrum *sp,
+                  double *work, size_t work_len, double *loss,
+                  double *stability, size_t *bad_index,
+                  const uba_progress *progress)
+{
+    double lam_lo = 0.0, lam_hi = 0.0;
+    const uba_status s = el_check(n, sp, &lam_lo, &lam_hi, bad_index);
+    if (s != UBA_OK) {
+        return s;
+    }
+    if (lrs == NULL || work == NULL || loss == NULL) {
+        return UBA_E_NULL;
+    }
+    if (work_len < uba_expected_loss_work_size(n)) {
+        return UBA_E_WORKSPACE;
+    }
+    uba_ticker ticker = ticker_start(
+        progress, (double)n * (2.0 + el_lanes_padded(sp->n)));
+    double top = 0.0;
+    for (size_t i0 = 0; i0 < n; i0 += SCAN_CHUNK) {
+        const size_t i1 = n - i0 < SCAN_CHUNK ? n : i0 + SCAN_CHUNK;
+        if (ticker_add(&ticker, (double)(i1 - i0))) {
+            return UBA_E_INTERRUPTED;
+        }
+        for (size_t i = i0; i < i1; i++) {
+            const double e = lrs[i];
+            const uba_status bad = !isfinite(e) ? UBA_E_LRS
+                : !(fabs(e) * lam_hi <= UBA_MAX_ETA_LAM) ? UBA_E_LRS_RANGE
+                : UBA_OK;
+            if (bad != UBA_OK) {
+                if (bad_index != NULL) {
+                    *bad_index = i;
+                }
+                return bad;
+            }
+            top = fmax(top, fabs(e));
+        }
+    }
+    el_steps st;
+    double log_loss, value;
+    if (el_blocks(&st, lrs, n, lam_lo, lam_hi, work, work + n, &ticker)
+        || el_evaluate(&st, sp, &ticker, &log_loss, &value)) {
+        return UBA_E_INTERRUPTED;
+    }
+    *loss = value;
+    if (stability != NULL) {
+        *stability = top * lam_hi;
     }
     return UBA_OK;
 }

@@ -8,12 +8,13 @@
  *   noisy_quadratic.c  section 4, the noisy quadratic
  *   choose_phi.c       section 5, choosing phi
  *
- * Here: the constants and the CPU clones of the kernels, compensated
- * arithmetic (TwoSum, Neumaier's sum, the compensated Horner scheme of
- * bound (c)), the curvature interval as an offset, sorting without
- * allocation (theory_internal.c), and the few functions one section calls
- * in another, each defined in its own section's file.  The argument rules
- * are in checks.h, the progress polling in progress.h.
+ * Here: the constants and the CPU clones of the kernels, exact powers of
+ * two, compensated arithmetic (TwoSum, Neumaier's sum, the compensated
+ * Horner scheme of bound (c)), the curvature interval as an offset, sorting
+ * without allocation (theory_internal.c), and the few functions one section
+ * calls in another, each defined in its own section's file (the worst
+ * cases and the expected loss, which choose_phi.c minimises).  The
+ * argument rules are in checks.h, the progress polling in progress.h.
  *
  * No allocation, no globals: scratch space is a caller-owned workspace
  * whose size the *_work_size functions give.  Long loops poll the caller's
@@ -65,7 +66,8 @@ static const double LN10 = 2.30258509299404568402;
 #define UBA_INTERNAL
 #endif
 
-/* The loops over lrs poll the progress hook once per chunk. */
+/* The loops over lrs (and over the steps of the expected loss) poll the
+ * progress hook once per chunk. */
 #define SCAN_CHUNK 65536
 
 /* The binary exponent e of a finite x > 0 with x < 2^e (as frexp gives it),
@@ -77,6 +79,17 @@ exponent_of(double x)
     memcpy(&u, &x, sizeof u);
     const int biased = (int)((u >> 52) & 0x7ff);
     return biased == 0 ? -1022 : biased - 1022;
+}
+
+/* 2^k for an integer k in [-1074, 1023], from the bits. */
+static inline double
+pow2(int k)
+{
+    const uint64_t u = k >= -1022 ? (uint64_t)(k + 1023) << 52
+                                  : UINT64_C(1) << (k + 1074);
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
 }
 
 /* ---- compensated arithmetic -------------------------------------------- */
@@ -390,5 +403,39 @@ UBA_INTERNAL int nv_run(const double *lrs, size_t n, double a, double b,
                         double sigma2, double *work, const double *hints,
                         size_t nh, double *log_out, double *lam_out,
                         uba_ticker *ticker);
+
+/* The expected loss over a spectrum, which choose_phi.c minimises. */
+
+/* The steps, cut into blocks whose factors grow a direction by at most a
+ * bounded power of two (see noisy_quadratic.c). */
+typedef struct el_steps {
+    const double *eta;   /* the n steps                                     */
+    size_t n;
+    double *cut;         /* block b is steps [cut[b-1], cut[b])             */
+    double *grow;        /* it grows a lane by less than 2^grow[b]          */
+    size_t nblocks;
+    int q;               /* max |eta| 2^-q in [1/2, 1) (clamped to range)   */
+    double s;            /* 2^-q                                            */
+} el_steps;
+
+/* The blocks of the n steps eta for eigenvalues in [lam_lo, lam_hi], into
+ * the caller's cut and grow (n doubles each); nonzero when interrupted. */
+UBA_INTERNAL int el_blocks(el_steps *st, const double *eta, size_t n,
+                           double lam_lo, double lam_hi, double *cut,
+                           double *grow, uba_ticker *ticker);
+
+/* The expected loss L of the steps over a checked spectrum, as its log and
+ * as a double (saturated); nonzero when interrupted. */
+UBA_INTERNAL int el_evaluate(const el_steps *st, const uba_spectrum *sp,
+                             uba_ticker *ticker, double *log_loss,
+                             double *loss);
+
+/* The loss before any step, 0.5 sum_k w_k lam_k s_k, summed as
+ * el_evaluate sums (saturated). */
+UBA_INTERNAL double el_initial_loss(const uba_spectrum *sp);
+
+/* Directions rounded up to whole groups of lanes: the progress units of
+ * one pass per step. */
+UBA_INTERNAL double el_lanes_padded(size_t n);
 
 #endif /* UBA_THEORY_INTERNAL_H */

@@ -78,7 +78,7 @@ typedef enum uba_status {
     UBA_E_PHI_RANGE,      /* phi search range: 0 < phi_lo < phi_hi, finite */
     UBA_E_WORKSPACE,      /* a workspace shorter than its documented size  */
     UBA_E_INTERRUPTED,    /* the caller's progress hook asked to stop      */
-    /* the noisy quadratic's expected loss and choose_phi (last section) */
+    /* the expected loss over a spectrum and uba_choose_phi (sections 4, 5) */
     UBA_E_EIGENVALUES_EMPTY, /* eigenvalues: at least one                  */
     UBA_E_EIGENVALUES,    /* an eigenvalue: finite, >= 0                   */
     UBA_E_WEIGHTS_LENGTH, /* weights: one, or one per eigenvalue           */
@@ -448,10 +448,80 @@ UBA_API uba_status uba_worst_case_noisy_error(const double *lrs, size_t n,
                                               size_t *bad_index,
                                               const uba_progress *progress);
 
+/*
+ * The expected final loss over a spectrum.  A spectrum describes a
+ * diagonal quadratic: direction k has curvature lam_k >= 0, weight
+ * w_k >= 0 (how many directions it stands for, e.g. quadrature weights
+ * times the dimension), start s_k = E x_0^2 >= 0 (the
+ * squared distance from the minimum along it) and noise v_k >= 0 (the
+ * per-step gradient-noise variance along it).  SGD with steps eta_t,
+ *
+ *     x_{t+1} = (1 - eta_t lam_k) x_t - eta_t xi_t,   E xi_t^2 = v_k,
+ *
+ * has m_t = E x_t^2 with m_0 = s_k and
+ *
+ *     m_{t+1} = (1 - eta_t lam_k)^2 m_t + eta_t^2 v_k,
+ *
+ * every term nonnegative, and the expected final loss is
+ *
+ *     L = 0.5 sum_k w_k lam_k m_n.
+ *
+ * The functions below evaluate this recursion exactly in float64 (a few
+ * ulp per step, each 1 - eta lam formed by one fma) with a binary
+ * exponent carried per direction, so that nothing overflows, underflows
+ * or loses bits to a subnormal on the way, whatever the steps; L itself
+ * is +inf past the largest double (a divergent schedule) and 0 below the
+ * smallest, never NaN.
+ */
+typedef struct uba_spectrum {
+    const double *eigenvalues;  /* n curvatures lam_k: finite, >= 0        */
+    size_t n;                   /* at least 1                              */
+    const double *weights;      /* NULL (1 each), or n_weights values      */
+    size_t n_weights;           /* 1 (one for all) or n; unused if NULL    */
+    const double *start;        /* n_start values s_k = E x_0^2            */
+    size_t n_start;             /* 1 or n                                  */
+    const double *noise;        /* n_noise variances v_k                   */
+    size_t n_noise;             /* 1 or n                                  */
+} uba_spectrum;
+
+/*
+ * The checks of a spectrum, in this order: UBA_E_NULL (sp NULL),
+ * UBA_E_EIGENVALUES_EMPTY (n == 0), UBA_E_WEIGHTS_LENGTH,
+ * UBA_E_START_LENGTH, UBA_E_NOISE_LENGTH (a length neither 1 nor n),
+ * UBA_E_NULL (eigenvalues, start or noise NULL), then the entries, array
+ * by array: UBA_E_EIGENVALUES, UBA_E_WEIGHTS, UBA_E_START, UBA_E_NOISE
+ * (not finite, or negative), *bad_index (if not NULL) the first offending
+ * index of that array.  These come before any work (never interrupted).
+ */
+
+/* Returns the doubles of workspace uba_expected_loss needs for n steps:
+ * 2n (SIZE_MAX if that overflows). */
+UBA_API size_t uba_expected_loss_work_size(size_t n);
+
+/* Returns the status uba_expected_loss gives for n steps and this spectrum
+ * before it touches its workspace or reads an entry of lrs: UBA_OK,
+ * UBA_E_LRS_EMPTY or a spectrum's status (*bad_index as there). */
+UBA_API uba_status uba_expected_loss_check(size_t n, const uba_spectrum *sp,
+                                           size_t *bad_index);
+
+/* Writes the expected final loss L of the n steps lrs[0..n-1] (in the
+ * order taken) over the spectrum to *loss, and max_t |lrs[t]| times the
+ * largest eigenvalue to *stability (if not NULL; above 2, some step is
+ * past the stability limit 2/lam_max).  O(n * sp->n) time.  Fails with
+ * UBA_E_LRS_EMPTY, a spectrum's status, UBA_E_NULL (lrs, work or loss),
+ * UBA_E_WORKSPACE (work_len < uba_expected_loss_work_size(n)), and then,
+ * entry by entry of lrs, UBA_E_LRS (not finite) or UBA_E_LRS_RANGE
+ * (|lrs[i]| times the largest eigenvalue above UBA_MAX_ETA_LAM). */
+UBA_API uba_status uba_expected_loss(const double *lrs, size_t n,
+                                     const uba_spectrum *sp, double *work,
+                                     size_t work_len, double *loss,
+                                     double *stability, size_t *bad_index,
+                                     const uba_progress *progress);
+
 /* -- Section 5: choosing phi (choose_phi.c) -- */
 
 /* Returns UBA_OK, or UBA_E_PHI_RANGE unless 0 < phi_lo < phi_hi, both
- * finite: the search range both minimisers take. */
+ * finite: the search range every minimiser below takes. */
 UBA_API uba_status uba_phi_range_check(double phi_lo, double phi_hi);
 
 /* Returns the doubles of workspace uba_optimal_phi needs for budget T
@@ -501,76 +571,8 @@ UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
                                                    double *bound,
                                                    const uba_progress *progress);
 
-/* ---- The noisy quadratic: expected final loss, and choosing phi ------ */
-
-/*
- * docs/theory.md section 4 ("the noisy quadratic") and "choosing phi".
- * A spectrum describes a diagonal quadratic: direction k has curvature
- * lam_k >= 0, weight w_k >= 0 (how many directions it stands for, e.g.
- * quadrature weights times the dimension), start s_k = E x_0^2 >= 0 (the
- * squared distance from the minimum along it) and noise v_k >= 0 (the
- * per-step gradient-noise variance along it).  SGD with steps eta_t,
- *
- *     x_{t+1} = (1 - eta_t lam_k) x_t - eta_t xi_t,   E xi_t^2 = v_k,
- *
- * has m_t = E x_t^2 with m_0 = s_k and
- *
- *     m_{t+1} = (1 - eta_t lam_k)^2 m_t + eta_t^2 v_k,
- *
- * every term nonnegative, and the expected final loss is
- *
- *     L = 0.5 sum_k w_k lam_k m_n.
- *
- * The functions below evaluate this recursion exactly in float64 (a few
- * ulp per step, each 1 - eta lam formed by one fma) with a binary
- * exponent carried per direction, so that nothing overflows, underflows
- * or loses bits to a subnormal on the way, whatever the steps; L itself
- * is +inf past the largest double (a divergent schedule) and 0 below the
- * smallest, never NaN.
- */
-typedef struct uba_spectrum {
-    const double *eigenvalues;  /* n curvatures lam_k: finite, >= 0        */
-    size_t n;                   /* at least 1                              */
-    const double *weights;      /* NULL (1 each), or n_weights values      */
-    size_t n_weights;           /* 1 (one for all) or n; unused if NULL    */
-    const double *start;        /* n_start values s_k = E x_0^2            */
-    size_t n_start;             /* 1 or n                                  */
-    const double *noise;        /* n_noise variances v_k                   */
-    size_t n_noise;             /* 1 or n                                  */
-} uba_spectrum;
-
-/*
- * The checks of a spectrum, in this order: UBA_E_NULL (sp NULL),
- * UBA_E_EIGENVALUES_EMPTY (n == 0), UBA_E_WEIGHTS_LENGTH,
- * UBA_E_START_LENGTH, UBA_E_NOISE_LENGTH (a length neither 1 nor n),
- * UBA_E_NULL (eigenvalues, start or noise NULL), then the entries, array
- * by array: UBA_E_EIGENVALUES, UBA_E_WEIGHTS, UBA_E_START, UBA_E_NOISE
- * (not finite, or negative), *bad_index (if not NULL) the first offending
- * index of that array.  These come before any work (never interrupted).
- */
-
-/* Returns the doubles of workspace uba_expected_loss needs for n steps:
- * 2n (SIZE_MAX if that overflows). */
-UBA_API size_t uba_expected_loss_work_size(size_t n);
-
-/* Writes the expected final loss L of the n steps lrs[0..n-1] (in the
- * order taken) over the spectrum to *loss, and max_t |lrs[t]| times the
- * largest eigenvalue to *stability (if not NULL; above 2, some step is
- * past the stability limit 2/lam_max).  O(n * sp->n) time.  Fails with
- * UBA_E_LRS_EMPTY, a spectrum's status, UBA_E_NULL (lrs, work or loss),
- * UBA_E_WORKSPACE (work_len < uba_expected_loss_work_size(n)), and then,
- * entry by entry of lrs, UBA_E_LRS (not finite) or UBA_E_LRS_RANGE
- * (|lrs[i]| times the largest eigenvalue above UBA_MAX_ETA_LAM). */
-UBA_API uba_status uba_expected_loss(const double *lrs, size_t n,
-                                     const uba_spectrum *sp, double *work,
-                                     size_t work_len, double *loss,
-                                     double *stability, size_t *bad_index,
-                                     const uba_progress *progress);
-
-/* The default phi search range of uba_choose_phi, and how far below the
- * top of the peak range the default bottom lies. */
-#define UBA_CHOOSE_PHI_MIN 0x1p-10
-#define UBA_CHOOSE_PHI_MAX 0x1p10
+/* How far below the top of uba_choose_phi's peak range its bottom lies
+ * when given as 0. */
 #define UBA_PEAK_RANGE_DEPTH 0x1p-20
 
 /* What uba_choose_phi found. */
@@ -596,6 +598,15 @@ typedef struct uba_phi_choice {
  * (SIZE_MAX if that overflows). */
 UBA_API size_t uba_choose_phi_work_size(size_t T);
 
+/* Returns the status uba_choose_phi gives for these arguments before it
+ * touches its workspace: UBA_OK, UBA_E_T, a spectrum's status (*bad_index
+ * as there), UBA_E_PEAK, UBA_E_ETA_MIN, UBA_E_ETA_RANGE or
+ * UBA_E_PHI_RANGE. */
+UBA_API uba_status uba_choose_phi_check(size_t T, const uba_spectrum *sp,
+                                        double eta_lo, double eta_hi,
+                                        double eta_min, double phi_lo,
+                                        double phi_hi, size_t *bad_index);
+
 /*
  * Chooses phi, and if asked the peak, to minimise the expected final loss
  * L over the spectrum of UBA(T, phi, eta_max, eta_min) at the steps
@@ -607,7 +618,7 @@ UBA_API size_t uba_choose_phi_work_size(size_t T);
  * (0, 2/lam_max]).  phi is searched in [phi_lo, phi_hi] by a scan of four
  * points per octave of log phi (at most 1024), then Brent's method around
  * the best; the peak by a scan of log eta_max combined with it (see
- * expected_loss.c).  Writes the result to *out.  Fails with UBA_E_T, a
+ * choose_phi.c).  Writes the result to *out.  Fails with UBA_E_T, a
  * spectrum's status, UBA_E_PEAK (a fixed peak not finite or <= 0; a range
  * not 0 <= eta_lo < eta_hi <= +inf, or one that resolves to no finite
  * range > 0, e.g. eta_hi = +inf with every eigenvalue 0), UBA_E_ETA_MIN

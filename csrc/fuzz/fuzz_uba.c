@@ -1634,7 +1634,8 @@ fuzz_optimal_phi_sc(input *in)
     }
 }
 
-/* ---- the noisy quadratic over a spectrum (expected_loss.c) ------------ */
+/* ---- the noisy quadratic over a spectrum (noisy_quadratic.c,
+ *      choose_phi.c) ------------------------------------------------------ */
 
 /* Directions one input may ask for (two lane groups and a part), and the
  * work of a choose_phi call: evaluations * T * padded directions. */
@@ -1834,6 +1835,14 @@ fuzz_expected_loss(input *in)
     else if (f.status != UBA_OK) {
         before = f.status;
     }
+    /* the checks before the workspace: the _check function gives them */
+    size_t check_bad = (size_t)-1;
+    REQUIRE(uba_expected_loss_check(n, which_null == 3 ? NULL : &f.sp,
+                                    &check_bad) == before);
+    REQUIRE(check_bad == (before == f.status && before != UBA_OK
+                          ? f.bad : (size_t)-1));
+    if (before != UBA_OK) {
+    }
     else if (which_null >= 0 && which_null <= 2) {
         before = UBA_E_NULL;
     }
@@ -1883,8 +1892,8 @@ fuzz_expected_loss(input *in)
     free_spectrum(&f);
 }
 
-/* The expected evaluations of a choose_phi call (as expected_loss.c
- * counts them, generously). */
+/* The expected evaluations of a choose_phi call (as choose_phi.c counts
+ * them, generously). */
 static double
 choose_evaluations(int ranged, double lo, double hi, double phi_lo,
                    double phi_hi)
@@ -1963,9 +1972,16 @@ fuzz_choose_phi(input *in)
         else if (expected == UBA_OK && !valid_phi_range(phi_lo, phi_hi)) {
             expected = UBA_E_PHI_RANGE;
         }
-        else if (expected == UBA_OK && which_null > 0) {
-            expected = UBA_E_NULL;
-        }
+    }
+    /* the checks before the workspace: the _check function gives them */
+    size_t check_bad = (size_t)-1;
+    REQUIRE(uba_choose_phi_check(T, which_null == 0 ? NULL : &f.sp, lo, hi,
+                                 eta_min, phi_lo, phi_hi, &check_bad)
+            == expected);
+    REQUIRE(check_bad == (expected == f.status && expected != UBA_OK
+                          ? f.bad : (size_t)-1));
+    if (expected == UBA_OK && which_null > 0) {
+        expected = UBA_E_NULL;
     }
     size_t need = uba_choose_phi_work_size(T), wlen;
     if (expected == UBA_OK) {

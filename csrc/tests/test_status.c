@@ -108,6 +108,17 @@ statuses_blame_what_uba_h_says(void)
     CHECK(uba_status_blame(UBA_E_ETA_MAX_L).arg == UBA_ARG_ETA_MAX);
     CHECK(uba_status_blame(UBA_E_WARMUP_FACTOR).arg == UBA_ARG_WARMUP_FACTOR);
     CHECK(uba_status_blame(UBA_E_LR).arg == UBA_ARG_LR_NOW);
+    /* a spectrum: its arrays' entries, lengths and emptiness, and the
+     * peak of uba_choose_phi, whose range is the user's eta_max */
+    const uba_blame eig = uba_status_blame(UBA_E_EIGENVALUES);
+    CHECK(eig.arg == UBA_ARG_EIGENVALUES && eig.entry == 1);
+    CHECK(uba_status_blame(UBA_E_EIGENVALUES_EMPTY).arg == UBA_ARG_EIGENVALUES);
+    CHECK(uba_status_blame(UBA_E_EIGENVALUES_EMPTY).entry == 0);
+    CHECK(uba_status_blame(UBA_E_WEIGHTS).arg == UBA_ARG_WEIGHTS);
+    CHECK(uba_status_blame(UBA_E_WEIGHTS_LENGTH).entry == 0);
+    CHECK(uba_status_blame(UBA_E_START).arg == UBA_ARG_START);
+    CHECK(uba_status_blame(UBA_E_NOISE_LENGTH).arg == UBA_ARG_NOISE);
+    CHECK(uba_status_blame(UBA_E_PEAK).arg == UBA_ARG_ETA_MAX);
 }
 
 int

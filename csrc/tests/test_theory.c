@@ -1,4 +1,6 @@
-/* test_theory.c -- C-only tests of the theory functions (theory.c).
+/* test_theory.c -- C-only tests of the theory functions (docs/theory.md
+ * sections 1-5: curvature.c, bounds.c, worst_case.c, noisy_quadratic.c,
+ * choose_phi.c).
  *
  * The maxima the worst-case searches are checked against are computed once
  * at 50 digits by make_references.py and stored, with the hash of the
