@@ -53,7 +53,9 @@ typedef enum param_kind {
                 * must be one a double holds exactly                        */
     INTEGER,   /* a count the user gives as an integer: a bool is refused   */
     ARRAY,     /* real numbers: an array, a sequence (or one for all)       */
+    VALUES,    /* one real for all, or a 1-D sequence (a spectrum's)        */
     PAIR,      /* two reals, (lo, hi)                                       */
+    PEAK,      /* a real (fixed), or two reals (lo, hi) (a range)           */
     OTHER,     /* read by the entry point itself (a callable, StepParams)   */
 } param_kind;
 
@@ -113,7 +115,7 @@ argument_name(const char *name, const element *at)
         rest = d > 0 ? rest / at->dims[d] : 0;
     }
     char text[NPY_MAXDIMS * 24 + 80];
-    const char *slot = strstr(name, "{}");
+    const char *slot = strchr(name, '{');  /* the table's "{}", if any */
     int len = snprintf(text, sizeof text, "%.*s%s",
                        slot != NULL ? (int)(slot - name) : (int)strlen(name),
                        name, slot != NULL ? "" : "[");
@@ -209,9 +211,10 @@ raise_status(const entry *e, uba_status status, PyObject *const *args,
         }
         name = argument_name(e->params[first].name, at);
         /* a whole sequence is named without its values; a pair held in
-         * one parameter (phi_range) is shown */
+         * one parameter (phi_range, a peak's range) is shown */
         PyObject *v = args[first];
-        show = at != NULL || blame.pair != UBA_ARG_NONE
+        const param_kind kind = e->params[first].kind;
+        show = at != NULL || kind == PAIR || kind == PEAK
                || !(PySequence_Check(v) || PyArray_Check(v));
         if (show) {
             PyObject *number = at != NULL ? PyFloat_FromDouble(at->value)
@@ -419,14 +422,54 @@ as_pair(PyObject *obj, const param *p, double *out)
     return failed ? -1 : 0;
 }
 
-/* An array-like argument as a new C-contiguous float64 array: only bool,
- * integer and floating dtypes (TypeError otherwise); `one_d` also requires
- * a 1-D array (ValueError). */
-static PyArrayObject *
-as_float_array(PyObject *obj, const char *name, bool one_d)
+/* A peak (PEAK): a real, fixed (out[0] = out[1]), or a pair (lo, hi) as a
+ * tuple or list, a range to search; TypeError otherwise, each item named
+ * "<name>[0]", "<name>[1]". */
+static int
+as_peak(PyObject *obj, const param *p, double *out)
 {
-    const char *what = one_d ? "a 1-D sequence of real numbers"
-                             : "a real number or an array of real numbers";
+    if (!PyTuple_Check(obj) && !PyList_Check(obj)) {
+        if (as_real(obj, p->name, -1, REAL, &out[0]) < 0) {
+            return -1;
+        }
+        out[1] = out[0];
+        return 0;
+    }
+    PyObject *items = PySequence_Tuple(obj);  /* held: a list may change */
+    if (items == NULL) {
+        return -1;
+    }
+    int failed = PyTuple_GET_SIZE(items) != 2;
+    if (failed) {
+        argument_error(PyExc_TypeError, p->name, -1, "must be a real number "
+                       "or a pair (lo, hi), got ", obj);
+    }
+    for (Py_ssize_t k = 0; k < 2 && !failed; k++) {
+        failed = as_real(PyTuple_GET_ITEM(items, k), p->name, k, REAL,
+                         &out[k]) < 0;
+    }
+    Py_DECREF(items);
+    return failed ? -1 : 0;
+}
+
+/* The shapes an array argument may have. */
+typedef enum array_shape {
+    ANY_SHAPE,  /* a real, or an array of any shape (schedule's t)        */
+    ONE_D,      /* a 1-D sequence (lrs, eigenvalues)                      */
+    UP_TO_ONE_D /* a real (one for all), or a 1-D sequence                */
+} array_shape;
+
+/* An array-like argument as a new C-contiguous float64 array: only bool,
+ * integer and floating dtypes (TypeError otherwise), of an allowed shape
+ * (ValueError otherwise). */
+static PyArrayObject *
+as_float_array(PyObject *obj, const char *name, array_shape shape)
+{
+    static const char *const what_of[] = {
+        [ANY_SHAPE] = "a real number or an array of real numbers",
+        [ONE_D] = "a 1-D sequence of real numbers",
+        [UP_TO_ONE_D] = "a real number or a 1-D sequence of real numbers"};
+    const char *what = what_of[shape];
     PyArrayObject *any = (PyArrayObject *)PyArray_FROM_O(obj);
     if (any == NULL) {  /* numpy's own errors for ragged input: renamed */
         if (PyErr_ExceptionMatches(PyExc_ValueError)
@@ -442,12 +485,13 @@ as_float_array(PyObject *obj, const char *name, bool one_d)
         PyErr_Format(PyExc_TypeError, "%s must be %s, got an array of dtype %S",
                      name, what, (PyObject *)PyArray_DESCR(any));
     }
-    else if (one_d && PyArray_NDIM(any) != 1) {
-        PyObject *shape = PyObject_GetAttrString((PyObject *)any, "shape");
-        if (shape != NULL) {
-            PyErr_Format(PyExc_ValueError, "%s must be a 1-D sequence of "
-                         "step sizes, got an array of shape %S", name, shape);
-            Py_DECREF(shape);
+    else if ((shape == ONE_D && PyArray_NDIM(any) != 1)
+             || (shape == UP_TO_ONE_D && PyArray_NDIM(any) > 1)) {
+        PyObject *dims = PyObject_GetAttrString((PyObject *)any, "shape");
+        if (dims != NULL) {
+            PyErr_Format(PyExc_ValueError, "%s must be %s, got an array of "
+                         "shape %S", name, what, dims);
+            Py_DECREF(dims);
         }
     }
     else {
@@ -641,7 +685,7 @@ schedule(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
                            : raise_status(e, s, args, NULL);
     }
 
-    PyArrayObject *t = as_float_array(t_obj, "t", false);
+    PyArrayObject *t = as_float_array(t_obj, "t", ANY_SHAPE);
     if (t == NULL) {
         return NULL;
     }
@@ -924,19 +968,27 @@ exit:
 
 /* The theory entry points share one body, theory().  Each reads its
  * parameters in order, by kind: the budget T (a COUNT named "T", as the
- * core's size_t), the step sizes lrs (an ARRAY), reals (a PAIR gives two)
- * and the progress callback (OTHER, last); it returns an array of steps or
- * one to three floats. */
+ * core's size_t), the step sizes lrs and the eigenvalues (ARRAYs), the
+ * rest of a spectrum (VALUES), reals (a PAIR or a PEAK gives two) and the
+ * progress callback (OTHER, last); it returns an array of steps, one to
+ * three floats, or what uba_choose_phi found. */
+#define THEORY_MAX_PARAMS 10
+
 typedef struct theory_call {
     const double *lrs;  /* n step sizes                                  */
     size_t n;
+    uba_spectrum sp;    /* the spectrum, where the entry takes one       */
     size_t T;
     double v[8];        /* the reals, in order                           */
     double *work;       /* a workspace (or the steps) of work_len doubles */
     size_t work_len;
     double out[3];
-    size_t bad;         /* the first offending entry of lrs              */
+    uba_phi_choice choice;
+    size_t bad;         /* the first offending entry of an array         */
     const uba_progress *hook;
+    /* each array parameter as converted (NULL for None), by position;
+     * released by theory() */
+    PyArrayObject *arrays[THEORY_MAX_PARAMS];
 } theory_call;
 
 typedef enum theory_fn {
@@ -944,20 +996,25 @@ typedef enum theory_fn {
     PHI_FROM_KAPPA, KAPPA_FROM_PHI, WORST_CASE_RESIDUAL,
     WORST_CASE_NOISY_ERROR, BOUND_NONCONVEX, BOUND_CONVEX,
     BOUND_STRONGLY_CONVEX, OPTIMAL_PHI, OPTIMAL_PHI_STRONGLY_CONVEX,
-    PHI_RANGE_CHECK
+    PHI_RANGE_CHECK, EXPECTED_LOSS, CHOOSE_PHI
 } theory_fn;
+
+/* What an entry returns besides 1 to 3 floats (n_out). */
+enum { OUT_STEPS = 0, OUT_NONE = -1, OUT_CHOICE = -2 };
 
 typedef struct theory_entry {
     entry e;
     theory_fn fn;
-    int n_out;            /* 0: the array of Chebyshev steps; -1: None */
+    int n_out;    /* floats, or OUT_STEPS (the array of Chebyshev steps),
+                   * OUT_NONE, OUT_CHOICE (uba_choose_phi's result) */
 } theory_entry;
 
 /* The status of the arguments that size the call's buffer, before it is
  * allocated: a bad one is reported as itself, not as a MemoryError for a
- * huge T (UBA_OK for calls that need no buffer). */
+ * huge T (UBA_OK for calls that need no buffer).  A spectrum's bad entry
+ * goes to c->bad. */
 static uba_status
-theory_check(theory_fn fn, const theory_call *c)
+theory_check(theory_fn fn, theory_call *c)
 {
     const double *v = c->v;
     switch (fn) {
@@ -970,6 +1027,11 @@ theory_check(theory_fn fn, const theory_call *c)
     case OPTIMAL_PHI:
         return uba_optimal_phi_check(c->T, v[0], v[1], v[2], v[3], v[4], v[5],
                                      v[6]);
+    case EXPECTED_LOSS:
+        return uba_expected_loss_check(c->n, &c->sp, &c->bad);
+    case CHOOSE_PHI:
+        return uba_choose_phi_check(c->T, &c->sp, v[0], v[1], v[2], v[3],
+                                    v[4], &c->bad);
     default:
         return UBA_OK;
     }
@@ -987,6 +1049,10 @@ theory_work_size(theory_fn fn, const theory_call *c)
         return uba_worst_case_work_size(c->n);
     case OPTIMAL_PHI:
         return uba_optimal_phi_work_size(c->T);
+    case EXPECTED_LOSS:
+        return uba_expected_loss_work_size(c->n);
+    case CHOOSE_PHI:
+        return uba_choose_phi_work_size(c->T);
     default:
         return 0;
     }
@@ -1036,6 +1102,13 @@ call_theory(theory_fn fn, theory_call *c)
                                                &out[1], c->hook);
     case PHI_RANGE_CHECK:
         return uba_phi_range_check(v[0], v[1]);
+    case EXPECTED_LOSS:
+        return uba_expected_loss(c->lrs, c->n, &c->sp, c->work, c->work_len,
+                                 &out[0], &out[1], &c->bad, c->hook);
+    case CHOOSE_PHI:
+        return uba_choose_phi(c->T, &c->sp, v[0], v[1], v[2], v[3], v[4],
+                              c->work, c->work_len, &c->choice, &c->bad,
+                              c->hook);
     }
     return UBA_E_NULL;
 }
@@ -1048,6 +1121,11 @@ call_theory(theory_fn fn, theory_call *c)
     {.name = "phi_range", .arg = UBA_ARG_PHI_LO, .arg2 = UBA_ARG_PHI_HI,    \
      .kind = PAIR}
 #define PROGRESS_PARAM {.name = "progress", .kind = OTHER}
+#define SPECTRUM_PARAMS                                                     \
+    {.name = "eigenvalues", .arg = UBA_ARG_EIGENVALUES, .kind = ARRAY},     \
+    {.name = "weights", .arg = UBA_ARG_WEIGHTS, .kind = VALUES},            \
+    {.name = "start", .arg = UBA_ARG_START, .kind = VALUES},                \
+    {.name = "noise", .arg = UBA_ARG_NOISE, .kind = VALUES}
 
 static const param budget_range_params[] = {
     T_PARAM, REAL_PARAM(LAM_MIN, "lam_min"), REAL_PARAM(LAM_MAX, "lam_max")};
@@ -1079,13 +1157,19 @@ static const param optimal_sc_params[] = {
     T_PARAM, REAL_PARAM(MU, "mu"), REAL_PARAM(L, "L"),
     REAL_PARAM(SIGMA2, "sigma2"), REAL_PARAM(F_GAP, "f_gap"),
     REAL_PARAM(ETA_MAX, "eta_max"), PHI_RANGE_PARAM, PROGRESS_PARAM};
+static const param expected_loss_params[] = {
+    LRS_PARAM, SPECTRUM_PARAMS, PROGRESS_PARAM};
+static const param choose_phi_params[] = {
+    T_PARAM, SPECTRUM_PARAMS,
+    {.name = "eta_max", .arg = UBA_ARG_ETA_MAX, .kind = PEAK},
+    REAL_PARAM(ETA_MIN, "eta_min"), PHI_RANGE_PARAM, PROGRESS_PARAM};
 
 #define COUNT_OF(a) ((Py_ssize_t)(sizeof(a) / sizeof((a)[0])))
 
 static const theory_entry CHEBYSHEV_STEPS_ENTRY = {
     .e = {.name = "chebyshev_step_sizes", .nargs = COUNT_OF(budget_range_params),
           .params = budget_range_params},
-    .fn = CHEBYSHEV_STEPS, .n_out = 0};
+    .fn = CHEBYSHEV_STEPS, .n_out = OUT_STEPS};
 static const theory_entry CHEBYSHEV_LOG_RESIDUAL_ENTRY = {
     .e = {.name = "chebyshev_log_residual",
           .nargs = COUNT_OF(budget_range_params),
@@ -1144,12 +1228,64 @@ static const theory_entry OPTIMAL_PHI_STRONGLY_CONVEX_ENTRY = {
 static const theory_entry PHI_RANGE_CHECK_ENTRY = {
     .e = {.name = "check_phi_range", .nargs = COUNT_OF(phi_range_params),
           .params = phi_range_params},
-    .fn = PHI_RANGE_CHECK, .n_out = -1};
+    .fn = PHI_RANGE_CHECK, .n_out = OUT_NONE};
+static const theory_entry EXPECTED_LOSS_ENTRY = {
+    .e = {.name = "expected_loss", .nargs = COUNT_OF(expected_loss_params),
+          .params = expected_loss_params},
+    .fn = EXPECTED_LOSS, .n_out = 2};
+_Static_assert(COUNT_OF(choose_phi_params) <= THEORY_MAX_PARAMS,
+               "theory_call holds an array for each parameter");
+static const theory_entry CHOOSE_PHI_ENTRY = {
+    .e = {.name = "choose_phi", .nargs = COUNT_OF(choose_phi_params),
+          .params = choose_phi_params},
+    .fn = CHOOSE_PHI, .n_out = OUT_CHOICE};
 
-/* Reads the parameters into c (lrs into *lrs, a new reference). */
+/* Reads array parameter i of entry e into c: the steps, or a part of the
+ * spectrum, by the core's id of the argument (weights may be None). */
+static int
+theory_array(const entry *e, PyObject *const *args, int i, theory_call *c)
+{
+    const param *p = &e->params[i];
+    if (p->arg == UBA_ARG_WEIGHTS && args[i] == Py_None) {
+        return 0;  /* one each: sp.weights stays NULL */
+    }
+    PyArrayObject *a = as_float_array(args[i], p->name,
+                                      p->kind == ARRAY ? ONE_D : UP_TO_ONE_D);
+    if (a == NULL) {
+        return -1;
+    }
+    c->arrays[i] = a;
+    const double *data = (const double *)PyArray_DATA(a);
+    const size_t size = (size_t)PyArray_SIZE(a);
+    switch (p->arg) {
+    case UBA_ARG_LRS:
+        c->lrs = data;
+        c->n = size;
+        break;
+    case UBA_ARG_EIGENVALUES:
+        c->sp.eigenvalues = data;
+        c->sp.n = size;
+        break;
+    case UBA_ARG_WEIGHTS:
+        c->sp.weights = data;
+        c->sp.n_weights = size;
+        break;
+    case UBA_ARG_START:
+        c->sp.start = data;
+        c->sp.n_start = size;
+        break;
+    default:  /* UBA_ARG_NOISE */
+        c->sp.noise = data;
+        c->sp.n_noise = size;
+    }
+    return 0;
+}
+
+/* Reads the parameters into c (the arrays into c->arrays, new
+ * references). */
 static int
 theory_args(const entry *e, PyObject *const *args, theory_call *c,
-            PyArrayObject **lrs, PyObject **progress)
+            PyObject **progress)
 {
     int k = 0;  /* the next real */
     for (int i = 0; i < (int)e->nargs; i++) {
@@ -1157,14 +1293,19 @@ theory_args(const entry *e, PyObject *const *args, theory_call *c,
         double T;
         switch (p->kind) {
         case ARRAY:
-            if ((*lrs = as_float_array(args[i], p->name, true)) == NULL) {
+        case VALUES:
+            if (theory_array(e, args, i, c) < 0) {
                 return -1;
             }
-            c->lrs = (const double *)PyArray_DATA(*lrs);
-            c->n = (size_t)PyArray_SIZE(*lrs);
             break;
         case PAIR:
             if (as_pair(args[i], p, &c->v[k]) < 0) {
+                return -1;
+            }
+            k += 2;
+            break;
+        case PEAK:
+            if (as_peak(args[i], p, &c->v[k]) < 0) {
                 return -1;
             }
             k += 2;
@@ -1187,6 +1328,38 @@ theory_args(const entry *e, PyObject *const *args, theory_call *c,
     return 0;
 }
 
+/* The entry of an array parameter that status s is about, as the core
+ * reported it in c->bad: where that parameter is a 1-D array (one value
+ * for all is named as passed), else NULL. */
+static const element *
+bad_entry(const entry *e, uba_status s, const theory_call *c, element *at)
+{
+    const uba_blame blame = uba_status_blame(s);
+    const int i = param_of(e, blame.arg);
+    if (!blame.entry || i < 0 || c->arrays[i] == NULL
+        || PyArray_NDIM(c->arrays[i]) != 1
+        || c->bad >= (size_t)PyArray_SIZE(c->arrays[i])) {
+        return NULL;
+    }
+    *at = (element){i, c->bad,
+                    ((const double *)PyArray_DATA(c->arrays[i]))[c->bad], 1,
+                    NULL};
+    return at;
+}
+
+/* uba_choose_phi's result as a tuple: (phi, eta_max, loss, loss_default,
+ * loss_cosine, initial_loss, flat_lo, flat_hi, phi_at_end, peak_at_end,
+ * eta_lo, eta_hi, lam_max, evaluations). */
+static PyObject *
+choice_tuple(const uba_phi_choice *c)
+{
+    return Py_BuildValue("(ddddddddiidddd)", c->phi, c->eta_max, c->loss,
+                         c->loss_default, c->loss_cosine, c->initial_loss,
+                         c->flat_lo, c->flat_hi, c->phi_at_end,
+                         c->peak_at_end, c->eta_lo, c->eta_hi, c->lam_max,
+                         c->evaluations);
+}
+
 /* The one body of the theory entry points: reads the arguments, checks
  * those that size a buffer and allocates it, makes the entry's call (a
  * long_call, given the progress argument if any), and returns its results
@@ -1196,12 +1369,10 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
 {
     const entry *e = &te->e;
     theory_call c = {0};
-    PyArrayObject *lrs = NULL;
     PyObject *progress = NULL, *buffer = NULL, *result = NULL;
     if (check_nargs(e, nargs) < 0
-        || theory_args(e, args, &c, &lrs, &progress) < 0) {
-        Py_XDECREF(lrs);
-        return NULL;
+        || theory_args(e, args, &c, &progress) < 0) {
+        goto exit;
     }
     uba_status s = theory_check(te->fn, &c);
     const size_t work_len = s == UBA_OK ? theory_work_size(te->fn, &c) : 0;
@@ -1211,8 +1382,7 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
                      ? PyErr_NoMemory()
                      : PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
         if (buffer == NULL) {
-            Py_XDECREF(lrs);
-            return NULL;
+            goto exit;
         }
         c.work = (double *)PyArray_DATA((PyArrayObject *)buffer);
         c.work_len = work_len;
@@ -1225,12 +1395,17 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
         long_call_end(&lc);
     }
     if (s != UBA_OK) {
-        const element at = {0, c.bad, c.bad < c.n ? c.lrs[c.bad] : 0.0, 1,
-                            NULL};
-        raise_status(e, s, args, uba_status_blame(s).entry ? &at : NULL);
+        element at;
+        raise_status(e, s, args, bad_entry(e, s, &c, &at));
     }
-    else if (te->n_out <= 0) {
-        result = te->n_out == 0 ? Py_NewRef(buffer) : Py_NewRef(Py_None);
+    else if (te->n_out == OUT_STEPS) {
+        result = Py_NewRef(buffer);
+    }
+    else if (te->n_out == OUT_NONE) {
+        result = Py_NewRef(Py_None);
+    }
+    else if (te->n_out == OUT_CHOICE) {
+        result = choice_tuple(&c.choice);
     }
     else if (te->n_out == 1) {
         result = PyFloat_FromDouble(c.out[0]);
@@ -1240,8 +1415,11 @@ theory(const theory_entry *te, PyObject *const *args, Py_ssize_t nargs)
                                 : Py_BuildValue("(ddd)", c.out[0], c.out[1],
                                                 c.out[2]);
     }
+exit:
     Py_XDECREF(buffer);
-    Py_XDECREF(lrs);
+    for (int i = 0; i < THEORY_MAX_PARAMS; i++) {
+        Py_XDECREF(c.arrays[i]);
+    }
     return result;
 }
 
@@ -1265,6 +1443,8 @@ THEORY_FUNCTION(bound_strongly_convex, BOUND_STRONGLY_CONVEX)
 THEORY_FUNCTION(optimal_phi, OPTIMAL_PHI)
 THEORY_FUNCTION(optimal_phi_strongly_convex, OPTIMAL_PHI_STRONGLY_CONVEX)
 THEORY_FUNCTION(check_phi_range, PHI_RANGE_CHECK)
+THEORY_FUNCTION(expected_loss, EXPECTED_LOSS)
+THEORY_FUNCTION(choose_phi, CHOOSE_PHI)
 
 /* ---- the module ------------------------------------------------------------ */
 
@@ -1301,6 +1481,10 @@ static PyMethodDef core_methods[] = {
     FASTCALL("optimal_phi_strongly_convex", optimal_phi_strongly_convex,
              "T, mu, L, sigma2, f_gap, eta_max, phi_range, progress"),
     FASTCALL("check_phi_range", check_phi_range, "phi_range"),
+    FASTCALL("expected_loss", expected_loss, "lrs, eigenvalues, weights, "
+             "start, noise, progress"),
+    FASTCALL("choose_phi", choose_phi, "T, eigenvalues, weights, start, "
+             "noise, eta_max, eta_min, phi_range, progress"),
     {NULL, NULL, 0, NULL},
 };
 
