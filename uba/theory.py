@@ -830,7 +830,7 @@ def optimal_phi(
     where :math:`T` is the budget, :math:`[\lambda_{\min}, \lambda_{\max}]`
     the range of the Hessian's eigenvalues, :math:`\sigma^2` the variance of
     the gradient noise, :math:`x_0^2 = 1`, and :math:`\eta_k` the schedule at
-    the midpoints of its steps (``docs/theory.md`` section 4; the values come
+    the midpoints of its steps (``docs/theory.md`` section 5; the values come
     from the same C code as :func:`uba.schedule`).  This is the *robust*
     choice: the worst curvature of the range, whatever the spectrum inside
     it.  For the loss a user ends up with on a known spectrum use
@@ -1162,7 +1162,7 @@ def choose_phi(
 
     with :math:`\mathbb{E}\,x_T^2` the exact recursion of
     :func:`expected_loss` (SGD on a diagonal quadratic with gradient noise;
-    ``docs/theory.md`` sections 4 and "choosing phi").  Symbols: :math:`T`
+    ``docs/theory.md`` sections 4 and 5).  Symbols: :math:`T`
     the budget; :math:`\lambda_k` the curvatures ``eigenvalues``;
     :math:`w_k` the ``weights`` (how many directions each stands for, e.g.
     SLQ quadrature weights times the dimension); :math:`s_k = \mathbb{E}\,
