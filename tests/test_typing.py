@@ -94,7 +94,7 @@ def test_scheduler_types() -> None:
 
 def test_probe_types() -> None:
     torch = pytest.importorskip("torch")
-    from uba.probe import ProbeResult, lower_end, suggest_phi
+    from uba.probe import NoiseFit, ProbeResult, lower_end, suggest_phi
 
     torch.set_num_threads(1)
     model = torch.nn.Linear(4, 1)
@@ -110,6 +110,13 @@ def test_probe_types() -> None:
     density = assert_type(result.density([0.0, 1.0]), npt.NDArray[np.float64])
     low = assert_type(lower_end([1.0, 2.0], [0.5, 0.5], 0.1), float)
     assert phi > 0 and kappa >= 1 and density.shape == (2,) and low > 0
+    fit = assert_type(result.noise_fit, NoiseFit)
+    below, above = assert_type(result.excess_loss, tuple[float, float])
+    curvatures, start = assert_type(
+        result.start("gauss"), tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+    )
+    assert fit.shape in ("isotropic", "hessian") and below <= above * (1 + 1e-9)
+    assert curvatures.shape == start.shape
     assert uba.probe.suggest_phi is suggest_phi
 
 

@@ -48,8 +48,10 @@ MAX_LANCZOS_STEPS = 1024
 #: The most Lanczos runs (random start vectors); 1 to 10 are usual.
 MAX_VECTORS = 1024
 
-#: The noise exponents the shape fit tries: a in [0, 1] in steps of 1/200.
-_EXPONENTS = np.linspace(0.0, 1.0, 201)
+#: The noise exponents the shape fit tries: a in [0, 2] in steps of 1/200
+#: (1 is Hessian-shaped, the 201st).
+_EXPONENTS = np.linspace(0.0, 2.0, 401)
+_HESSIAN = 200
 
 
 def gauss_quadrature(alpha: npt.ArrayLike, beta: npt.ArrayLike) -> tuple[_Array, _Array]:
@@ -287,7 +289,7 @@ def distance(
 @dataclass(frozen=True)
 class NoiseFit:
     r"""How the gradient noise spreads over curvature, fitted as
-    :math:`\sigma^2(\lambda) = c\,|\lambda|^a` with :math:`a \in [0, 1]`.
+    :math:`\sigma^2(\lambda) = c\,|\lambda|^a` with :math:`a \in [0, 2]`.
 
     What is measured is the curvature the noise sees,
     :math:`r = \mathrm{tr}(H\Sigma_B)/\mathrm{tr}\,\Sigma_B` (from
@@ -296,8 +298,13 @@ class NoiseFit:
     :math:`r = \mathrm{tr}H/P`, the mean curvature; Hessian-shaped noise
     (:math:`\Sigma_B \propto H`, as least squares with label noise has)
     predicts :math:`r = \mathrm{tr}H^2/\mathrm{tr}H`.  Both are read off the
-    spectral density, as is :math:`r(a)` for every exponent between; the fit
-    is the :math:`a` whose :math:`r(a)` is nearest the measured :math:`r`.
+    spectral density, as is :math:`r(a)` for every exponent; the fit is the
+    :math:`a` whose :math:`r(a)` is nearest the measured :math:`r`.
+    Exponents above 1 say that the noise lies along the top curvatures even
+    more than :math:`H` does (a network early in training, for one).  A
+    measured :math:`r` outside what the family can give (below the mean
+    curvature, above :math:`r(2)`) leaves the fit at an end, and
+    ``residual`` says by how much.
     """
 
     curvature: float
@@ -315,6 +322,9 @@ class NoiseFit:
     """The fitted :math:`a` (0 isotropic, 1 Hessian-shaped; NaN without noise)."""
     scale: float
     r""":math:`c`, such that :math:`P\int c|\lambda|^a d\hat\rho = \mathrm{tr}\,\Sigma_B`."""
+    residual: float = 0.0
+    r"""How far the fit misses: :math:`(r - r(a))` in standard errors of the
+    difference (NaN when there is none; within +-3 when the family fits)."""
 
     @property
     def shape(self) -> str:
@@ -340,13 +350,21 @@ def fit_noise(
 ) -> NoiseFit:
     r"""Fit :class:`NoiseFit` to what the probe measured.
 
+    The exponent is that of a named shape, 0 (isotropic) or 1
+    (Hessian-shaped), when the nearer of the two predicts the measured
+    curvature within three standard errors (the measurement's over the pairs
+    and the prediction's over the Lanczos runs, combined: three, not two,
+    since the runs are few and their spread is itself uncertain); otherwise
+    the exponent whose prediction is nearest.  So a shape is not refined past
+    what the data resolve.
+
     Args:
         samples: one row per pair of batches:
             :math:`(d^{\mathsf T}Hd, \|d\|^2)` for the difference
             :math:`d = (g_a - g_b)/\sqrt 2` of two batches' gradients
             (:math:`\mathbb E\,dd^{\mathsf T} = \Sigma_B`).
-        nodes, weights: the spectral density (the quadrature of the random
-            Lanczos runs; NaN nodes ignored, weights summing to 1).
+        nodes, weights: the spectral density, one row per Lanczos run (a
+            1-D array is one run; NaN nodes ignored, weights summing to 1).
         params: :math:`P`, the number of parameters.
         trace_sigma: :math:`\mathrm{tr}\,\Sigma_B`, measured over all batches.
 
@@ -359,25 +377,32 @@ def fit_noise(
         ('hessian', 1.0, 0.5)
     """
     u, s = np.asarray(samples, dtype=np.float64).reshape(-1, 2).T
-    ok = np.isfinite(nodes)
-    theta, tau = nodes[ok], weights[ok]
-    magnitude = np.abs(theta)
-    powers = magnitude[None, :] ** _EXPONENTS[:, None]  # |theta|^a, one row per a
-    moments = powers @ tau  # M(a) = sum tau |theta|^a
-    predicted = (powers * theta) @ tau / moments  # r(a)
+    runs = np.atleast_2d(np.where(np.isfinite(nodes), nodes, 0.0))
+    tau = np.atleast_2d(np.where(np.isfinite(nodes), weights, 0.0))
+    powers = np.abs(runs)[None] ** _EXPONENTS[:, None, None]  # |theta|^a: (a, run, node)
+    moments = (powers * tau).sum(axis=2)  # M(a) of each run, each 1/V of the whole
+    curvature = (powers * runs * tau).sum(axis=2)
+    predicted = curvature.sum(axis=1) / moments.sum(axis=1)  # r(a)
+    spread = np.zeros(len(_EXPONENTS))  # r(a)'s standard error over the runs
+    if runs.shape[0] > 1:
+        spread = np.std(curvature / moments, axis=1, ddof=1) / math.sqrt(runs.shape[0])
+    isotropic, hessian = float(predicted[0]), float(predicted[_HESSIAN])
     total = float(s.sum())
     if trace_sigma == 0 or total == 0:
-        return NoiseFit(math.nan, math.nan, predicted[0], predicted[-1], math.nan, 0.0)
+        return NoiseFit(math.nan, math.nan, isotropic, hessian, math.nan, 0.0, math.nan)
     r = float(u.sum()) / total
     pairs = len(s)
     stderr = math.nan
     if pairs > 1:
         residual = u - r * s
         stderr = math.sqrt(float(residual @ residual) / (pairs * (pairs - 1))) / (total / pairs)
-    best = int(np.argmin(np.abs(predicted - r)))
-    a = float(_EXPONENTS[best])
-    scale = trace_sigma / (params * float(moments[best]))
-    return NoiseFit(r, stderr, float(predicted[0]), float(predicted[-1]), a, scale)
+    error = np.hypot(stderr, spread)  # NaN with one pair: no named shape is taken
+    miss = np.abs(predicted - r)
+    named = min((0, _HESSIAN), key=lambda i: miss[i])
+    best = named if miss[named] <= 3 * error[named] else int(np.argmin(miss))
+    scale = trace_sigma / (params * float(moments[best].sum()))
+    off = (r - float(predicted[best])) / float(error[best]) if error[best] > 0 else math.nan
+    return NoiseFit(r, stderr, isotropic, hessian, float(_EXPONENTS[best]), scale, off)
 
 
 #: The quadrature rules of the start: Gauss (from below) and Gauss-Radau (from above).

@@ -363,9 +363,10 @@ def suggest_phi(
     Cost: ``(vectors + 1) * lanczos_steps + n_batches // 2`` Hessian-vector
     products (each one a double backward pass over ``hessian_batches``
     batches; fewer when a Krylov space is exhausted) and about
-    ``2 * n_batches`` gradients; the memory is a few copies of the parameters
-    (measured: 6.6 for SGD, 8.7 for Adam, 3.4 of them what any double
-    backward needs) plus one batch's autograd graph.  Attention runs on
+    ``2 * n_batches`` gradients (88 products and 32 gradients by default);
+    the memory is a few copies of the parameters (measured: 6.8 for SGD, 8.8
+    for Adam, 3.4 of them what any double backward needs) plus one batch's
+    autograd graph.  Attention runs on
     PyTorch's math kernel while probing (the fused kernels have no double
     backward).
 

@@ -196,7 +196,7 @@ def spectrum(P: int = 300) -> tuple[np.ndarray, np.ndarray]:
     return lams, np.full(P, 1.0 / P)
 
 
-@pytest.mark.parametrize("a", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize("a", [0.0, 0.3, 0.5, 1.0, 1.7])
 def test_noise_fit_recovers_the_exponent_and_scale_of_exact_noise(a: float) -> None:
     lams, tau = spectrum()
     c = 0.02
@@ -210,6 +210,20 @@ def test_noise_fit_recovers_the_exponent_and_scale_of_exact_noise(a: float) -> N
     assert fit.curvature == pytest.approx(lams @ sigma2 / trace, rel=1e-12)
     assert fit.shape == ("isotropic" if a < 0.5 else "hessian") or a == 0.5
     np.testing.assert_allclose(fit.variance(lams).sum(), trace, rtol=1e-12)
+
+
+def test_noise_outside_the_family_is_fitted_at_an_end_and_says_so() -> None:
+    # noise along the lowest curvatures (sigma^2 ~ 1 / lam): below isotropic
+    rng = np.random.default_rng(2)
+    lams, tau = spectrum(200)
+    sigma2 = 0.001 / lams
+    d = rng.standard_normal((16, 200)) * np.sqrt(sigma2)
+    samples = np.c_[(d * d) @ lams, (d * d).sum(axis=1)]
+    fit = pm.fit_noise(samples, lams, tau, 200, sigma2.sum())
+    assert fit.exponent == 0.0 and fit.shape == "isotropic"
+    assert fit.curvature < fit.isotropic and fit.residual < -3
+    inside = pm.fit_noise([[lams @ lams, lams.sum()]] * 2, lams, tau, 200, lams.sum())
+    assert math.isnan(inside.residual)  # identical pairs: no standard error
 
 
 def test_noise_fit_standard_error_matches_the_spread_of_sampled_pairs() -> None:
