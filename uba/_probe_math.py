@@ -379,13 +379,17 @@ def fit_noise(
     u, s = np.asarray(samples, dtype=np.float64).reshape(-1, 2).T
     runs = np.atleast_2d(np.where(np.isfinite(nodes), nodes, 0.0))
     tau = np.atleast_2d(np.where(np.isfinite(nodes), weights, 0.0))
+    if not np.any((runs != 0) & (tau > 0)):
+        raise ValueError("nodes: the spectral density has no nonzero curvature to fit noise along")
     powers = np.abs(runs)[None] ** _EXPONENTS[:, None, None]  # |theta|^a: (a, run, node)
     moments = (powers * tau).sum(axis=2)  # M(a) of each run, each 1/V of the whole
     curvature = (powers * runs * tau).sum(axis=2)
-    predicted = curvature.sum(axis=1) / moments.sum(axis=1)  # r(a)
     spread = np.zeros(len(_EXPONENTS))  # r(a)'s standard error over the runs
+    predicted = curvature.sum(axis=1) / moments.sum(axis=1)  # r(a)
     if runs.shape[0] > 1:
-        spread = np.std(curvature / moments, axis=1, ddof=1) / math.sqrt(runs.shape[0])
+        with np.errstate(divide="ignore", invalid="ignore"):  # NaN where a run is all zero
+            per_run = curvature / moments
+        spread = np.std(per_run, axis=1, ddof=1) / math.sqrt(runs.shape[0])
     isotropic, hessian = float(predicted[0]), float(predicted[_HESSIAN])
     total = float(s.sum())
     if trace_sigma == 0 or total == 0:

@@ -162,7 +162,7 @@ class ProbeResult:
             self.noise_samples, self.nodes, self.weights, self.params, trace_sigma
         )
 
-    def start_quadrature(self, rule: str = "gauss") -> tuple[_Array, _Array]:
+    def start_quadrature(self, rule: str = "radau") -> tuple[_Array, _Array]:
         r"""The quadrature of the mean gradient's spectral measure: nodes
         :math:`\theta_k` and weights :math:`\tau_k` (summing to 1), so that
         :math:`\|\bar g\|^2\tau_k` is the gradient's energy at curvature
@@ -197,9 +197,9 @@ class ProbeResult:
         :math:`f(w_0) - f^* = \frac12\bar g^{\mathsf T}H^{-1}\bar g =
         \frac12\sum_k \|\bar g\|^2\tau_k/\theta_k` over the positive nodes
         (the mean's noise removed, :meth:`start`), from below (Gauss) and
-        from above (Radau).  For a loss that is never
-        negative it cannot exceed :attr:`loss`; where the lower value does,
-        the quadratic's reach to the minimum is not to be trusted."""
+        from above (Radau).  For a loss that is never negative it cannot
+        exceed :attr:`loss`; where the lower value does, the quadratic's reach
+        to the minimum is not to be trusted."""
         bounds = []
         for rule in _probe_math.START_RULES:
             lams, start = self.start(rule)
@@ -366,9 +366,8 @@ def suggest_phi(
     ``2 * n_batches`` gradients (88 products and 32 gradients by default);
     the memory is a few copies of the parameters (measured: 6.8 for SGD, 8.8
     for Adam, 3.4 of them what any double backward needs) plus one batch's
-    autograd graph.  Attention runs on
-    PyTorch's math kernel while probing (the fused kernels have no double
-    backward).
+    autograd graph.  Attention runs on PyTorch's math kernel while probing
+    (the fused kernels have no double backward).
 
     The model is left exactly as it was found: its parameters and their
     ``.grad``, its buffers (BatchNorm's running statistics and
@@ -436,7 +435,7 @@ def suggest_phi(
         (84, 16, 20)
         >>> 0 < result.lam_min < result.lam_max and result.phi > 0
         True
-        >>> result.noise_fit.shape  # label noise on least squares: shaped like H
+        >>> result.noise_fit.shape  # the gradient noise of least squares is shaped like H
         'hessian'
     """
     try:
@@ -651,7 +650,7 @@ def _untouched(model: torch.nn.Module) -> Iterator[None]:
         (
             module,
             dict(module._buffers),
-            {n: b.detach().clone() for n, b in module._buffers.items() if b is not None},
+            [(b, b.detach().clone()) for b in module._buffers.values() if b is not None],
         )
         for module in model.modules()
     ]
@@ -668,9 +667,7 @@ def _untouched(model: torch.nn.Module) -> Iterator[None]:
             for module, originals, values in buffers:
                 module._buffers.clear()
                 module._buffers.update(originals)
-                for name, value in values.items():
-                    buffer = originals[name]
-                    assert buffer is not None  # values holds only the tensors
+                for buffer, value in values:
                     buffer.copy_(value)
         for module, training in modes:
             module.training = training

@@ -107,6 +107,10 @@ def test_radau_on_an_invariant_subspace_is_the_exact_gauss_rule() -> None:
         (lambda: pm.radau_quadrature([1.0], [math.inf], 0.0), "must be finite"),
         (lambda: pm.radau_quadrature([1.0], [1.0], math.nan), "node must be a finite"),
         (lambda: pm.start_quadrature([1.0], [1.0], "lobatto", [1.0]), "rule must be one of"),
+        (
+            lambda: pm.fit_noise([[1.0, 2.0]], np.zeros((2, 3)), np.full((2, 3), 1 / 6), 5, 1.0),
+            "nodes: the spectral density has no nonzero curvature",
+        ),
     ],
 )
 def test_quadratures_refuse_bad_input(call, match) -> None:
