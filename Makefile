@@ -8,12 +8,13 @@
 #   make format        ruff format
 #   make typecheck     mypy --strict and stubtest of the compiled module
 #   make bench         benchmarks/run.py (writes benchmarks/RESULTS.md)
+#   make docs          the documentation site into docs/_build/html, warnings as errors
 #   make sdist         dist/uba-VERSION.tar.gz
 #   make wheel         a wheel in dist/, repaired by auditwheel into wheelhouse/
 #   make ci            everything CI runs (.ci/run)
 PYTHON ?= python3
 
-.PHONY: test test-c test-aarch64 lint format typecheck bench sdist wheel ci clean
+.PHONY: test test-c test-aarch64 lint format typecheck bench docs sdist wheel ci clean
 
 test:
 	$(PYTHON) -m pytest
@@ -38,6 +39,9 @@ typecheck:
 bench:
 	$(PYTHON) benchmarks/run.py
 
+docs:
+	$(PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 sdist:
 	$(PYTHON) -m build --sdist
 
@@ -50,4 +54,4 @@ ci:
 
 clean:
 	$(MAKE) -C csrc clean
-	rm -rf build dist wheelhouse uba/_core*.so
+	rm -rf build dist wheelhouse uba/_core*.so docs/_build docs/notebooks

@@ -16,7 +16,7 @@ import numpy
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CORE_SOURCES = ["csrc/schedule.c", "csrc/theory.c"]
+CORE_SOURCES = ["csrc/schedule.c", "csrc/theory.c", "csrc/expected_loss.c"]
 
 
 def version() -> str:

@@ -17,6 +17,10 @@ and writes benchmarks/RESULTS.md (--output to write elsewhere, --no-write not to
      objective, and the objective each reaches.
   7. uba.theory.optimal_phi_strongly_convex at T = 1e6 against one NumPy
      evaluation of bound (c) at that T.
+  8. uba.theory.choose_phi at T = 1e5 over 256 curvatures, the peak given and
+     chosen, against ONE NumPy evaluation of the expected loss at a single phi
+     (the loop over steps a user writes, and a faster blocked form); and one
+     uba.theory.expected_loss against the same.
 
 Timing: each comparison runs in rounds; a round times the peer and uba back to back
 (alternating which goes first), so both see the same machine load, and the ratio is
@@ -39,9 +43,11 @@ import subprocess
 import sys
 import time
 import timeit
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +60,8 @@ if any(p.suffix in (".so", ".pyd") for p in (HERE.parent / "uba").glob("_core*")
 
 from peers import (  # noqa: E402
     numpy_bound_strongly_convex,
+    numpy_expected_loss,
+    numpy_expected_loss_loop,
     numpy_log_worst_case_noisy_error,
     numpy_log_worst_case_residual,
     numpy_optimal_phi,
@@ -61,6 +69,7 @@ from peers import (  # noqa: E402
 )
 
 import uba  # noqa: E402
+from uba._io import write_text  # noqa: E402
 
 CLOCK = time.thread_time  # CPU time of this thread; see the module docstring
 
@@ -420,7 +429,7 @@ def speed_row(
     peer: str,
     times: tuple[float, float, float],
     target: str,
-    met: str,
+    met: str | None,
     note: str = "",
 ) -> Row:
     """The Row of a timed comparison, printed as one line as it is made."""
@@ -561,6 +570,74 @@ def bench_optimal_phi_sc(quick: bool) -> list[Row]:
     ]
 
 
+def bench_choose_phi(quick: bool) -> list[Row]:
+    theory = load_theory()
+    if theory is None or not hasattr(theory, "choose_phi"):
+        print("8. choose_phi: skipped: uba.theory.choose_phi not available")
+        return []
+    T = 10**5
+    lam = np.arange(1, 257, dtype=np.float64) ** -1.5  # lam_max = 1
+    noise = 1e-2 * lam  # Hessian-shaped
+    lrs = uba.schedule(np.arange(T, dtype=np.float64), T, 1.0, 1.0)
+    rounds = 1 if quick else 3
+
+    def loop() -> float:
+        return numpy_expected_loss_loop(lrs, lam, 1.0, noise)
+
+    def blocked() -> float:
+        return numpy_expected_loss(lrs, lam, 1.0, noise)
+
+    def one() -> float:
+        return theory.expected_loss(lrs, lam, noise=noise)
+
+    loss = one()
+    agree = max(abs(loop() / loss - 1.0), abs(blocked() / loss - 1.0))
+    rows = []
+    for peer_name, peer in (("the loop over steps", loop), ("the blocked form", blocked)):
+        times = compare(peer, one, 1, rounds)
+        rows.append(
+            speed_row(
+                "8. expected_loss",
+                "T = 1e5, 256 curvatures k^-1.5, Hessian-shaped noise",
+                f"one NumPy evaluation, {peer_name}",
+                times,
+                "",
+                None,
+                f"{times[1] / (T * 256) * 1e9:.2f} ns per step and curvature; NumPy "
+                f"agrees to {agree:.1e}"
+                if peer is loop
+                else "",
+            )
+        )
+    found: dict[str, Any] = {}
+    for label, eta_max in (("peak given (1/lam_max)", 1.0), ("peak chosen too", None)):
+
+        def mine(eta_max: float | None = eta_max) -> None:
+            with warnings.catch_warnings():  # the peak may sit at 2/lam_max
+                warnings.simplefilter("ignore", theory.BoundaryWarning)
+                found[label] = theory.choose_phi(T, lam, noise=noise, eta_max=eta_max)
+
+        for peer_name, peer in (("the loop over steps", loop), ("the blocked form", blocked)):
+            times = compare(peer, mine, 1, rounds)
+            c = found[label]
+            given = eta_max is not None
+            rows.append(
+                speed_row(
+                    "8. choose_phi",
+                    f"T = 1e5, 256 curvatures, {label}",
+                    f"ONE NumPy evaluation of the loss, {peer_name}",
+                    times,
+                    "<= 10x one NumPy evaluation" if given else "",
+                    f"{yes_no(times[2] <= 10)} ({times[2]:.2f}x)" if given else None,
+                    f"phi = {c.phi:.4g}, eta_max = {c.eta_max:.4g}, {c.evaluations} "
+                    "evaluations of the loss"
+                    if peer is loop
+                    else "",
+                )
+            )
+    return rows
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -640,6 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += bench_noisy(args.quick)
     rows += bench_optimal_phi(args.quick)
     rows += bench_optimal_phi_sc(args.quick)
+    rows += bench_choose_phi(args.quick)
     elapsed = time.perf_counter() - start
     if hasattr(os, "getloadavg"):
         info["load average at end (1, 5, 15 min)"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -649,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"target {r.section} {r.case} {r.target}: {r.met}")
     print(f"total {elapsed:.0f} s")
     if not args.no_write:
-        args.output.write_text(results_markdown(info, rows, elapsed, skipped))
+        write_text(args.output, results_markdown(info, rows, elapsed, skipped))
         print(f"wrote {args.output}")
     return 0
 

@@ -815,6 +815,254 @@ THEORY_ENTRY(bound_strongly_convex, BOUND_STRONGLY_CONVEX)
 THEORY_ENTRY(optimal_phi, OPTIMAL_PHI)
 THEORY_ENTRY(optimal_phi_strongly_convex, OPTIMAL_PHI_STRONGLY_CONVEX)
 
+/* ---- the noisy quadratic over a spectrum ----------------------------------- */
+
+/* expected_loss and choose_phi take a spectrum as four arguments in a row:
+ * eigenvalues (1-D), weights (None, a real or 1-D), start and noise (a real
+ * or 1-D), each converted to a float64 array the core reads in place. */
+enum { SP_EIGENVALUES, SP_WEIGHTS, SP_START, SP_NOISE, SP_COUNT };
+
+typedef struct spectrum_args {
+    PyArrayObject *arrays[SP_COUNT];  /* weights: NULL for None */
+    uba_spectrum sp;
+} spectrum_args;
+
+static void
+spectrum_release(spectrum_args *sa)
+{
+    for (int i = 0; i < SP_COUNT; i++) {
+        Py_CLEAR(sa->arrays[i]);
+    }
+}
+
+/* Reads args[0..SP_COUNT) into sa (released by the caller, also on
+ * failure); the core checks lengths and values. */
+static int
+as_spectrum(const entry *e, PyObject *const *args, int first,
+            spectrum_args *sa)
+{
+    const size_t *counts[SP_COUNT] = {&sa->sp.n, &sa->sp.n_weights,
+                                      &sa->sp.n_start, &sa->sp.n_noise};
+    const double **data[SP_COUNT] = {&sa->sp.eigenvalues, &sa->sp.weights,
+                                     &sa->sp.start, &sa->sp.noise};
+    for (int i = 0; i < SP_COUNT; i++) {
+        PyObject *obj = args[first + i];
+        const char *name = e->names[first + i].user;
+        if (i == SP_WEIGHTS && obj == Py_None) {
+            continue;
+        }
+        PyArrayObject *a = as_float_array(obj, name, 0);
+        if (a == NULL) {
+            return -1;
+        }
+        sa->arrays[i] = a;
+        const int ndim = PyArray_NDIM(a);
+        if (ndim > 1 || (i == SP_EIGENVALUES && ndim != 1)) {
+            PyObject *shape = PyObject_GetAttrString((PyObject *)a, "shape");
+            if (shape != NULL) {
+                PyErr_Format(PyExc_ValueError, "%s must be %s, got an array "
+                             "of shape %S", name, i == SP_EIGENVALUES
+                             ? "a 1-D sequence of real numbers"
+                             : "a real number or a 1-D sequence of real "
+                               "numbers", shape);
+                Py_DECREF(shape);
+            }
+            return -1;
+        }
+        *(size_t *)counts[i] = (size_t)PyArray_SIZE(a);
+        *data[i] = (const double *)PyArray_DATA(a);
+    }
+    return 0;
+}
+
+/* Raises for a failed spectrum call: an entry of an array named with its
+ * index and value (a scalar as passed), a bad peak with the object as
+ * passed (a real or a pair). */
+static PyObject *
+raise_spectrum_status(const entry *e, uba_status s, PyObject *const *args,
+                      int first, const spectrum_args *sa,
+                      const double *lrs, size_t n, size_t bad)
+{
+    const int k = s == UBA_E_EIGENVALUES ? SP_EIGENVALUES
+                : s == UBA_E_WEIGHTS ? SP_WEIGHTS
+                : s == UBA_E_START ? SP_START
+                : s == UBA_E_NOISE ? SP_NOISE : -1;
+    if (k >= 0 && sa->arrays[k] != NULL && PyArray_NDIM(sa->arrays[k]) == 1) {
+        const element at = {first + k, bad,
+                            ((const double *)PyArray_DATA(sa->arrays[k]))[bad],
+                            1, NULL};
+        return raise_status(e, s, args, &at);
+    }
+    if ((s == UBA_E_LRS || s == UBA_E_LRS_RANGE) && lrs != NULL && bad < n) {
+        const element at = {0, bad, lrs[bad], 1, NULL};
+        return raise_status(e, s, args, &at);
+    }
+    for (int i = 0; s == UBA_E_PEAK && i < (int)e->nargs; i++) {
+        if (strcmp(e->names[i].core, uba_status_argument(s)) == 0) {
+            PyErr_Format(PyExc_ValueError, "%s %s, got %R", e->names[i].user,
+                         uba_status_rule(s), args[i]);
+            return NULL;
+        }
+    }
+    return raise_status(e, s, args, NULL);
+}
+
+/* A workspace of `len` doubles, or NULL with MemoryError. */
+static double *
+new_workspace(size_t len)
+{
+    if (len > (size_t)PY_SSIZE_T_MAX / sizeof(double)) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    double *work = PyMem_New(double, len);
+    if (work == NULL) {
+        PyErr_NoMemory();
+    }
+    return work;
+}
+
+static const arg_name expected_loss_names[] = {
+    SAME("lrs"), SAME("eigenvalues"), SAME("weights"), SAME("start"),
+    SAME("noise"), SAME("progress")};
+static const entry expected_loss_entry = {"expected_loss", 6,
+                                          expected_loss_names, NULL};
+
+/* (loss, stability): uba_expected_loss, the workspace allocated once the
+ * arguments passed its checks. */
+static PyObject *
+expected_loss(PyObject *Py_UNUSED(module), PyObject *const *args,
+              Py_ssize_t nargs)
+{
+    const entry *e = &expected_loss_entry;
+    if (nargs != e->nargs) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes exactly %zd positional arguments (%zd given)",
+                     e->func, e->nargs, nargs);
+        return NULL;
+    }
+    PyArrayObject *lrs = as_float_array(args[0], "lrs", 1);
+    spectrum_args sa = {{NULL}, {0}};
+    PyObject *result = NULL;
+    double *work = NULL;
+    if (lrs == NULL || as_spectrum(e, args, 1, &sa) < 0) {
+        goto exit;
+    }
+    const double *steps = (const double *)PyArray_DATA(lrs);
+    const size_t n = (size_t)PyArray_SIZE(lrs);
+    double loss = 0.0, stability = 0.0;
+    size_t bad = 0;
+    uba_status s = uba_expected_loss(steps, n, &sa.sp, NULL, 0, &loss,
+                                     &stability, &bad, NULL);
+    if (s == UBA_E_NULL) {
+        const size_t len = uba_expected_loss_work_size(n);
+        if ((work = new_workspace(len)) == NULL) {
+            goto exit;
+        }
+        long_call lc = LONG_CALL(lc, args[nargs - 1]);
+        s = uba_expected_loss(steps, n, &sa.sp, work, len, &loss, &stability,
+                              &bad, &lc.hook);
+        PyEval_RestoreThread(lc.thread);
+    }
+    if (s != UBA_OK) {
+        raise_spectrum_status(e, s, args, 1, &sa, steps, n, bad);
+    }
+    else {
+        result = Py_BuildValue("(dd)", loss, stability);
+    }
+exit:
+    PyMem_Free(work);
+    spectrum_release(&sa);
+    Py_XDECREF(lrs);
+    return result;
+}
+
+static const arg_name choose_phi_names[] = {
+    COUNT("T"), SAME("eigenvalues"), SAME("weights"), SAME("start"),
+    SAME("noise"), SAME("eta_max"), SAME("eta_min"), SAME("phi_lo"),
+    SAME("phi_hi"), SAME("progress")};
+static const entry choose_phi_entry = {"choose_phi", 10, choose_phi_names,
+                                       NULL};
+
+/* The peak: a real (fixed) or a pair (lo, hi) (a range). */
+static int
+as_peak(PyObject *obj, double *lo, double *hi)
+{
+    if (PyTuple_Check(obj) || PyList_Check(obj)) {
+        if (PySequence_Fast_GET_SIZE(obj) != 2) {
+            return argument_error(PyExc_TypeError, "eta_max", -1, "must be a "
+                                  "real number or a pair (lo, hi), got ", obj);
+        }
+        PyObject *a = Py_NewRef(PySequence_Fast_ITEMS(obj)[0]);
+        PyObject *b = Py_NewRef(PySequence_Fast_ITEMS(obj)[1]);
+        const int failed = as_real(a, "eta_max[0]", -1, 0, lo) < 0
+                           || as_real(b, "eta_max[1]", -1, 0, hi) < 0;
+        Py_DECREF(a);
+        Py_DECREF(b);
+        return failed ? -1 : 0;
+    }
+    if (as_real(obj, "eta_max", -1, 0, lo) < 0) {
+        return -1;
+    }
+    *hi = *lo;
+    return 0;
+}
+
+/* (phi, eta_max, loss, loss_default, loss_cosine, initial_loss, flat_lo,
+ * flat_hi, phi_at_end, peak_at_end, eta_lo, eta_hi, lam_max, evaluations):
+ * uba_choose_phi's result. */
+static PyObject *
+choose_phi(PyObject *Py_UNUSED(module), PyObject *const *args,
+           Py_ssize_t nargs)
+{
+    const entry *e = &choose_phi_entry;
+    double v[3], T = 1.0, lo = 0.0, hi = 0.0;
+    if (as_reals(e, args, nargs, 6, 3, v) < 0
+        || as_real(args[0], "T", -1, 1, &T) < 0) {
+        return NULL;
+    }
+    if (!(T >= 1.0 && T <= UBA_MAX_BUDGET && floor(T) == T)) {
+        return raise_status(e, UBA_E_T, args, NULL);
+    }
+    if (as_peak(args[5], &lo, &hi) < 0) {
+        return NULL;
+    }
+    spectrum_args sa = {{NULL}, {0}};
+    PyObject *result = NULL;
+    double *work = NULL;
+    if (as_spectrum(e, args, 1, &sa) < 0) {
+        goto exit;
+    }
+    uba_phi_choice c;
+    size_t bad = 0;
+    uba_status s = uba_choose_phi((size_t)T, &sa.sp, lo, hi, v[0], v[1], v[2],
+                                  NULL, 0, &c, &bad, NULL);
+    if (s == UBA_E_NULL) {
+        const size_t len = uba_choose_phi_work_size((size_t)T);
+        if ((work = new_workspace(len)) == NULL) {
+            goto exit;
+        }
+        long_call lc = LONG_CALL(lc, args[nargs - 1]);
+        s = uba_choose_phi((size_t)T, &sa.sp, lo, hi, v[0], v[1], v[2], work,
+                           len, &c, &bad, &lc.hook);
+        PyEval_RestoreThread(lc.thread);
+    }
+    if (s != UBA_OK) {
+        raise_spectrum_status(e, s, args, 1, &sa, NULL, 0, bad);
+    }
+    else {
+        result = Py_BuildValue("(ddddddddiidddd)", c.phi, c.eta_max, c.loss,
+                               c.loss_default, c.loss_cosine, c.initial_loss,
+                               c.flat_lo, c.flat_hi, c.phi_at_end,
+                               c.peak_at_end, c.eta_lo, c.eta_hi, c.lam_max,
+                               c.evaluations);
+    }
+exit:
+    PyMem_Free(work);
+    spectrum_release(&sa);
+    return result;
+}
+
 /* ---- the module ------------------------------------------------------------ */
 
 /* Each docstring is a signature line, for inspect.signature; the docs
@@ -843,6 +1091,10 @@ static PyMethodDef core_methods[] = {
                           "phi_lo, phi_hi, progress"),
     FASTCALL(optimal_phi_strongly_convex, "T, mu, L, sigma2, f_gap, eta_max, "
                                           "phi_lo, phi_hi, progress"),
+    FASTCALL(expected_loss, "lrs, eigenvalues, weights, start, noise, "
+                            "progress"),
+    FASTCALL(choose_phi, "T, eigenvalues, weights, start, noise, eta_max, "
+                         "eta_min, phi_lo, phi_hi, progress"),
     {NULL, NULL, 0, NULL},
 };
 

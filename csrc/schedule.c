@@ -73,6 +73,26 @@ static const status_text STATUS[UBA_STATUS_COUNT] = {
                                     "is shorter than its documented size"),
     [UBA_E_INTERRUPTED] = STATUS_TEXT("the computation",
                                       "was interrupted by its progress hook"),
+    [UBA_E_EIGENVALUES_EMPTY] = STATUS_TEXT("eigenvalues",
+                                            "must hold at least one value"),
+    [UBA_E_EIGENVALUES] = STATUS_TEXT("eigenvalues[i]",
+                                      "must be a finite number >= 0"),
+    [UBA_E_WEIGHTS_LENGTH] = STATUS_TEXT("weights", "must hold one value, "
+                                                    "or one per eigenvalue"),
+    [UBA_E_WEIGHTS] = STATUS_TEXT("weights[i]",
+                                  "must be a finite number >= 0"),
+    [UBA_E_START_LENGTH] = STATUS_TEXT("start", "must hold one value, "
+                                                "or one per eigenvalue"),
+    [UBA_E_START] = STATUS_TEXT("start[i]", "must be a finite number >= 0"),
+    [UBA_E_NOISE_LENGTH] = STATUS_TEXT("noise", "must hold one value, "
+                                                "or one per eigenvalue"),
+    [UBA_E_NOISE] = STATUS_TEXT("noise[i]", "must be a finite number >= 0"),
+    [UBA_E_PEAK] = STATUS_TEXT("eta_max",
+                               "must be a finite number > 0, or a range "
+                               "(lo, hi) with 0 <= lo < hi <= inf (lo = 0: "
+                               "2**-20 * hi; hi = inf: the stability limit "
+                               "2/max(eigenvalues)) that resolves to finite "
+                               "numbers > 0"),
 };
 
 static const status_text *

@@ -14,6 +14,7 @@
  * uba_progress hook (progress.h) and stop with UBA_E_INTERRUPTED when asked.
  */
 #include "uba.h"
+#include "numerics.h"
 #include "progress.h"
 #include "shape.h"
 
@@ -25,27 +26,9 @@
 /* The error-free transformations below (TwoSum, the compensated Horner
  * scheme) need every a * b + c rounded as written: shape.h turns off the
  * contraction into fused multiply-adds for Clang, and GCC in ISO C mode
- * (and the Python build) does not contract. */
-
-static const double LN2 = 0.69314718055994530942;
-static const double LN10 = 2.30258509299404568402;
-
-/* As in schedule.c: the kernels below are built for AVX-512, AVX2 (both
- * with FMA) and the baseline, and the loader picks one for the CPU.  They
- * round identically on every clone: the build does not contract a * b + c,
- * and the fused multiply-adds written here as fma() are correctly rounded
- * everywhere (an instruction on the clones, libm's fma on the baseline). */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) \
-    && defined(__has_attribute) && !defined(UBA_NO_TARGET_CLONES)
-#if __has_attribute(target_clones)
-#define THEORY_CLONES \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", \
-                                 "default")))
-#endif
-#endif
-#ifndef THEORY_CLONES
-#define THEORY_CLONES
-#endif
+ * (and the Python build) does not contract.  The helpers this file shares
+ * with expected_loss.c (checks, powers of two, the compensated sum, Brent's
+ * minimiser, the target clones) live in numerics.h. */
 
 /* ---- argument checks -------------------------------------------------- */
 
@@ -65,32 +48,6 @@ check_range(double lam_min, double lam_max)
         return UBA_E_CURVATURE;
     }
     return UBA_OK;
-}
-
-/* T in [1, 2^53], compared as integers: as a double, 2^53 + 1 rounds to
- * 2^53 (and larger sizes down to the next even or coarser double), which
- * would let through budgets of up to 2^53 + 1 and beyond. */
-static int
-is_budget_size(size_t T)
-{
-    return T >= 1 && (uint64_t)T <= (UINT64_C(1) << 53);
-}
-
-static int
-is_nonnegative(double x)
-{
-    return isfinite(x) && x >= 0.0;
-}
-
-/* The binary exponent e of a finite x > 0 with x < 2^e (as frexp gives it),
- * read from the bits: the hot loops below call it once per step. */
-static int
-exponent_of(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    const int biased = (int)((u >> 52) & 0x7ff);
-    return biased == 0 ? -1022 : biased - 1022;
 }
 
 /* ---- section 2: Chebyshev steps and phi = 2 kappa ----------------------- */
@@ -251,29 +208,8 @@ two_sum(double x, double y, double *err)
     return s;
 }
 
-
 /* The loops over lrs below poll the progress hook once per chunk. */
 #define SCAN_CHUNK 65536
-
-/* Neumaier's compensated sum, so that S1 and S2 are correct to a few ulp
- * whatever n is. */
-typedef struct ksum {
-    double s;
-    double c;
-} ksum;
-
-static void
-ksum_add(ksum *k, double x)
-{
-    const double t = k->s + x;
-    if (fabs(k->s) >= fabs(x)) {
-        k->c += (k->s - t) + x;
-    }
-    else {
-        k->c += (x - t) + k->s;
-    }
-    k->s = t;
-}
 
 /*
  * Checks 0 <= lrs[i] <= limit for each i: the first entry that is not
@@ -1625,17 +1561,6 @@ nv_kernel_d(const double *restrict eta, const double *restrict k, size_t t0,
     }
 }
 
-/* 2^k for an integer k in [-1074, 1023], from the bits. */
-static double
-pow2(int k)
-{
-    const uint64_t u = k >= -1022 ? (uint64_t)(k + 1023) << 52
-                                  : UINT64_C(1) << (k + 1074);
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 /*
  * A lane's S = 2^-E after its exponent E changed; 0 (false) when it must
  * take the exact path.  S is exact down to the smallest subnormal (E <=
@@ -2150,119 +2075,7 @@ uba_worst_case_noisy_error(const double *lrs, size_t n, double lam_min,
     }
     return UBA_OK;
 }
-/* ---- the minimiser both searches use ------------------------------------- */
-
-typedef double (*objective_fn)(void *ctx, double x);
-
-/*
- * Brent's localmin (Brent, "Algorithms for Minimization without
- * Derivatives", 1973, ch. 5): golden section with parabolic steps on
- * [lo, hi], from x0 with f(x0) = fx0 known.  Stops when x is within
- * 2 (rel |x| + abs/3) of the minimiser (for a unimodal f), or when the
- * progress hook has asked to stop.
- */
-static double
-brent_min(objective_fn f, void *ctx, double lo, double hi, double x0,
-          double fx0, double rel, double abs_tol, double *fmin,
-          const uba_ticker *ticker)
-{
-    const double golden = 0.38196601125010515;  /* (3 - sqrt 5) / 2 */
-    double x = x0, w = x0, v = x0;
-    double fx = fx0, fw = fx0, fv = fx0;
-    double d = 0.0, e = 0.0;
-    for (int it = 0; it < 200 && !ticker->stopped; it++) {
-        const double m = 0.5 * (lo + hi);
-        const double tol1 = rel * fabs(x) + abs_tol / 3.0;
-        const double tol2 = 2.0 * tol1;
-        if (fabs(x - m) <= tol2 - 0.5 * (hi - lo)) {
-            break;
-        }
-        double p = 0.0, q = 0.0, r = 0.0;
-        if (fabs(e) > tol1) {
-            r = (x - w) * (fx - fv);
-            q = (x - v) * (fx - fw);
-            p = (x - v) * q - (x - w) * r;
-            q = 2.0 * (q - r);
-            if (q > 0.0) {
-                p = -p;
-            }
-            else {
-                q = -q;
-            }
-            r = e;
-            e = d;
-        }
-        if (fabs(p) < fabs(0.5 * q * r) && p > q * (lo - x)
-            && p < q * (hi - x)) {
-            d = p / q;
-            const double u = x + d;
-            if (u - lo < tol2 || hi - u < tol2) {
-                d = x < m ? tol1 : -tol1;
-            }
-        }
-        else {
-            e = x < m ? hi - x : lo - x;
-            d = golden * e;
-        }
-        const double u = fabs(d) >= tol1 ? x + d : (d > 0.0 ? x + tol1
-                                                            : x - tol1);
-        const double fu = f(ctx, u);
-        if (fu <= fx) {
-            if (u < x) {
-                hi = x;
-            }
-            else {
-                lo = x;
-            }
-            v = w;
-            fv = fw;
-            w = x;
-            fw = fx;
-            x = u;
-            fx = fu;
-        }
-        else {
-            if (u < x) {
-                lo = u;
-            }
-            else {
-                hi = u;
-            }
-            if (fu <= fw || w == x) {
-                v = w;
-                fv = fw;
-                w = u;
-                fw = fu;
-            }
-            else if (fu <= fv || v == x || v == w) {
-                v = u;
-                fv = fu;
-            }
-        }
-    }
-    *fmin = fx;
-    return x;
-}
-
 /* ---- section 4: choosing phi ---------------------------------------------- */
-
-/* Objectives are clamped to +-1e200 so that Brent's parabola never meets
- * an infinity (an exact zero residual has log -inf). */
-static double
-clamp_objective(double v)
-{
-    return fmax(-1e200, fmin(1e200, isnan(v) ? 1e200 : v));
-}
-
-static uba_status
-check_phi_range(double phi_lo, double phi_hi)
-{
-    if (!(isfinite(phi_lo) && isfinite(phi_hi) && phi_lo > 0.0
-          && phi_lo < phi_hi)) {
-        return UBA_E_PHI_RANGE;
-    }
-    return UBA_OK;
-}
 
 /* The scan of minimise_log_phi: 3 points per decade (at most 1,897 over
  * the whole double range), room for two values each. */

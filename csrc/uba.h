@@ -74,6 +74,16 @@ typedef enum uba_status {
     UBA_E_PHI_RANGE,      /* phi search range: 0 < phi_lo < phi_hi, finite */
     UBA_E_WORKSPACE,      /* a workspace shorter than its documented size  */
     UBA_E_INTERRUPTED,    /* the caller's progress hook asked to stop      */
+    /* the noisy quadratic's expected loss and choose_phi (last section) */
+    UBA_E_EIGENVALUES_EMPTY, /* eigenvalues: at least one                  */
+    UBA_E_EIGENVALUES,    /* an eigenvalue: finite, >= 0                   */
+    UBA_E_WEIGHTS_LENGTH, /* weights: one, or one per eigenvalue           */
+    UBA_E_WEIGHTS,        /* a weight: finite, >= 0                        */
+    UBA_E_START_LENGTH,   /* start: one, or one per eigenvalue             */
+    UBA_E_START,          /* a start value: finite, >= 0                   */
+    UBA_E_NOISE_LENGTH,   /* noise: one, or one per eigenvalue             */
+    UBA_E_NOISE,          /* a noise variance: finite, >= 0                */
+    UBA_E_PEAK,           /* the peak eta_max or its search range          */
     UBA_STATUS_COUNT
 } uba_status;
 
@@ -377,6 +387,128 @@ UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
                                                    double *phi,
                                                    double *bound,
                                                    const uba_progress *progress);
+
+/* ---- The noisy quadratic: expected final loss, and choosing phi ------ */
+
+/*
+ * docs/theory.md section 4 ("the noisy quadratic") and "choosing phi".
+ * A spectrum describes a diagonal quadratic: direction k has curvature
+ * lam_k >= 0, weight w_k >= 0 (how many directions it stands for, e.g.
+ * quadrature weights times the dimension), start s_k = E x_0^2 >= 0 (the
+ * squared distance from the minimum along it) and noise v_k >= 0 (the
+ * per-step gradient-noise variance along it).  SGD with steps eta_t,
+ *
+ *     x_{t+1} = (1 - eta_t lam_k) x_t - eta_t xi_t,   E xi_t^2 = v_k,
+ *
+ * has m_t = E x_t^2 with m_0 = s_k and
+ *
+ *     m_{t+1} = (1 - eta_t lam_k)^2 m_t + eta_t^2 v_k,
+ *
+ * every term nonnegative, and the expected final loss is
+ *
+ *     L = 0.5 sum_k w_k lam_k m_n.
+ *
+ * The functions below evaluate this recursion exactly in float64 (a few
+ * ulp per step, each 1 - eta lam formed by one fma) with a binary
+ * exponent carried per direction, so that nothing overflows, underflows
+ * or loses bits to a subnormal on the way, whatever the steps; L itself
+ * is +inf past the largest double (a divergent schedule) and 0 below the
+ * smallest, never NaN.
+ */
+typedef struct uba_spectrum {
+    const double *eigenvalues;  /* n curvatures lam_k: finite, >= 0        */
+    size_t n;                   /* at least 1                              */
+    const double *weights;      /* NULL (1 each), or n_weights values      */
+    size_t n_weights;           /* 1 (one for all) or n; unused if NULL    */
+    const double *start;        /* n_start values s_k = E x_0^2            */
+    size_t n_start;             /* 1 or n                                  */
+    const double *noise;        /* n_noise variances v_k                   */
+    size_t n_noise;             /* 1 or n                                  */
+} uba_spectrum;
+
+/*
+ * The checks of a spectrum, in this order: UBA_E_NULL (sp NULL),
+ * UBA_E_EIGENVALUES_EMPTY (n == 0), UBA_E_WEIGHTS_LENGTH,
+ * UBA_E_START_LENGTH, UBA_E_NOISE_LENGTH (a length neither 1 nor n),
+ * UBA_E_NULL (eigenvalues, start or noise NULL), then the entries, array
+ * by array: UBA_E_EIGENVALUES, UBA_E_WEIGHTS, UBA_E_START, UBA_E_NOISE
+ * (not finite, or negative), *bad_index (if not NULL) the first offending
+ * index of that array.  These come before any work (never interrupted).
+ */
+
+/* Returns the doubles of workspace uba_expected_loss needs for n steps:
+ * 2n (SIZE_MAX if that overflows). */
+UBA_API size_t uba_expected_loss_work_size(size_t n);
+
+/* Writes the expected final loss L of the n steps lrs[0..n-1] (in the
+ * order taken) over the spectrum to *loss, and max_t |lrs[t]| times the
+ * largest eigenvalue to *stability (if not NULL; above 2, some step is
+ * past the stability limit 2/lam_max).  O(n * sp->n) time.  Fails with
+ * UBA_E_LRS_EMPTY, a spectrum's status, UBA_E_NULL (lrs, work or loss),
+ * UBA_E_WORKSPACE (work_len < uba_expected_loss_work_size(n)), and then,
+ * entry by entry of lrs, UBA_E_LRS (not finite) or UBA_E_LRS_RANGE
+ * (|lrs[i]| times the largest eigenvalue above UBA_MAX_ETA_LAM). */
+UBA_API uba_status uba_expected_loss(const double *lrs, size_t n,
+                                     const uba_spectrum *sp, double *work,
+                                     size_t work_len, double *loss,
+                                     double *stability, size_t *bad_index,
+                                     const uba_progress *progress);
+
+/* The default phi search range of uba_choose_phi, and how far below the
+ * top of the peak range the default bottom lies. */
+#define UBA_CHOOSE_PHI_MIN 0x1p-10
+#define UBA_CHOOSE_PHI_MAX 0x1p10
+#define UBA_PEAK_RANGE_DEPTH 0x1p-20
+
+/* What uba_choose_phi found. */
+typedef struct uba_phi_choice {
+    double phi;           /* the minimiser of L over phi                   */
+    double eta_max;       /* the peak: as given, or the chosen one         */
+    double loss;          /* L at (phi, eta_max), as uba_expected_loss     */
+    double loss_default;  /* L at phi = 1, the same peak                   */
+    double loss_cosine;   /* L at phi = 2 (cosine), the same peak          */
+    double initial_loss;  /* 0.5 sum_k w_k lam_k s_k                       */
+    double flat_lo;       /* the phis around phi whose L is within 1% of   */
+    double flat_hi;       /* the best, from the scan (interpolated)        */
+    int phi_at_end;       /* -1, +1: phi is at the lower, upper end of     */
+                          /* [phi_lo, phi_hi] (L still falls past it); 0   */
+    int peak_at_end;      /* the same for the peak's range (0 if fixed)    */
+    double eta_lo;        /* the peak range searched (eta_max twice when   */
+    double eta_hi;        /* the peak was given)                           */
+    double lam_max;       /* the largest eigenvalue                        */
+    double evaluations;   /* how many losses the search evaluated          */
+} uba_phi_choice;
+
+/* Returns the doubles of workspace uba_choose_phi needs for budget T
+ * (SIZE_MAX if that overflows). */
+UBA_API size_t uba_choose_phi_work_size(size_t T);
+
+/*
+ * Chooses phi, and if asked the peak, to minimise the expected final loss
+ * L over the spectrum of UBA(T, phi, eta_max, eta_min) at the steps
+ * t = 0..T-1 (the values uba_eta_fill gives, bit for bit: the lrs a
+ * scheduler sets at its T steps).  The peak: eta_lo == eta_hi fixes it
+ * (finite, > 0); eta_lo < eta_hi searches [eta_lo, eta_hi], where
+ * eta_hi = +inf stands for the stability limit 2/lam_max and eta_lo = 0
+ * for UBA_PEAK_RANGE_DEPTH * eta_hi (so (0, +inf) is the default range
+ * (0, 2/lam_max]).  phi is searched in [phi_lo, phi_hi] by a scan of four
+ * points per octave of log phi (at most 1024), then Brent's method around
+ * the best; the peak by a scan of log eta_max combined with it (see
+ * expected_loss.c).  Writes the result to *out.  Fails with UBA_E_T, a
+ * spectrum's status, UBA_E_PEAK (a fixed peak not finite or <= 0; a range
+ * not 0 <= eta_lo < eta_hi <= +inf, or one that resolves to no finite
+ * range > 0, e.g. eta_hi = +inf with every eigenvalue 0), UBA_E_ETA_MIN
+ * (not finite), UBA_E_ETA_RANGE (the top of the peak range or |eta_min|
+ * times lam_max above UBA_MAX_ETA_LAM / 2), UBA_E_PHI_RANGE, UBA_E_NULL
+ * (work or out), UBA_E_WORKSPACE, or UBA_E_INTERRUPTED.
+ */
+UBA_API uba_status uba_choose_phi(size_t T, const uba_spectrum *sp,
+                                  double eta_lo, double eta_hi,
+                                  double eta_min, double phi_lo,
+                                  double phi_hi, double *work,
+                                  size_t work_len, uba_phi_choice *out,
+                                  size_t *bad_index,
+                                  const uba_progress *progress);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 import uba
+from uba.plotting import save_figure
 
 OUT = Path(__file__).with_name("rebudget.png")
 T_MAX, PHI, LR = 1000, 1.0, 1.0
@@ -89,7 +90,7 @@ def main() -> None:
         fontsize=10,
     )
     axes[0].set_ylabel(f"learning rate / peak  (phi = {PHI:g})")
-    fig.savefig(OUT, dpi=110)
+    save_figure(fig, OUT, dpi=110)
     print(f"wrote {OUT}")
 
 

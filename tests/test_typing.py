@@ -40,6 +40,14 @@ def test_schedule_types() -> None:
     assert isinstance(one, float) and many.shape == (3,) and grid.dtype == np.float64
 
 
+def test_choose_phi_types() -> None:
+    lam = np.arange(1, 33, dtype=np.float64) ** -1.0
+    loss = assert_type(uba.theory.expected_loss([0.5, 0.25], lam, noise=1e-3), float)
+    c = assert_type(uba.theory.choose_phi(50, lam, noise=1e-3, eta_max=1.0), uba.theory.PhiChoice)
+    flat = assert_type(c.flat, tuple[float, float])
+    assert isinstance(loss, float) and isinstance(c.phi, float) and flat[0] <= c.phi <= flat[1]
+
+
 def test_peer_types() -> None:
     rex = assert_type(peers.rex(5, 10), float)
     wsd = assert_type(peers.wsd(np.arange(10), 10, 0.1, decay_steps=3), npt.NDArray[np.float64])

@@ -1,4 +1,4 @@
-"""Command line: ``python -m uba`` (or ``uba``).
+"""Command line: ``uba`` (the installed command) or ``python -m uba``.
 
 With no arguments it prints the UBA schedule at T = 1000 for
 phi in {0.5, 1, 2, 4} next to cosine annealing, and writes a PNG of it
@@ -7,17 +7,21 @@ when matplotlib is installed (the top-level options change that table).
 Subcommands:
 
     table    the learning rate of UBA and of peer schedules at a budget
-    plot     a PNG of UBA against peer schedules
+    plot     an image of UBA against peer schedules
     phi      phi for a condition number, and back; the optimal phi
              for a spectrum and budget (uba.theory)
     bounds   a convergence bound of UBA and of its peers (uba.theory)
 
 Bad arguments print one line on stderr and exit with status 2; so do values
 that uba.theory or uba.peers refuse, a plot without matplotlib, an output path
-that cannot be written and a request larger than the machine's memory.  Long
+that cannot be written and a request larger than the machine's memory.  An
+image is written to exactly the path given, whose extension names its format
+(.png, .pdf, .svg, ...), and it replaces an existing file only once it is
+whole: an error or Ctrl-C while writing leaves the old file as it was.  Long
 computations show their progress on stderr (on a terminal), and Ctrl-C stops
-them: "interrupted" on stderr, exit status 130.  The command line never shows
-a traceback.
+them within a fraction of a second: "interrupted" on stderr, exit status
+130.  Output that cannot be written (stdout on a full disk) is one line and
+status 1.  The command line never shows a traceback.
 """
 
 from __future__ import annotations
@@ -27,17 +31,19 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 
-from uba import __version__, theory
+from uba import __version__, _io, theory
 from uba import peers as _peers
 from uba._checks import MAX_BUDGET
-from uba._schedule import schedule
+from uba._curves import SLICE, curves, sample
 
-BOUND_NAMES = ("nonconvex", "convex", "strongly-convex")
+#: The highest --dpi: 1200 dots per inch makes the default figure about
+#: 8400 x 5000 pixels (170 MB to draw).
+MAX_DPI = 1200
 
 
 def _number_type(
@@ -72,6 +78,9 @@ _positive_int = _number_type(_integer, "an integer", lambda v: v >= 1, ">= 1")
 _budget = _number_type(
     _integer, "an integer", lambda v: 1 <= v <= MAX_BUDGET, "an integer in [1, 2**53]"
 )
+_dpi = _number_type(
+    _integer, "an integer", lambda v: 1 <= v <= MAX_DPI, f"an integer in [1, {MAX_DPI}]"
+)
 _positive_float = _number_type(
     float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
 )
@@ -96,75 +105,100 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m uba",
-        description="Print (and plot) the UBA learning-rate schedule next to cosine annealing.",
-        epilog="Subcommands: python -m uba COMMAND --help.",
-    )
-    parser.add_argument("--version", action="version", version=f"uba {__version__}")
-    parser.add_argument(
-        "-T", "--budget", type=_budget, default=1000, help="budget T in steps (default 1000)"
-    )
-    parser.add_argument(
+# ---- options that several commands take, each declared once ---------------------
+
+
+def _add_budget(
+    p: argparse.ArgumentParser,
+    default: int | None = 1000,
+    help: str = "budget T in steps (default 1000)",
+) -> None:
+    p.add_argument("-T", "--budget", type=_budget, default=default, help=help)
+
+
+def _add_phis(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--phi",
         type=_positive_float,
-        nargs="+",
+        nargs="*",
         default=[0.5, 1.0, 2.0, 4.0],
-        help="shape parameters to show (default 0.5 1 2 4)",
+        help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)",
     )
-    parser.add_argument(
+
+
+def _add_rows(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--rows",
         type=_positive_int,
         default=11,
         help="table rows, evenly spaced over [0, T] (default 11)",
     )
-    parser.add_argument(
-        "--plot",
-        metavar="PATH",
-        default="uba_schedules.png",
-        help="where to write the PNG (default uba_schedules.png)",
+
+
+def _add_schedules(
+    p: argparse.ArgumentParser,
+    peers: Sequence[str],
+    eta_max: float | None = 1.0,
+    eta_max_help: str = "peak learning rate of every schedule (default 1)",
+) -> None:
+    """-T, --phi, --peers, --eta-max and --eta-min: the schedules to compare."""
+    _add_budget(p)
+    _add_phis(p)
+    p.add_argument(
+        "--peers",
+        type=_peer_name,
+        nargs="*",
+        default=list(peers),
+        metavar="NAME",
+        help=f"peer schedules to compare, from: {', '.join(_peers.PEERS)} "
+        f"(default {' '.join(peers)})",
     )
-    parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    p.add_argument("--eta-max", type=_positive_float, default=eta_max, help=eta_max_help)
+    p.add_argument(
+        "--eta-min",
+        type=_nonnegative_float,
+        default=0.0,
+        help="floor of every schedule, at most --eta-max (default 0)",
+    )
+
+
+def _add_image(p: argparse.ArgumentParser, *flags: str, what: str, default: str | None) -> None:
+    """An image to write: its extension names the format."""
+    also = "" if default else "also "
+    to = f" (default {default})" if default else ""
+    p.add_argument(
+        *flags,
+        metavar="PATH",
+        default=default,
+        help=f"{also}write {what} to PATH, an image whose extension names its format "
+        f"(.png, .pdf, .svg, ...){to}",
+    )
+
+
+def _add_sigma2(p: argparse.ArgumentParser, default: float, help: str) -> None:
+    p.add_argument("--sigma2", type=_nonnegative_float, default=default, help=help)
+
+
+def build_parser(prog: str = "uba") -> argparse.ArgumentParser:
+    """The command line's parser; ``prog`` is the command as the user types
+    it (``uba``, or ``python -m uba`` when run as a module)."""
+    parser = _Parser(
+        prog=prog,
+        description="Print (and plot) the UBA learning-rate schedule next to cosine annealing.",
+        epilog=f"Subcommands: {prog} COMMAND --help.",
+    )
+    parser.add_argument("--version", action="version", version=f"uba {__version__}")
+    _add_budget(parser)
+    _add_phis(parser)
+    _add_rows(parser)
+    _add_image(parser, "--plot", what="the plot", default="uba_schedules.png")
+    parser.add_argument("--no-plot", action="store_true", help="do not write the plot")
     _add_subcommands(parser)
     return parser
 
 
 def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="subcommands")
-    names = ", ".join(_peers.PEERS)
-
-    def schedules(
-        p: argparse.ArgumentParser,
-        peers: Sequence[str],
-        eta_max: float | None = 1.0,
-        eta_max_help: str = "peak learning rate of every schedule (default 1)",
-    ) -> None:
-        p.add_argument(
-            "-T", "--budget", type=_budget, default=1000, help="budget T in steps (default 1000)"
-        )
-        p.add_argument(
-            "--phi",
-            type=_positive_float,
-            nargs="*",
-            default=[0.5, 1.0, 2.0, 4.0],
-            help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)",
-        )
-        p.add_argument(
-            "--peers",
-            type=_peer_name,
-            nargs="*",
-            default=list(peers),
-            metavar="NAME",
-            help=f"peer schedules to compare, from: {names} (default {' '.join(peers)})",
-        )
-        p.add_argument("--eta-max", type=_positive_float, default=eta_max, help=eta_max_help)
-        p.add_argument(
-            "--eta-min",
-            type=_nonnegative_float,
-            default=0.0,
-            help="floor of every schedule, at most --eta-max (default 0)",
-        )
 
     table = sub.add_parser(
         "table",
@@ -172,13 +206,8 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         description="Print the learning rate of UBA (one column per phi) and of peer "
         "schedules at evenly spaced steps of a budget T.",
     )
-    schedules(table, ("cosine",))
-    table.add_argument(
-        "--rows",
-        type=_positive_int,
-        default=11,
-        help="table rows, evenly spaced over [0, T] (default 11)",
-    )
+    _add_schedules(table, ("cosine",))
+    _add_rows(table)
     table.add_argument(
         "--format",
         choices=("text", "csv"),
@@ -188,19 +217,15 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
 
     plot = sub.add_parser(
         "plot",
-        help="write a PNG of UBA against peer schedules",
-        description="Write a PNG of UBA (one line per phi) against peer schedules at the "
+        help="write an image of UBA against peer schedules",
+        description="Write an image of UBA (one line per phi) against peer schedules at the "
         "same budget, peak and floor. Needs matplotlib.",
     )
-    schedules(plot, ("cosine", "linear", "wsd", "rex"))
+    _add_schedules(plot, ("cosine", "linear", "wsd", "rex"))
+    _add_image(plot, "-o", "--output", what="the plot", default="uba_peers.png")
     plot.add_argument(
-        "-o",
-        "--output",
-        metavar="PATH",
-        default="uba_peers.png",
-        help="where to write the PNG (default uba_peers.png)",
+        "--dpi", type=_dpi, default=120, help=f"resolution, 1 to {MAX_DPI} (default 120)"
     )
-    plot.add_argument("--dpi", type=_positive_int, default=120, help="resolution (default 120)")
 
     phi = sub.add_parser(
         "phi",
@@ -223,24 +248,15 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         metavar=("LAM_MIN", "LAM_MAX"),
         help="the optimal phi for this Hessian spectrum and budget -T",
     )
+    _add_budget(phi, None, "budget T in steps (needed with --spectrum)")
+    _add_sigma2(phi, 0.0, "gradient-noise variance for --spectrum (default 0)")
     phi.add_argument(
-        "-T", "--budget", type=_budget, help="budget T in steps (needed with --spectrum)"
+        "--eta-max", type=_positive_float, help="peak step for --spectrum (default 1/LAM_MAX)"
     )
     phi.add_argument(
-        "--sigma2",
-        type=_nonnegative_float,
-        default=0.0,
-        help="gradient-noise variance for --spectrum (default 0)",
+        "--eta-min", type=_nonnegative_float, help="floor step for --spectrum (default 0)"
     )
-    phi.add_argument(
-        "--eta-max", type=_positive_float, help="peak step for --spectrum (default 1/LAM_MIN)"
-    )
-    phi.add_argument(
-        "--eta-min", type=_nonnegative_float, help="floor step for --spectrum (default 1/LAM_MAX)"
-    )
-    phi.add_argument(
-        "--plot", metavar="PATH", help="also write a PNG of phi against the condition number"
-    )
+    _add_image(phi, "--plot", what="phi against the condition number", default=None)
 
     bounds = sub.add_parser(
         "bounds",
@@ -249,7 +265,7 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         "for any step-size sequence) for UBA and peer schedules sampled at "
         "t = 0..T-1 (uba.theory.bound_*).",
     )
-    schedules(
+    _add_schedules(
         bounds,
         ("cosine", "linear", "wsd", "rex"),
         None,
@@ -257,17 +273,15 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         "1/L, or 1/(2L) for convex)",
     )
     bounds.add_argument(
-        "--bound", choices=BOUND_NAMES, default="nonconvex", help="which bound (default nonconvex)"
+        "--bound",
+        choices=tuple(theory.BOUNDS),
+        default="nonconvex",
+        help="which bound (default nonconvex)",
     )
     bounds.add_argument(
         "--L", type=_positive_float, default=1.0, dest="L", help="smoothness constant (default 1)"
     )
-    bounds.add_argument(
-        "--sigma2",
-        type=_nonnegative_float,
-        default=1e-2,
-        help="gradient-noise variance (default 0.01)",
-    )
+    _add_sigma2(bounds, 1e-2, "gradient-noise variance (default 0.01)")
     bounds.add_argument(
         "--f-gap",
         type=_nonnegative_float,
@@ -280,9 +294,7 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     bounds.add_argument(
         "--mu", type=_positive_float, default=1e-2, help="strong-convexity constant (default 0.01)"
     )
-    bounds.add_argument(
-        "--plot", metavar="PATH", help="also write a PNG of the bound against the budget"
-    )
+    _add_image(bounds, "--plot", what="the bound against the budget", default=None)
     bounds.add_argument(
         "--budgets",
         type=_budget,
@@ -303,21 +315,34 @@ def _levels_format(eta_max: float, eta_min: float) -> str:
     return ".6f" if big == 0 or 1e-2 <= big < 1e4 else ".6e"
 
 
-def schedule_columns(
-    T: int,
-    steps: np.ndarray,
-    phis: Sequence[float],
-    peers: Sequence[str],
-    eta_max: float = 1.0,
-    eta_min: float = 0.0,
-) -> list[tuple[str, np.ndarray]]:
-    """(header, values at `steps`) for UBA at each phi, then for each peer."""
-    columns = [(f"phi={phi:g}", schedule(steps, T, phi, eta_max, eta_min)) for phi in phis]
-    columns += [(name, _peers.evaluate(name, steps, T, eta_max, eta_min)) for name in peers]
-    return columns
+def table_steps(T: int, rows: int) -> Iterator[np.ndarray]:
+    """The table's steps, a slice at a time: ``rows`` steps evenly spaced
+    over [0, T], rounded to integers, each once (as
+    ``np.unique(np.round(np.linspace(0, T, rows)))``, without building it:
+    when the spacing is at most 1, every step 0..T is one of them)."""
+    if rows == 1:
+        yield np.zeros(1, dtype=np.int64)
+        return
+    if rows - 1 >= T:
+        for start in range(0, T + 1, SLICE):
+            yield np.arange(start, min(start + SLICE, T + 1), dtype=np.int64)
+        return
+    spacing = T / (rows - 1)
+    last = -1
+    for start in range(0, rows, SLICE):
+        stop = min(start + SLICE, rows)
+        x = np.arange(start, stop) * spacing  # np.linspace's own arithmetic
+        if stop == rows:
+            x[-1] = T
+        steps = np.round(x).astype(np.int64)
+        new = np.empty(len(steps), dtype=bool)  # (rounding can repeat a step near 2**53)
+        new[0] = steps[0] != last
+        new[1:] = steps[1:] != steps[:-1]
+        last = int(steps[-1])
+        yield steps[new]
 
 
-def format_table(
+def table_lines(
     T: int,
     phis: Sequence[float],
     rows: int,
@@ -326,27 +351,38 @@ def format_table(
     eta_max: float = 1.0,
     eta_min: float = 0.0,
     csv: bool = False,
-) -> str:
-    """The schedules at `rows` evenly spaced steps: one column per phi, then
-    one per peer (by default cosine, which gives the main job's table)."""
-    _check_memory(rows * (len(phis) + len(peers) + 2), f"--rows {rows}")
-    steps = np.unique(np.round(np.linspace(0, T, rows)).astype(np.int64))
-    columns = schedule_columns(T, steps, phis, peers, eta_max, eta_min)
-    if csv:
-        lines = [",".join(["t"] + [h for h, _ in columns])]
-        for i, t in enumerate(steps):
-            lines.append(",".join([str(t)] + [repr(float(col[i])) for _, col in columns]))
-        return "\n".join(lines)
+) -> Iterator[list[str]]:
+    """The table's lines, a slice of rows at a time, the header with the
+    first (so every schedule has refused its arguments, or not, before
+    anything is shown): one column per phi, then one per peer (by default
+    cosine, which gives the main job's table)."""
+    named = curves(phis, peers, eta_max, eta_min)
+    headers = [f"phi={key:g}" if isinstance(key, float) else key for key, _ in named]
     fmt = _levels_format(eta_max, eta_min)
-    widths = [max(9, len(h)) for h, _ in columns]
-    lines = ["  ".join([f"{'t':>9}"] + [f"{h:>{w}}" for (h, _), w in zip(columns, widths)])]
-    for i, t in enumerate(steps):
-        cells = [f"{col[i]:>{w}{fmt}}" for (_, col), w in zip(columns, widths)]
-        lines.append("  ".join([f"{t:>9d}"] + cells))
-    return "\n".join(lines)
+    widths = [max(9, len(h)) for h in headers]
+    if csv:
+        lines = [",".join(["t", *headers])]
+    else:
+        lines = ["  ".join([f"{'t':>9}"] + [f"{h:>{w}}" for h, w in zip(headers, widths)])]
+    for steps in table_steps(T, rows):
+        t = steps.astype(np.float64)
+        columns = [lrs(t, T) for _, lrs in named]
+        for i, step in enumerate(steps):
+            if csv:
+                lines.append(",".join([str(step)] + [repr(float(col[i])) for col in columns]))
+            else:
+                cells = [f"{col[i]:>{w}{fmt}}" for col, w in zip(columns, widths)]
+                lines.append("  ".join([f"{step:>9d}", *cells]))
+        yield lines
+        lines = []
 
 
-# ---- plots --------------------------------------------------------------------
+def _print_table(lines: Iterator[list[str]]) -> None:
+    for chunk in lines:
+        print("\n".join(chunk))
+
+
+# ---- images -------------------------------------------------------------------
 
 
 def _matplotlib() -> Any:
@@ -361,27 +397,29 @@ def _matplotlib() -> Any:
     return plt
 
 
+def _check_image(path: str) -> None:
+    """Refuse, before any work, an image path that cannot be written: no
+    known extension, a missing folder, a folder by that name."""
+    try:
+        _io.figure_format(path)
+        _io.check_destination(path)
+    except OSError as exc:
+        raise _Fail(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _save(ax: Any, path: str, dpi: int = 120) -> None:
-    from uba.plotting import figure_of
+    """Write the figure of `ax` to `path` (whole or not at all) and close it."""
+    from uba.plotting import figure_of, save_figure
 
     fig = figure_of(ax)
     try:
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        save_figure(fig, path, dpi=dpi, bbox_inches="tight")
     except OSError as exc:  # a missing folder, no permission, a full disk
         raise _Fail(f"cannot write {path}: {exc.strerror or exc}") from None
+    except (ValueError, RuntimeError) as exc:  # a format that needs what is missing (LaTeX)
+        raise _Fail(f"cannot write {path}: {str(exc).splitlines()[0]}") from None
     finally:
         _matplotlib().close(fig)
-
-
-def write_plot(T: int, phis: Sequence[float], path: str) -> bool:
-    """Write the PNG; False (and a note on stderr) without matplotlib."""
-    if _matplotlib() is None:
-        print("matplotlib is not installed: no plot (pip install 'uba[plot]')", file=sys.stderr)
-        return False
-    from uba.plotting import plot_schedules
-
-    _save(plot_schedules(T, phis), path)
-    return True
 
 
 # ---- progress ------------------------------------------------------------------
@@ -436,6 +474,14 @@ def _check_levels(eta_max: float, eta_min: float) -> None:
         raise _Fail(f"--eta-min must be at most --eta-max, got {eta_min:g} > {eta_max:g}")
 
 
+def _check_schedules(args: argparse.Namespace) -> None:
+    """Something to show, in a range that decays."""
+    if not args.phi and not args.peers:
+        raise _Fail("--phi and --peers are both empty: nothing to show")
+    if args.eta_max is not None:
+        _check_levels(args.eta_max, args.eta_min)
+
+
 def _check_memory(values: int, what: str) -> None:
     """Refuse, before allocating anything, a request for `values` doubles
     that cannot fit in this machine's memory (where the system reports its
@@ -453,8 +499,8 @@ def _check_memory(values: int, what: str) -> None:
 
 
 def _run_table(args: argparse.Namespace) -> None:
-    _check_levels(args.eta_max, args.eta_min)
-    table = format_table(
+    _check_schedules(args)
+    lines = table_lines(
         args.budget,
         args.phi,
         args.rows,
@@ -463,17 +509,20 @@ def _run_table(args: argparse.Namespace) -> None:
         eta_min=args.eta_min,
         csv=args.format == "csv",
     )
+    first = next(lines)  # every schedule has taken its arguments before a line is printed
     if args.format == "text":
         print(
             f"learning rate, budget T = {args.budget}, eta_max = {args.eta_max:g}, "
             f"eta_min = {args.eta_min:g}"
         )
-    print(table)
+    print("\n".join(first))
+    _print_table(lines)
 
 
 def _run_plot(args: argparse.Namespace) -> None:
-    _check_levels(args.eta_max, args.eta_min)
+    _check_schedules(args)
     _need_matplotlib()
+    _check_image(args.output)
     from uba.plotting import plot_peers
 
     ax = plot_peers(args.budget, args.phi, args.peers, eta_max=args.eta_max, eta_min=args.eta_min)
@@ -495,6 +544,9 @@ def _run_phi(args: argparse.Namespace) -> None:
         ]
         if extra:
             raise _Fail(f"{', '.join(extra)}: only with --spectrum")
+    if args.plot:
+        _need_matplotlib()
+        _check_image(args.plot)
     if args.kappa is not None:
         value = theory.phi_from_condition_number(args.kappa)
         print(f"phi = {value:.10g}  (condition number kappa = {args.kappa:g}; phi = 2 kappa)")
@@ -508,8 +560,8 @@ def _run_phi(args: argparse.Namespace) -> None:
         if not lam_min < lam_max:
             raise _Fail(f"--spectrum needs LAM_MIN < LAM_MAX, got {lam_min:g} {lam_max:g}")
         _check_levels(
-            1.0 / lam_min if args.eta_max is None else args.eta_max,
-            1.0 / lam_max if args.eta_min is None else args.eta_min,
+            1.0 / lam_max if args.eta_max is None else args.eta_max,
+            0.0 if args.eta_min is None else args.eta_min,
         )
         with Progress("optimal phi") as progress:
             value = theory.optimal_phi(
@@ -526,7 +578,6 @@ def _run_phi(args: argparse.Namespace) -> None:
             f"{lam_max:g}], kappa = {lam_max / lam_min:g}, sigma2 = {args.sigma2:g})"
         )
     if args.plot:
-        _need_matplotlib()
         from uba.plotting import plot_phi_vs_condition_number
 
         sigma2 = (0.0,) if args.sigma2 == 0 else (0.0, args.sigma2)
@@ -534,16 +585,27 @@ def _run_phi(args: argparse.Namespace) -> None:
         print(f"wrote {args.plot}")
 
 
-def _run_bounds(args: argparse.Namespace) -> None:
-    from uba.plotting import BOUNDS
+def _sums(lrs: np.ndarray) -> tuple[float, float]:
+    """sum(lrs) and sum(lrs**2), a slice at a time (inf where they overflow)."""
+    first, second = [], []
+    with np.errstate(over="ignore"):
+        for start in range(0, len(lrs), SLICE):
+            part = lrs[start : start + SLICE]
+            first.append(float(part.sum()))
+            second.append(float(np.square(part).sum()))
+    return math.fsum(first), math.fsum(second)
 
+
+def _run_bounds(args: argparse.Namespace) -> None:
     if args.budgets and not args.plot:
         raise _Fail("--budgets: only with --plot")
+    _check_schedules(args)
     if args.plot:  # every check before the table is printed
         _need_matplotlib()
+        _check_image(args.plot)
         if args.budgets:
-            _check_memory(3 * max(args.budgets), f"--budgets {max(args.budgets)}")
-    fn, limit, needs = BOUNDS[args.bound]
+            _check_memory(max(args.budgets), f"--budgets {max(args.budgets)}")
+    fn, _, needs = theory.BOUNDS[args.bound]
     given = {
         "L": args.L,
         "sigma2": args.sigma2,
@@ -552,22 +614,28 @@ def _run_bounds(args: argparse.Namespace) -> None:
         "mu": args.mu,
     }
     constants = {k: given[k] for k in needs}
-    eta_max = limit / args.L if args.eta_max is None else args.eta_max
+    eta_max = (
+        theory.BOUNDS[args.bound].largest_step(args.L) if args.eta_max is None else args.eta_max
+    )
     _check_levels(eta_max, args.eta_min)
     T = args.budget
-    _check_memory(T * (len(args.phi) + len(args.peers) + 3), f"-T {T}")
-    t = np.arange(T, dtype=np.float64)
-    columns = schedule_columns(T, t, args.phi, args.peers, eta_max, args.eta_min)
-    bounds = [float(fn(lrs, **constants)) for _, lrs in columns]  # may refuse a schedule
+    _check_memory(T, f"-T {T}")
+    rows = []  # one schedule at a time: the memory of one
+    for key, curve in curves(args.phi, args.peers, eta_max, args.eta_min):
+        lrs = sample(curve, T)
+        bound = float(fn(lrs, **constants))  # may refuse a schedule
+        name = f"phi={key:g}" if isinstance(key, float) else key
+        rows.append((name, *_sums(lrs), bound))
+        del lrs
     described = ", ".join(f"{k} = {v:g}" for k, v in constants.items())
     print(
         f"{args.bound} bound, budget T = {T}, {described}, eta_max = {eta_max:g}, "
         f"eta_min = {args.eta_min:g}"
     )
-    width = max([9] + [len(h) for h, _ in columns])
+    width = max([9] + [len(row[0]) for row in rows])
     print(f"{'schedule':<{width}}  {'sum eta':>12}  {'sum eta^2':>12}  {'bound':>12}")
-    for (name, lrs), bound in zip(columns, bounds):
-        print(f"{name:<{width}}  {lrs.sum():>12.6g}  {(lrs**2).sum():>12.6g}  {bound:>12.6g}")
+    for name, first, second, bound in rows:
+        print(f"{name:<{width}}  {first:>12.6g}  {second:>12.6g}  {bound:>12.6g}")
     if args.plot:
         from uba.plotting import plot_bounds
 
@@ -585,28 +653,50 @@ def _run_bounds(args: argparse.Namespace) -> None:
 
 
 def _run_main_job(args: argparse.Namespace) -> None:
+    plot = not args.no_plot and _matplotlib() is not None
+    if plot:
+        _check_image(args.plot)
     print(f"UBA schedule g(t), budget T = {args.budget} (eta = eta_min + (eta_max - eta_min) g)")
-    print(format_table(args.budget, args.phi, args.rows))
-    if not args.no_plot and write_plot(args.budget, args.phi, args.plot):
-        print(f"wrote {args.plot}")
+    _print_table(table_lines(args.budget, args.phi, args.rows))
+    if args.no_plot:
+        return
+    if not plot:
+        print("matplotlib is not installed: no plot (pip install 'uba[plot]')", file=sys.stderr)
+        return
+    from uba.plotting import plot_schedules
+
+    _save(plot_schedules(args.budget, args.phi), args.plot)
+    print(f"wrote {args.plot}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, prog: str = "uba") -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); the exit
+    status.  ``prog`` is the command's name in its messages."""
+    parser = build_parser(prog)
     parser.set_defaults(run=_run_main_job, subparser=parser)
     args = parser.parse_args(argv)
     try:
         args.run(args)
+        if sys.stdout is not None:  # (None where the shell closed it: uba >&-)
+            sys.stdout.flush()  # a failure to write the output is reported here, not at exit
     except (_Fail, ValueError) as exc:
         # Bad values the parser could not see (a peer's or a bound's range),
         # a missing optional dependency, an unwritable output: exit 2.
         args.subparser.error(str(exc))
     except MemoryError as exc:
         args.subparser.error(f"not enough memory for this request: {exc}")
+    except Warning as exc:  # a warning made an error (python -W error): still one line
+        args.subparser.error(f"{type(exc).__name__}: {exc}")
     except BrokenPipeError:
         # The reader went away (python -m uba table | head): stop quietly,
         # and keep Python from failing again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        # stdout on a full disk (images are _Fail): one line, and the same
+        # guard against a second failure at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{args.subparser.prog}: error: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # Ctrl-C: one line, no traceback, the shell's status for SIGINT
@@ -616,4 +706,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m uba"))

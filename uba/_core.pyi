@@ -95,3 +95,27 @@ def optimal_phi_strongly_convex(
     progress: Callable[[float], object] | None,
     /,
 ) -> tuple[float, float]: ...
+def expected_loss(
+    lrs: npt.ArrayLike,
+    eigenvalues: npt.ArrayLike,
+    weights: npt.ArrayLike | None,
+    start: npt.ArrayLike,
+    noise: npt.ArrayLike,
+    progress: Callable[[float], object] | None,
+    /,
+) -> tuple[float, float]: ...
+def choose_phi(
+    T: float,
+    eigenvalues: npt.ArrayLike,
+    weights: npt.ArrayLike | None,
+    start: npt.ArrayLike,
+    noise: npt.ArrayLike,
+    eta_max: float | tuple[float, float],
+    eta_min: float,
+    phi_lo: float,
+    phi_hi: float,
+    progress: Callable[[float], object] | None,
+    /,
+) -> tuple[
+    float, float, float, float, float, float, float, float, int, int, float, float, float, float
+]: ...

@@ -37,10 +37,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, overload
+from typing import Any, Concatenate, ParamSpec, Protocol, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +66,7 @@ __all__ = [
 ]
 
 _Array = npt.NDArray[np.float64]
+_P = ParamSpec("_P")
 
 # ---- argument checking (shared by every peer) -------------------------------
 
@@ -96,27 +98,50 @@ def _levels(eta_max: Any, eta_min: Any = 0.0) -> tuple[float, float]:
     return real("eta_max", eta_max), real("eta_min", eta_min)
 
 
-def _out(values: _Array, scalar: bool) -> float | _Array:
-    return float(values) if scalar else values
-
-
-def _between(shape: _Array, scalar: bool, eta_max: float, eta_min: float) -> float | _Array:
+def _between(shape: _Array, eta_max: float, eta_min: float) -> _Array:
     span = eta_max - eta_min
     if not np.isfinite(span):  # finite levels whose difference overflows: weigh them
-        return _out(eta_max * shape + eta_min * (1.0 - shape), scalar)
-    return _out(eta_min + span * shape, scalar)
+        return eta_max * shape + eta_min * (1.0 - shape)
+    return eta_min + span * shape
+
+
+class _Peer(Protocol[_P]):
+    """A peer as its callers see it: a float for a real ``t``, a float64
+    array of its shape for an array-like."""
+
+    @overload
+    def __call__(self, t: float, /, *args: _P.args, **kwargs: _P.kwargs) -> float: ...
+    @overload
+    def __call__(self, t: npt.ArrayLike, /, *args: _P.args, **kwargs: _P.kwargs) -> _Array: ...
+
+
+def _vectorized(body: Callable[Concatenate[_Array, _P], _Array]) -> _Peer[_P]:
+    """The peer whose values ``body`` computes: ``body(t, T, ...)`` gets the
+    steps checked and as a float64 array (:func:`_steps`) and returns the
+    values; the peer takes any real number or array-like ``t`` and gives a
+    float for a number.  Signature and docstring are the body's, with ``t``
+    as callers pass it."""
+
+    @functools.wraps(body)
+    def peer(t: Any, *args: _P.args, **kwargs: _P.kwargs) -> float | _Array:
+        x, scalar = _steps(t)
+        values = body(x, *args, **kwargs)
+        return float(values) if scalar else values
+
+    signature = inspect.signature(body)
+    first, *rest = signature.parameters.values()
+    peer.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[first.replace(annotation="float | npt.ArrayLike"), *rest],
+        return_annotation="float | npt.NDArray[np.float64]",
+    )
+    return cast(_Peer[_P], peer)
 
 
 # ---- the peers --------------------------------------------------------------
 
 
-@overload
-def cosine(t: float, T: int, eta_max: float = ..., eta_min: float = ...) -> float: ...
-@overload
-def cosine(t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ...) -> _Array: ...
-def cosine(
-    t: float | npt.ArrayLike, T: int, eta_max: float = 1.0, eta_min: float = 0.0
-) -> float | _Array:
+@_vectorized
+def cosine(t: _Array, T: int, eta_max: float = 1.0, eta_min: float = 0.0) -> _Array:
     r"""Cosine annealing, as ``torch.optim.lr_scheduler.CosineAnnealingLR``.
 
     .. math::
@@ -140,23 +165,17 @@ def cosine(
         >>> cosine([0, 250, 1000], 1000, 0.1, 0.001).round(6)
         array([0.1     , 0.085502, 0.001   ])
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    r = np.mod(x, 2.0 * T)
+    r = np.mod(t, 2.0 * T)
     r = np.where(r > T, 2.0 * T - r, r)  # fold onto [0, T]
     half = np.pi / (2.0 * T)
     shape = np.where(r <= T / 2, np.cos(half * r) ** 2, np.sin(half * (T - r)) ** 2)
-    return _between(shape, scalar, hi, lo)
+    return _between(shape, hi, lo)
 
 
-@overload
-def linear(t: float, T: int, eta_max: float = ..., eta_min: float = ...) -> float: ...
-@overload
-def linear(t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ...) -> _Array: ...
-def linear(
-    t: float | npt.ArrayLike, T: int, eta_max: float = 1.0, eta_min: float = 0.0
-) -> float | _Array:
+@_vectorized
+def linear(t: _Array, T: int, eta_max: float = 1.0, eta_min: float = 0.0) -> _Array:
     r"""Linear decay to ``eta_min`` (linear-to-zero by default).
 
     .. math::
@@ -177,28 +196,20 @@ def linear(
         >>> linear([0, 250, 1000, 2000], 1000).tolist()
         [1.0, 0.75, 0.0, 0.0]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    return _between(1.0 - np.minimum(x / T, 1.0), scalar, hi, lo)
+    return _between(1.0 - np.minimum(t / T, 1.0), hi, lo)
 
 
-@overload
+@_vectorized
 def polynomial(
-    t: float, T: int, eta_max: float = ..., eta_min: float = ..., *, power: float = ...
-) -> float: ...
-@overload
-def polynomial(
-    t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ..., *, power: float = ...
-) -> _Array: ...
-def polynomial(
-    t: float | npt.ArrayLike,
+    t: _Array,
     T: int,
     eta_max: float = 1.0,
     eta_min: float = 0.0,
     *,
     power: float = 1.0,
-) -> float | _Array:
+) -> _Array:
     r"""Polynomial decay, as ``torch.optim.lr_scheduler.PolynomialLR``.
 
     .. math::
@@ -223,42 +234,22 @@ def polynomial(
         >>> polynomial([0, 500, 1000], 1000, power=2.0).tolist()
         [1.0, 0.25, 0.0]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     p = real("power", power, "a finite number > 0", lambda v: v > 0)
-    return _between((1.0 - np.minimum(x / T, 1.0)) ** p, scalar, hi, lo)
+    return _between((1.0 - np.minimum(t / T, 1.0)) ** p, hi, lo)
 
 
-@overload
+@_vectorized
 def step(
-    t: float,
-    T: int,
-    eta_max: float = ...,
-    eta_min: float = ...,
-    *,
-    step_size: int | None = ...,
-    gamma: float = ...,
-) -> float: ...
-@overload
-def step(
-    t: npt.ArrayLike,
-    T: int,
-    eta_max: float = ...,
-    eta_min: float = ...,
-    *,
-    step_size: int | None = ...,
-    gamma: float = ...,
-) -> _Array: ...
-def step(
-    t: float | npt.ArrayLike,
+    t: _Array,
     T: int,
     eta_max: float = 1.0,
     eta_min: float = 0.0,
     *,
     step_size: int | None = None,
     gamma: float = 0.1,
-) -> float | _Array:
+) -> _Array:
     r"""Step decay, as ``torch.optim.lr_scheduler.StepLR``.
 
     .. math::
@@ -284,7 +275,6 @@ def step(
         >>> step([0, 333, 334, 668, 1000], 1000).round(6).tolist()
         [1.0, 1.0, 0.1, 0.01, 0.01]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     s = (
@@ -293,30 +283,18 @@ def step(
         else integer("step_size", step_size, 1, MAX_BUDGET, "[1, 2**53]")
     )
     g = real("gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
-    return _between(g ** np.floor(x / s), scalar, hi, lo)
+    return _between(g ** np.floor(t / s), hi, lo)
 
 
-@overload
+@_vectorized
 def exponential(
-    t: float, T: int, eta_max: float = ..., eta_min: float = ..., *, gamma: float | None = ...
-) -> float: ...
-@overload
-def exponential(
-    t: npt.ArrayLike,
-    T: int,
-    eta_max: float = ...,
-    eta_min: float = ...,
-    *,
-    gamma: float | None = ...,
-) -> _Array: ...
-def exponential(
-    t: float | npt.ArrayLike,
+    t: _Array,
     T: int,
     eta_max: float = 1.0,
     eta_min: float = 0.0,
     *,
     gamma: float | None = None,
-) -> float | _Array:
+) -> _Array:
     r"""Exponential decay, as ``torch.optim.lr_scheduler.ExponentialLR``.
 
     .. math::
@@ -340,7 +318,6 @@ def exponential(
         >>> round(exponential(1000, 1000), 12)
         0.01
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     g = (
@@ -348,39 +325,16 @@ def exponential(
         if gamma is None
         else real("gamma", gamma, "a finite number in (0, 1]", lambda v: 0 < v <= 1)
     )
-    return _between(g**x, scalar, hi, lo)
+    return _between(g**t, hi, lo)
 
 
 _WARMUP_TYPES = ("linear", "cosine", "1-sqrt")
 _DECAY_TYPES = ("linear", "cosine", "1-sqrt")
 
 
-@overload
+@_vectorized
 def wsd(
-    t: float,
-    T: int,
-    eta_max: float = ...,
-    eta_min: float = ...,
-    *,
-    warmup_steps: int = ...,
-    decay_steps: int | None = ...,
-    warmup_type: str = ...,
-    decay_type: str = ...,
-) -> float: ...
-@overload
-def wsd(
-    t: npt.ArrayLike,
-    T: int,
-    eta_max: float = ...,
-    eta_min: float = ...,
-    *,
-    warmup_steps: int = ...,
-    decay_steps: int | None = ...,
-    warmup_type: str = ...,
-    decay_type: str = ...,
-) -> _Array: ...
-def wsd(
-    t: float | npt.ArrayLike,
+    t: _Array,
     T: int,
     eta_max: float = 1.0,
     eta_min: float = 0.0,
@@ -389,7 +343,7 @@ def wsd(
     decay_steps: int | None = None,
     warmup_type: str = "linear",
     decay_type: str = "cosine",
-) -> float | _Array:
+) -> _Array:
     r"""Warmup-stable-decay, as transformers' ``get_wsd_schedule``.
 
     With :math:`W` warmup steps, :math:`D` decay steps and
@@ -433,7 +387,6 @@ def wsd(
         >>> wsd([0, 799, 800, 900, 1000], 1000).round(6).tolist()
         [1.0, 1.0, 1.0, 0.5, 0.0]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
     W = integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
@@ -448,31 +401,26 @@ def wsd(
     dtype = choice("decay_type", decay_type, _DECAY_TYPES)
     S = T - W - D
 
-    p = np.clip(x / max(1, W), 0.0, 1.0)
+    p = np.clip(t / max(1, W), 0.0, 1.0)
     if wtype == "linear":
         up = p
     elif wtype == "cosine":
         up = 0.5 * (1.0 - np.cos(np.pi * p))
     else:
         up = 1.0 - np.sqrt(1.0 - p)
-    q = np.clip((x - W - S) / max(1, D), 0.0, 1.0)
+    q = np.clip((t - W - S) / max(1, D), 0.0, 1.0)
     if dtype == "linear":
         down = 1.0 - q
     elif dtype == "cosine":
         down = 0.5 * (1.0 + np.cos(np.pi * q))
     else:
         down = 1.0 - np.sqrt(q)
-    shape = np.select([x < W, x < W + S, x < T], [up, 1.0, down], 0.0)
-    return _between(shape, scalar, hi, lo)
+    shape = np.select([t < W, t < W + S, t < T], [up, 1.0, down], 0.0)
+    return _between(shape, hi, lo)
 
 
-@overload
-def rex(t: float, T: int, eta_max: float = ..., eta_min: float = ...) -> float: ...
-@overload
-def rex(t: npt.ArrayLike, T: int, eta_max: float = ..., eta_min: float = ...) -> _Array: ...
-def rex(
-    t: float | npt.ArrayLike, T: int, eta_max: float = 1.0, eta_min: float = 0.0
-) -> float | _Array:
+@_vectorized
+def rex(t: _Array, T: int, eta_max: float = 1.0, eta_min: float = 0.0) -> _Array:
     r"""REX, the reflected exponential schedule.
 
     From Chen, Wolfe and Kyrillidis, "REX: Revisiting Budgeted Training with
@@ -498,42 +446,18 @@ def rex(
         >>> rex([0, 500, 1000], 1000).round(6).tolist()
         [1.0, 0.666667, 0.0]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     hi, lo = _levels(eta_max, eta_min)
-    z = np.minimum(x / T, 1.0)
-    return _between((1.0 - z) / (1.0 - 0.5 * z), scalar, hi, lo)
+    z = np.minimum(t / T, 1.0)
+    return _between((1.0 - z) / (1.0 - 0.5 * z), hi, lo)
 
 
 _ANNEAL = ("cos", "linear")
 
 
-@overload
+@_vectorized
 def onecycle(
-    t: float,
-    T: int,
-    eta_max: float = ...,
-    *,
-    pct_start: float = ...,
-    div_factor: float = ...,
-    final_div_factor: float = ...,
-    anneal_strategy: str = ...,
-    three_phase: bool = ...,
-) -> float: ...
-@overload
-def onecycle(
-    t: npt.ArrayLike,
-    T: int,
-    eta_max: float = ...,
-    *,
-    pct_start: float = ...,
-    div_factor: float = ...,
-    final_div_factor: float = ...,
-    anneal_strategy: str = ...,
-    three_phase: bool = ...,
-) -> _Array: ...
-def onecycle(
-    t: float | npt.ArrayLike,
+    t: _Array,
     T: int,
     eta_max: float = 1.0,
     *,
@@ -542,7 +466,7 @@ def onecycle(
     final_div_factor: float = 1e4,
     anneal_strategy: str = "cos",
     three_phase: bool = False,
-) -> float | _Array:
+) -> _Array:
     r"""The 1cycle policy, as ``torch.optim.lr_scheduler.OneCycleLR``.
 
     With :math:`\eta_0 = \eta_{\max} / \text{div\_factor}` and
@@ -584,7 +508,6 @@ def onecycle(
         >>> onecycle([0, 299, 999], 1000).round(8).tolist()
         [0.04, 1.0, 4e-06]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     peak = real("eta_max", eta_max)
     three = bool(three_phase)
@@ -600,14 +523,14 @@ def onecycle(
     else:
         phases = [(p * T - 1, start, peak), (T - 1.0, peak, end)]
 
-    out = np.empty_like(x)
-    done = np.zeros(x.shape, dtype=bool)
+    out = np.empty_like(t)
+    done = np.zeros(t.shape, dtype=bool)
     s = 0.0
     for i, (e, a, b) in enumerate(phases):
         last = i == len(phases) - 1
-        here = ~done & ((x <= e) | last)
+        here = ~done & ((t <= e) | last)
         # A phase of no length is at its end value (torch divides by zero).
-        q = np.clip((x - s) / (e - s), 0.0, 1.0) if e > s else np.ones_like(x)
+        q = np.clip((t - s) / (e - s), 0.0, 1.0) if e > s else np.ones_like(t)
         if anneal == "cos":
             vals = b + 0.5 * (a - b) * (np.cos(np.pi * q) + 1.0)
         else:
@@ -615,35 +538,18 @@ def onecycle(
         out = np.where(here, vals, out)
         done |= here
         s = e
-    return _out(out, scalar)
+    return out
 
 
-@overload
+@_vectorized
 def inverse_sqrt(
-    t: float,
-    T: int,
-    eta_max: float = ...,
-    *,
-    warmup_steps: int = ...,
-    timescale: int | None = ...,
-) -> float: ...
-@overload
-def inverse_sqrt(
-    t: npt.ArrayLike,
-    T: int,
-    eta_max: float = ...,
-    *,
-    warmup_steps: int = ...,
-    timescale: int | None = ...,
-) -> _Array: ...
-def inverse_sqrt(
-    t: float | npt.ArrayLike,
+    t: _Array,
     T: int,
     eta_max: float = 1.0,
     *,
     warmup_steps: int = 0,
     timescale: int | None = None,
-) -> float | _Array:
+) -> _Array:
     r"""Inverse square root, as transformers' ``get_inverse_sqrt_schedule``.
 
     With :math:`W` warmup steps and timescale :math:`\tau`:
@@ -673,7 +579,6 @@ def inverse_sqrt(
         >>> inverse_sqrt([0, 50, 100, 400], 1000, warmup_steps=100).tolist()
         [0.0, 0.5, 1.0, 0.5]
     """
-    x, scalar = _steps(t)
     T = budget(T)
     peak = real("eta_max", eta_max)
     W = integer("warmup_steps", warmup_steps, 0, T - 1, "[0, T)")
@@ -683,16 +588,13 @@ def inverse_sqrt(
         else integer("timescale", timescale, 1, MAX_BUDGET, "[1, 2**53]")
     )
     # For t >= W, t + tau - W >= tau > 0: the root is always defined.
-    decay = 1.0 / np.sqrt(np.maximum(x + (tau - W), tau) / tau)
-    shape = np.where(x < W, x / max(1, W), decay)
-    return _out(peak * shape, scalar)
+    decay = 1.0 / np.sqrt(np.maximum(t + (tau - W), tau) / tau)
+    shape = np.where(t < W, t / max(1, W), decay)
+    return peak * shape
 
 
-@overload
-def constant(t: float, T: int, eta_max: float = ...) -> float: ...
-@overload
-def constant(t: npt.ArrayLike, T: int, eta_max: float = ...) -> _Array: ...
-def constant(t: float | npt.ArrayLike, T: int, eta_max: float = 1.0) -> float | _Array:
+@_vectorized
+def constant(t: _Array, T: int, eta_max: float = 1.0) -> _Array:
     r"""A constant learning rate: :math:`\eta(t) = \eta_{\max}`.
 
     The no-schedule baseline (torch: no scheduler, or
@@ -708,9 +610,8 @@ def constant(t: float | npt.ArrayLike, T: int, eta_max: float = 1.0) -> float | 
         >>> constant([0, 10], 10, 0.5).tolist()
         [0.5, 0.5]
     """
-    x, scalar = _steps(t)
     budget(T)
-    return _out(np.full_like(x, real("eta_max", eta_max)), scalar)
+    return np.full_like(t, real("eta_max", eta_max))
 
 
 PEERS: Mapping[str, Callable[..., Any]] = MappingProxyType(

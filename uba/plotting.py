@@ -4,60 +4,42 @@ matplotlib is imported inside each function; ``import uba`` imports
 neither this module nor matplotlib.  Install the ``plot`` extra (``pip install uba[plot]``) to use
 it.  Every function draws on the Axes it is given (a new figure when
 ``ax`` is None) and returns that Axes; ``ax.figure`` is its figure.  No
-function shows a window: call ``plt.show()`` or save the figure yourself.
+function shows a window: call ``plt.show()``, or :func:`save_figure`, which
+writes the image whole or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from uba import _io, theory
 from uba import peers as _peers
-from uba import theory
-from uba._checks import budget, items, positive, real
+from uba._checks import budget, items, real
+from uba._curves import curves, phis_of, sample
 from uba._schedule import schedule
+from uba.theory import BOUNDS as BOUNDS  # its home is uba.theory; kept here by name
+from uba.theory import Bound as Bound
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from uba.probe import ProbeResult
-
 __all__ = [
-    "BOUNDS",
-    "Bound",
+    "explore",
     "figure_of",
     "plot_bounds",
     "plot_peers",
     "plot_phi_vs_condition_number",
     "plot_schedules",
     "plot_spectral_density",
+    "save_figure",
 ]
-
-
-class Bound(NamedTuple):
-    """A convergence bound of :mod:`uba.theory`, as the plots and the CLI use it."""
-
-    function: Callable[..., float]
-    """``uba.theory.bound_*``: ``function(lrs, **constants) -> float``."""
-    step_limit: float
-    """The largest step the bound allows, in units of ``1/L``."""
-    constants: tuple[str, ...]
-    """The problem constants it takes, by keyword."""
-
-
-#: The bounds :func:`plot_bounds` can draw, by name.
-BOUNDS: Mapping[str, Bound] = MappingProxyType(
-    {
-        "nonconvex": Bound(theory.bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
-        "convex": Bound(theory.bound_convex, 0.5, ("L", "sigma2", "dist2")),
-        "strongly-convex": Bound(theory.bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
-    }
-)
 
 DEFAULT_PEERS = ("cosine", "linear", "wsd", "rex")
 
@@ -70,59 +52,70 @@ def _pyplot() -> Any:
     return plt
 
 
-def figure_of(ax: Axes) -> Figure:
-    """The top-level Figure that ``ax`` is drawn in (to save or close it)."""
+def figure_of(ax: Axes | Figure) -> Figure:
+    """The top-level Figure that ``ax`` is drawn in (to save or close it);
+    a Figure is its own."""
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    fig = ax.figure
+    if not isinstance(ax, (Axes, Figure)):
+        raise TypeError(f"ax must be a matplotlib Axes or Figure, got {type(ax).__name__}")
+    fig = ax if isinstance(ax, Figure) else ax.figure
     return fig if isinstance(fig, Figure) else fig.figure
+
+
+def save_figure(ax: Axes | Figure, path: str | os.PathLike[str], **savefig: Any) -> None:
+    """Save the figure of ``ax`` (an Axes or a Figure) to ``path``, safely.
+
+    ``fig.savefig(path, **savefig)``, with two differences: the image goes to
+    a temporary file beside ``path`` that then replaces it, so an error,
+    Ctrl-C or a full disk while writing leaves the old file intact (and no
+    temporary behind); and ``path`` is written exactly as named, its format
+    given by its extension (``.png``, ``.pdf``, ``.svg``, ...; any case) or
+    by ``format=``.  A name without a known extension is refused, where
+    ``savefig`` would add ``.png`` and write another file.
+
+    Args:
+        ax: the Axes (any of the figure's) or the Figure to save.
+        path: the file to write; an existing one is replaced and keeps its
+            permissions.
+        **savefig: passed on to :meth:`matplotlib.figure.Figure.savefig`
+            (``dpi``, ``bbox_inches``, ``format``, ...).
+
+    Raises:
+        ValueError: ``path`` has no known image extension (and no
+            ``format=``).
+        OSError: ``path`` cannot be written (a missing folder, a folder by
+            that name, no permission, a full disk); it names ``path``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from uba.plotting import plot_schedules, save_figure
+        >>> path = Path(tempfile.mkdtemp()) / "uba.png"
+        >>> save_figure(plot_schedules(1000), path, dpi=50)
+        >>> path.read_bytes()[:4]
+        b'\\x89PNG'
+    """
+    _io.save_figure(figure_of(ax), path, **savefig)
+
+
+def _label(key: float | str) -> str:
+    """A line's legend: UBA by its phi, a peer by its name."""
+    return f"UBA, phi = {key:g}" if isinstance(key, float) else key
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7, 4.2)) -> Axes:
     if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
         return ax
     new: Axes = _pyplot().subplots(figsize=figsize)[1]
     return new
-
-
-_Curve = Callable[[npt.NDArray[np.float64], int], npt.NDArray[np.float64]]
-
-
-def _curves(
-    phis: Sequence[float],
-    peers: Sequence[str],
-    eta_max: float,
-    eta_min: float,
-    options: Mapping[str, Mapping[str, Any]] | None,
-) -> list[tuple[str, _Curve]]:
-    """(label, lrs(t, T)) for UBA at each phi, then for each peer; checks
-    the shapes, peer names and options before anything is drawn."""
-    options = options or {}
-    phis = _phis(phis)
-    peers = items("peers", peers)
-    for i, name in enumerate(peers):
-        try:
-            _peers.get(name)
-        except ValueError as exc:
-            raise ValueError(f"peers[{i}]: {exc}") from None
-    unknown = sorted(set(options) - set(peers))
-    if unknown:
-        raise ValueError(f"options given for peers not drawn: {', '.join(unknown)}")
-
-    def uba_curve(phi: float) -> _Curve:
-        return lambda t, T: schedule(t, T, phi, eta_max, eta_min)
-
-    def peer_curve(name: str) -> _Curve:
-        kw = dict(options.get(name, {}))
-        return lambda t, T: _peers.evaluate(name, t, T, eta_max, eta_min, **kw)
-
-    return [(f"UBA, phi = {phi:g}", uba_curve(phi)) for phi in phis] + [
-        (name, peer_curve(name)) for name in peers
-    ]
-
-
-def _phis(phis: Sequence[float]) -> list[float]:
-    return [positive(f"phis[{i}]", phi) for i, phi in enumerate(items("phis", phis))]
 
 
 def plot_schedules(
@@ -155,12 +148,14 @@ def plot_schedules(
         5
     """
     T = budget(T)
-    phis = _phis(phis)
+    phis = phis_of(phis)
+    if not phis and not cosine:
+        raise ValueError("phis is empty and cosine is False: nothing to show")
     t = np.linspace(0, T, 801)
-    curves = [(f"UBA, phi = {phi:g}", schedule(t, T, phi, eta_max, eta_min)) for phi in phis]
+    lines = [(_label(phi), schedule(t, T, phi, eta_max, eta_min)) for phi in phis]
     reference = _peers.cosine(t, T, eta_max, eta_min) if cosine else None
     ax = _axes(ax)
-    for label, values in curves:
+    for label, values in lines:
         ax.plot(t, values, label=label)
     if reference is not None:
         ax.plot(t, reference, "k--", lw=1, label="cosine annealing")
@@ -212,11 +207,11 @@ def plot_peers(
     """
     T = budget(T)
     t = np.linspace(0, T, 801)
-    curves = [(label, fn(t, T)) for label, fn in _curves(phis, peers, eta_max, eta_min, options)]
+    lines = [(key, lrs(t, T)) for key, lrs in curves(phis, peers, eta_max, eta_min, options)]
     ax = _axes(ax)
-    for label, values in curves:
-        uba_line = label.startswith("UBA")
-        ax.plot(t, values, "-" if uba_line else "--", lw=1.6 if uba_line else 1.2, label=label)
+    for key, values in lines:
+        style, width = ("-", 1.6) if isinstance(key, float) else ("--", 1.2)
+        ax.plot(t, values, style, lw=width, label=_label(key))
     ax.set_xlabel("step t")
     ax.set_ylabel("learning rate")
     ax.set_title(f"UBA against peer schedules, budget T = {T}")
@@ -224,6 +219,15 @@ def plot_peers(
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax
+
+
+def _chebyshev_optimal_phi(T: int, kappa: float, sigma2: float) -> float:
+    """optimal_phi for the spectrum [1/kappa, 1] at the Chebyshev peak and
+    floor (1/lam_min, 1/lam_max): the setting of the phi = 2 kappa line.  That
+    peak is above the stability limit by design, so its warning is dropped."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", theory.StabilityWarning)
+        return theory.optimal_phi(T, 1.0 / kappa, 1.0, sigma2=sigma2, eta_max=kappa, eta_min=1.0)
 
 
 def plot_phi_vs_condition_number(
@@ -241,8 +245,8 @@ def plot_phi_vs_condition_number(
     :math:`\eta_{\min} = 1/\lambda_{\max}` is then the Chebyshev min-max
     step-size sequence; derived in this project, not in the paper).  With a
     budget ``T``, also the numerically optimal :math:`\varphi` for the
-    spectrum :math:`[1/\kappa, 1]` (``uba.theory.optimal_phi``), one
-    series of markers per noise level in ``sigma2``.
+    spectrum :math:`[1/\kappa, 1]` (``uba.theory.optimal_phi`` at that
+    peak and floor), one series of markers per noise level in ``sigma2``.
 
     Args:
         kappas: condition numbers (each ``> 1``); default 12 values from
@@ -262,6 +266,8 @@ def plot_phi_vs_condition_number(
         if kappas is None
         else [real(f"kappas[{i}]", k) for i, k in enumerate(items("kappas", kappas))]
     )
+    if not ks:
+        raise ValueError("kappas is empty: nothing to show")
     noise = [
         real(f"sigma2[{i}]", s2, "a finite number >= 0", lambda v: v >= 0)
         for i, s2 in enumerate(items("sigma2", sigma2))
@@ -274,9 +280,7 @@ def plot_phi_vs_condition_number(
             raise ValueError(f"kappas[{i}]: {exc}") from None
     T = None if T is None else budget(T)
     best = (
-        []
-        if T is None
-        else [(s2, [theory.optimal_phi(T, 1.0 / k, 1.0, sigma2=s2) for k in ks]) for s2 in noise]
+        [] if T is None else [(s2, [_chebyshev_optimal_phi(T, k, s2) for k in ks]) for s2 in noise]
     )
     ax = _axes(ax)
     ax.plot(ks, phi, "k-", lw=1.4, label=r"$\varphi = 2\kappa$ (noise-free, Chebyshev)")
@@ -324,7 +328,7 @@ def plot_bounds(
             log-spaced.
         phis: UBA's shape parameters, one solid line each.
         peers: names from :data:`uba.peers.PEERS`, one dashed line each.
-        bound: a key of :data:`BOUNDS`.
+        bound: a key of :data:`uba.theory.BOUNDS`.
         L, sigma2, f_gap, dist2, mu: the problem constants (only those the
             bound takes are used).
         eta_max: the peak step of every schedule; default the largest the
@@ -340,25 +344,27 @@ def plot_bounds(
         ValueError: an unknown bound or peer, or a schedule that breaks the
             bound's step-size condition (from ``uba.theory``).
     """
-    if bound not in BOUNDS:
+    if not isinstance(bound, str) or bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}, got {bound!r}")
-    fn, step_limit, needs = BOUNDS[bound]
+    fn, _, needs = BOUNDS[bound]
     given = {"L": L, "sigma2": sigma2, "f_gap": f_gap, "dist2": dist2, "mu": mu}
     constants = {k: given[k] for k in needs}
-    peak = step_limit / positive("L", L) if eta_max is None else eta_max
+    peak = BOUNDS[bound].largest_step(L) if eta_max is None else eta_max
     Ts = (
         np.unique(np.geomspace(10, 10_000, 13).round().astype(np.int64)).tolist()
         if budgets is None
         else [budget(T, f"budgets[{i}]") for i, T in enumerate(items("budgets", budgets))]
     )
+    if not Ts:
+        raise ValueError("budgets is empty: nothing to show")
     # every value first: a schedule the bound refuses raises before a figure opens
     values = {
-        label: [fn(lrs(np.arange(T, dtype=np.float64), int(T)), **constants) for T in Ts]
-        for label, lrs in _curves(phis, peers, peak, eta_min, options)
+        key: [fn(sample(lrs, int(T)), **constants) for T in Ts]
+        for key, lrs in curves(phis, peers, peak, eta_min, options)
     }
     ax = _axes(ax)
-    for label, ys in values.items():
-        ax.plot(Ts, ys, "-" if label.startswith("UBA") else "--", marker=".", label=label)
+    for key, ys in values.items():
+        ax.plot(Ts, ys, "-" if isinstance(key, float) else "--", marker=".", label=_label(key))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("budget T (steps)")
@@ -371,60 +377,149 @@ def plot_bounds(
 
 
 def plot_spectral_density(
-    result: ProbeResult, *, width: float | None = None, ax: Axes | None = None
+    lams: npt.ArrayLike,
+    density: npt.ArrayLike,
+    *,
+    lam_min: float,
+    lam_max: float,
+    title: str | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
-    r"""Plot the Hessian spectral density that :func:`uba.probe.suggest_phi`
-    estimated, with the useful curvature range it chose.
+    r"""Plot a Hessian spectral density, with a curvature range marked.
 
-    The curve is :meth:`uba.probe.ProbeResult.density` (each Ritz value
-    smoothed by a Gaussian of standard deviation ``width``), on a log scale;
-    the shaded band is ``[lam_min, lam_max]``, whose condition number and the
-    suggested phi are in the title.
+    Draws ``density`` against ``lams`` on a log scale (down to a millionth of
+    its peak) and shades ``[lam_min, lam_max]``.  :meth:`uba.probe.ProbeResult.plot_density`
+    draws the density that :func:`uba.probe.suggest_phi` estimated this way,
+    with the useful curvature range it chose.
 
     Args:
-        result: a :class:`uba.probe.ProbeResult`.
-        width: the smoothing width; default 1% of the spread of the Ritz values.
+        lams: the curvatures (x axis), a 1-D array-like of finite numbers.
+        density: the density at each of ``lams``, finite and ``>= 0``, not
+            all 0.
+        lam_min, lam_max: the range to shade, finite, ``lam_min <= lam_max``.
+        title: the Axes' title; default "Hessian spectral density".
         ax: the Axes to draw on; a new figure when None.
 
     Returns:
         The Axes drawn on.
 
+    Raises:
+        ValueError: ``lams`` and ``density`` are empty, not 1-D or of
+            different lengths, or hold a value out of range.
+
     Example:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> import numpy as np
-        >>> from uba.probe import ProbeResult
         >>> from uba.plotting import plot_spectral_density
-        >>> lams = np.geomspace(0.01, 1.0, 50)[None]  # a known spectrum as the one "run"
-        >>> r = ProbeResult(phi=4.0, T=100, lr=1.0, eta_min=0.0, momentum=0.0, lam_min=0.1,
-        ...                 lam_max=1.0, sigma2=1e-3, dist2=1.0, negative_share=0.0,
-        ...                 mass=0.1, params=50, hvps=0, gradients=0, hessian_batches=0,
-        ...                 nodes=lams, weights=np.full_like(lams, 1 / 50))
-        >>> plot_spectral_density(r).get_title()
-        'kappa = 10, sigma2 = 0.001: phi = 4 for T = 100'
+        >>> lams = np.linspace(0.0, 1.2, 200)
+        >>> density = np.exp(-0.5 * ((lams - 0.5) / 0.2) ** 2)  # a known spectrum
+        >>> ax = plot_spectral_density(lams, density, lam_min=0.1, lam_max=1.0)
+        >>> ax.get_title(), ax.get_yscale()
+        ('Hessian spectral density', 'log')
     """
-    ok = np.isfinite(result.nodes)
-    lo, hi = float(result.nodes[ok].min()), float(result.nodes[ok].max())
-    pad = 0.05 * (hi - lo) + 1e-12 * abs(hi)
-    lams = np.linspace(lo - pad, hi + pad, 801)
-    dens = result.density(lams, width=width)
+    x = _curve_array("lams", lams)
+    y = _curve_array("density", density, len(x))
+    if (y < 0).any() or not (y > 0).any():
+        raise ValueError("density must be >= 0 everywhere and > 0 somewhere")
+    lo = real("lam_min", lam_min)
+    hi = real("lam_max", lam_max, f"a finite number >= lam_min = {lo!r}", lambda v: v >= lo)
+    top = float(y.max())
     ax = _axes(ax)
-    ax.plot(lams, dens, color="C0", label="estimated density (SLQ)")
-    ax.axvspan(
-        result.lam_min,
-        result.lam_max,
-        color="C1",
-        alpha=0.15,
-        label=f"useful range [{result.lam_min:.3g}, {result.lam_max:.3g}]",
-    )
+    ax.plot(x, y, color="C0", label="estimated density (SLQ)")
+    ax.axvspan(lo, hi, color="C1", alpha=0.15, label=f"useful range [{lo:.3g}, {hi:.3g}]")
     ax.set_yscale("log")
-    ax.set_ylim(max(float(dens.max()) * 1e-6, float(dens.min()) + 1e-300), float(dens.max()) * 3)
+    ax.set_ylim(max(top * 1e-6, float(y[y > 0].min())), top * 3)
     ax.set_xlabel("curvature (Hessian eigenvalue)")
     ax.set_ylabel("density")
-    ax.set_title(
-        f"kappa = {result.kappa:.3g}, sigma2 = {result.sigma2:.3g}: "
-        f"phi = {result.phi:.3g} for T = {result.T}"
-    )
+    ax.set_title("Hessian spectral density" if title is None else title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax
+
+
+def _curve_array(
+    name: str, values: npt.ArrayLike, length: int | None = None
+) -> npt.NDArray[np.float64]:
+    """A 1-D float64 array of finite numbers (of ``length``, if given)."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D array of real numbers") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if length is not None and arr.size != length:
+        raise ValueError(f"{name} must have one value per curvature ({length}), got {arr.size}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ValueError(f"{name} must be finite, got {name}[{bad[0]}] = {float(arr[bad[0]])!r}")
+    return arr
+
+
+# ---- interactive exploration (ipywidgets) ------------------------------------------
+
+
+if TYPE_CHECKING:
+    from uba._explorer import Explorer
+
+
+def explore(
+    phi: float = 1.0,
+    T: int = 1000,
+    *,
+    warmup_steps: int = 0,
+    eta_max: float = 0.5,
+    eta_min: float = 0.0,
+    peers: Sequence[str] = ("cosine", "linear", "wsd"),
+    constants: Mapping[str, float] | None = None,
+) -> Explorer:
+    r"""Explore UBA in a notebook: sliders, the schedules, the theory's numbers.
+
+    Sliders set :math:`\varphi` (log scale), the budget ``T``, the warmup,
+    the peak lr and ``eta_min``; checkboxes overlay peer schedules of
+    :mod:`uba.peers` (cosine is one of them), each at the same budget, peak
+    and floor, after the same warmup.  Below the figure, a table gives each
+    drawn schedule's bounds (a)-(c) of :data:`BOUNDS` and its worst-case
+    residual (:func:`uba.theory.worst_case_residual`) over the curvature
+    range ``[mu, L]``, the smallest of each column in bold; a bound whose
+    step-size condition a schedule breaks (e.g. a peak above ``1/(2L)`` for
+    (b)) says so.  The constants ``L``, ``mu``, ``sigma2``, ``f_gap`` and
+    ``dist2`` are editable (defaults: 1, 0.01, 0.01, 1, 1).
+
+    Needs ipywidgets and matplotlib: ``pip install 'uba[notebook]'``.
+
+    Args:
+        phi, T, warmup_steps, eta_max, eta_min: the controls' first values.
+        peers: the peers checked at first, names from :data:`uba.peers.PEERS`.
+        constants: first values of the bounds' constants, by name.
+
+    Returns:
+        The explorer; a notebook cell that ends with it shows it.  Its
+        ``controls`` are the widgets by name (setting a value redraws), its
+        ``data`` what it draws: ``data.lines`` (label -> learning rates at
+        the steps ``data.t``) and ``data.table`` (label -> column -> number).
+
+    Raises:
+        ImportError: ipywidgets or matplotlib is missing, naming the pip command.
+        ValueError: a first value out of its range.
+
+    Example:
+        >>> from uba.plotting import explore
+        >>> explorer = explore(phi=0.5, T=200, peers=("cosine",))
+        >>> explorer.controls["phi"].value = 4.0  # redraws, as a slider does
+        >>> list(explorer.data.lines)
+        ['UBA, phi = 4', 'cosine']
+        >>> round(float(explorer.data.lines["UBA, phi = 4"][400]), 12)  # eta_max * 2/(phi + 2)
+        0.166666666667
+    """
+    from uba._explorer import Explorer
+
+    return Explorer(
+        phi=phi,
+        T=T,
+        warmup_steps=warmup_steps,
+        eta_max=eta_max,
+        eta_min=eta_min,
+        peers=peers,
+        constants=constants,
+    )

@@ -228,11 +228,27 @@ class ProbeResult:
         return _probe_math.smoothed_density(self.nodes, self.weights, lams, width)
 
     def plot_density(self, ax: Axes | None = None, *, width: float | None = None) -> Axes:
-        """Draw :meth:`density` with the useful range ``[lam_min, lam_max]``
-        marked (:func:`uba.plotting.plot_spectral_density`)."""
+        """Draw :meth:`density` (smoothed by ``width``) over the Ritz values'
+        span, with the useful range ``[lam_min, lam_max]`` shaded and the
+        suggestion in the title (:func:`uba.plotting.plot_spectral_density`)."""
         from uba.plotting import plot_spectral_density
 
-        return plot_spectral_density(self, ax=ax, width=width)
+        theta = self.nodes[np.isfinite(self.nodes)]
+        lo, hi = float(theta.min()), float(theta.max())
+        pad = 0.05 * (hi - lo) + 1e-12 * abs(hi)
+        lams = np.linspace(lo - pad, hi + pad, 801)
+        title = (
+            f"kappa = {self.kappa:.3g}, sigma2 = {self.sigma2:.3g}: "
+            f"phi = {self.phi:.3g} for T = {self.T}"
+        )
+        return plot_spectral_density(
+            lams,
+            self.density(lams, width=width),
+            lam_min=self.lam_min,
+            lam_max=self.lam_max,
+            title=title,
+            ax=ax,
+        )
 
 
 # ---- for choose_phi ----------------------------------------------------------------------

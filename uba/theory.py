@@ -16,11 +16,22 @@ What comes from where:
   stated for an arbitrary step sequence so that any schedule can be compared.
 * **This project's numerics** (``docs/theory.md`` sections 3 and 4): the
   exact worst-case residual of any step sequence, the noisy-quadratic worst
-  case, and the minimisers that choose :math:`\varphi`.
+  case, the exact expected loss of any step sequence over a spectrum
+  (:func:`expected_loss`), and the minimisers that choose :math:`\varphi`:
+  :func:`choose_phi` for the expected loss (what a user ends up with),
+  :func:`optimal_phi` for the worst case over a curvature interval (robust).
 
-Everything runs in the C core (``csrc/theory.c``); ``docs/theory.md`` has the
-statements, assumptions and derivations.  Importing this module imports
-neither torch nor matplotlib.
+Everything runs in the C core (``csrc/theory.c``, ``csrc/expected_loss.c``);
+``docs/theory.md`` has the statements, assumptions, derivations and the
+measured guideline on choosing :math:`\varphi`.  Importing this module
+imports neither torch nor matplotlib.
+
+**Progress and Ctrl-C.**  The long computations (the worst cases and the
+choices of :math:`\varphi`) take ``progress``: ``None``, or a callable that
+is given the fraction done (an estimate, from 0 towards 1) about every
+millisecond, in the calling thread; an exception it raises stops the
+computation and propagates.  Ctrl-C stops them too (KeyboardInterrupt), with
+or without a ``progress``.
 
 Example:
     >>> from uba import theory
@@ -33,7 +44,10 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,13 +56,19 @@ import numpy.typing as npt
 from uba import _checks, _core
 
 __all__ = [
+    "Bound",
+    "BoundaryWarning",
+    "PhiChoice",
+    "StabilityWarning",
     "UBAParams",
     "bound_convex",
     "bound_nonconvex",
     "bound_strongly_convex",
     "chebyshev_residual",
     "chebyshev_step_sizes",
+    "choose_phi",
     "condition_number_from_phi",
+    "expected_loss",
     "log_chebyshev_residual",
     "log_worst_case_noisy_error",
     "log_worst_case_residual",
@@ -60,15 +80,70 @@ __all__ = [
     "worst_case_residual",
 ]
 
-#: A progress callback: called with the fraction done (an estimate, from 0
-#: towards 1) about every millisecond of a long computation, in the calling
-#: thread; an exception it raises stops the computation and propagates.
+#: The type of a ``progress`` callback (*Progress and Ctrl-C* above).
 Progress = Callable[[float], object]
 
 #: The default search range of :func:`optimal_phi` and
 #: :func:`optimal_phi_strongly_convex` (the upper end of the former grows to
 #: ``200 * kappa`` for very ill-conditioned ranges).
 PHI_RANGE = (1e-6, 1e8)
+
+
+#: The default search range of :func:`choose_phi`: ten octaves either side
+#: of phi = 1.
+CHOOSE_PHI_RANGE = (2.0**-10, 2.0**10)
+
+
+class BoundaryWarning(UserWarning):
+    """An answer lies at an end of its search range, and the objective still
+    falls beyond that end: the true optimum is outside the range."""
+
+
+class StabilityWarning(UserWarning):
+    r"""A peak step above the stability limit :math:`2/\lambda_{\max}`: the
+    directions of largest curvature grow while the steps stay above it."""
+
+
+def _stability_check(what: str, eta: float, lam_max: float) -> None:
+    """Warns (StabilityWarning) when ``eta * lam_max > 2``."""
+    if eta * lam_max > 2.0:
+        warnings.warn(
+            StabilityWarning(
+                f"{what} = {eta:.6g} is above the stability limit 2/lam_max = "
+                f"{2.0 / lam_max:.6g} (eta_max * lam_max = {eta * lam_max:.4g} > 2): "
+                "the directions of largest curvature grow while the steps stay above it"
+            ),
+            stacklevel=3,
+        )
+
+
+def _end_of(phi: float, phi_lo: float, phi_hi: float) -> int:
+    """-1 or +1 when ``phi`` is at the lower or upper end of the search range,
+    else 0.  "At" is within 1% of a step of the minimisers' scan (3 points
+    per decade), where Brent's method, started from the scan's best point,
+    ends up only when the objective keeps falling towards that end."""
+    near = 0.01 * math.log(10.0) / 3.0
+    if abs(math.log(phi / phi_lo)) <= near:
+        return -1
+    return 1 if abs(math.log(phi_hi / phi)) <= near else 0
+
+
+def _warn_end(func: str, end: int, phi: float, phi_lo: float, phi_hi: float) -> None:
+    """Warns (BoundaryWarning) that ``phi`` is the lower (end -1) or upper
+    (+1) end of the search range and the objective still falls beyond it."""
+    if end == 0:
+        return
+    side, way, widen = ("lower", "below", "downwards") if end < 0 else ("upper", "above", "upwards")
+    wider = (phi_lo / 1024.0, phi_hi) if end < 0 else (phi_lo, phi_hi * 1024.0)
+    warnings.warn(
+        BoundaryWarning(
+            f"{func}: phi = {phi:.6g} is at the {side} end of phi_range ({phi_lo:.6g}, "
+            f"{phi_hi:.6g}) and the objective still falls {way} it: the optimum lies "
+            f"beyond; widen phi_range {widen} (e.g. phi_range=({wider[0]:.6g}, "
+            f"{wider[1]:.6g}))"
+        ),
+        stacklevel=3,
+    )
 
 
 def _phi_range(phi_range: Any) -> tuple[float, float]:
@@ -336,10 +411,8 @@ def log_worst_case_residual(
         lrs: the step sizes, any 1-D array-like of real numbers.
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         The log of the worst-case residual.
@@ -396,10 +469,8 @@ def worst_case_residual(
             ``1e100``.
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         The worst-case residual :math:`R \ge 0`.
@@ -440,10 +511,8 @@ def log_worst_case_noisy_error(
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
         sigma2: the gradient-noise variance, finite and ``>= 0``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         :math:`\log \max_\lambda \mathbb{E}\,x_n^2`.
@@ -502,10 +571,8 @@ def worst_case_noisy_error(
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
         sigma2: the gradient-noise variance, finite and ``>= 0``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         The worst-case :math:`\mathbb{E}\,x_n^2` (``0.0``/``inf`` outside the
@@ -664,6 +731,39 @@ def bound_strongly_convex(
     return _core.bound_strongly_convex(lrs, mu, L, sigma2, f_gap)
 
 
+class Bound(NamedTuple):
+    """A convergence bound of this module, as tables and plots use it."""
+
+    function: Callable[..., float]
+    """``bound_*``: ``function(lrs, **constants) -> float``."""
+    step_limit: float
+    """The largest step the bound allows, in units of ``1/L``."""
+    constants: tuple[str, ...]
+    """The problem constants it takes, by keyword."""
+
+    def largest_step(self, L: float) -> float:
+        """``step_limit / L``: the largest step the bound allows at smoothness
+        ``L``, the default peak of the schedules put through it."""
+        step = self.step_limit / _checks.positive("L", L)
+        if not math.isfinite(step):
+            raise ValueError(
+                f"L must be large enough that the largest step {self.step_limit:g}/L is "
+                f"finite, got {L!r}"
+            )
+        return step
+
+
+#: The convergence bounds by name (the command line's and
+#: :func:`uba.plotting.plot_bounds`' ``bound``), read-only.
+BOUNDS: Mapping[str, Bound] = MappingProxyType(
+    {
+        "nonconvex": Bound(bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
+        "convex": Bound(bound_convex, 0.5, ("L", "sigma2", "dist2")),
+        "strongly-convex": Bound(bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+    }
+)
+
+
 def optimal_phi(
     T: int,
     lam_min: float,
@@ -685,40 +785,51 @@ def optimal_phi(
         \qquad \eta_k = \mathrm{UBA}\big(k - \tfrac12;\ T, \varphi,
         \eta_{\max}, \eta_{\min}\big),\ k = 1..T
 
-    (``docs/theory.md`` section 4; :math:`x_0^2 = 1`; the schedule values come from the
-    same C code as :func:`uba.schedule`).  With ``sigma2 = 0`` and the default
-    peak and floor the objective is the squared worst-case residual, whose
-    unique minimiser is :math:`\varphi^* = 2\kappa` (derived in this project,
-    ``docs/theory.md`` section 1); this function recovers it to about ``1e-10`` relative.
-    With noise, :math:`\varphi^*` moves away from :math:`2\kappa` (see
-    ``docs/theory.md`` for the measured curve).  The minimisation runs over
-    :math:`\log\varphi`: a scan of 3 points per decade of ``phi_range``, then
-    Brent's method between the neighbours of the best point; each trial
+    where :math:`T` is the budget, :math:`[\lambda_{\min}, \lambda_{\max}]`
+    the range of the Hessian's eigenvalues, :math:`\sigma^2` the variance of
+    the gradient noise, :math:`x_0^2 = 1`, and :math:`\eta_k` the schedule at
+    the midpoints of its steps (``docs/theory.md`` section 4; the values come
+    from the same C code as :func:`uba.schedule`).  This is the *robust*
+    choice: the worst curvature of the range, whatever the spectrum inside
+    it.  For the loss a user ends up with on a known spectrum use
+    :func:`choose_phi`, which minimises the expected loss instead (on
+    spectra with a bulk near zero the worst case sits in directions no
+    budget can train, and the two answers differ widely).
+
+    The defaults are a schedule users run: the peak ``1/lam_max`` and the
+    floor 0.  **The Chebyshev identity** is the call with explicit
+    ``eta_max=1/lam_min, eta_min=1/lam_max``: with ``sigma2 = 0`` its
+    objective is the squared worst-case residual, whose unique minimiser is
+    :math:`\varphi^* = 2\kappa` (derived in this project, ``docs/theory.md``
+    section 1), recovered here to about ``1e-10`` relative (that peak is far
+    above the stability limit, on purpose, and warns).  The minimisation runs
+    over :math:`\log\varphi`: a scan of 3 points per decade of ``phi_range``,
+    then Brent's method between the neighbours of the best point; each trial
     evaluates :func:`worst_case_noisy_error` (exact for ``sigma2 = 0``).  The
     scan is searched lazily, from cheap lower bounds of the objective, so
     only a few of its points cost a full evaluation: with noise, ``T = 1e4``
-    takes about 0.07 s and ``1e5`` 0.4 s (``docs/theory.md``).  If the
-    objective keeps falling towards an end of ``phi_range``, the result is
-    (near) that end.
+    takes about 0.07 s and ``1e5`` 0.4 s (``docs/theory.md``).
+
+    Diagnostics: a result at an end of ``phi_range`` (the objective still
+    falls beyond it) warns with :class:`BoundaryWarning`; a peak with
+    ``eta_max * lam_max > 2`` warns with :class:`StabilityWarning`.
 
     Args:
         T: the budget, an integer in ``[1, 2**53]``.
         lam_min: the smallest curvature, finite and ``> 0``.
         lam_max: the largest curvature, finite and ``>= lam_min``.
         sigma2: the gradient-noise variance, finite and ``>= 0``.  Default 0.
-        eta_max: the UBA peak.  Default ``1/lam_min``.
-        eta_min: the UBA floor.  Default ``1/lam_max``.  If it equals
+        eta_max: the UBA peak.  Default ``1/lam_max``.
+        eta_min: the UBA floor.  Default (``None``) 0.  If it equals
             ``eta_max`` the schedule ignores :math:`\varphi` and ``2*kappa``
             is returned.
         phi_range: ``(phi_lo, phi_hi)``, the search range.  Default
             ``(1e-6, max(1e8, 200*kappa))``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
-        :math:`\varphi^*`.
+        :math:`\varphi^*` (a float, as before the diagnostics existed).
 
     Raises:
         ValueError: an argument is out of range (``T``, ``lam_min``,
@@ -728,23 +839,30 @@ def optimal_phi(
         TypeError: an argument is not a real number.
 
     Example:
+        >>> import warnings
         >>> from uba import theory
-        >>> round(theory.optimal_phi(16, 1.0, 100.0), 6)
+        >>> with warnings.catch_warnings():  # the Chebyshev peak 1/lam_min is unstable
+        ...     warnings.simplefilter("ignore", theory.StabilityWarning)
+        ...     round(theory.optimal_phi(16, 1.0, 100.0, eta_max=1.0, eta_min=0.01), 6)
         200.0
-        >>> theory.optimal_phi(16, 1.0, 100.0, sigma2=1e-2) < 200.0
-        True
+        >>> round(theory.optimal_phi(1000, 1.0, 100.0, sigma2=1e-2), 3)  # peak 1/lam_max
+        0.507
     """
-    if eta_max is None or eta_min is None:
-        defaults = uba_params_from_curvature(lam_min, lam_max)
-        eta_max = defaults.eta_max if eta_max is None else eta_max
-        eta_min = defaults.eta_min if eta_min is None else eta_min
+    curvature = uba_params_from_curvature(lam_min, lam_max)  # checks the range
+    if eta_max is None:
+        eta_max = curvature.eta_min  # 1/lam_max
+    if eta_min is None:
+        eta_min = 0.0
     if phi_range is None:
-        kappa = uba_params_from_curvature(lam_min, lam_max).phi / 2.0
-        phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], 200.0 * kappa))
+        phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], curvature.phi * 100.0))
     phi_lo, phi_hi = _phi_range(phi_range)
-    return _core.optimal_phi(
+    phi = _core.optimal_phi(
         T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi, progress
     )[0]
+    _stability_check("eta_max", float(eta_max), float(lam_max))
+    if float(eta_max) != float(eta_min):  # else phi has no effect
+        _warn_end("optimal_phi", _end_of(phi, phi_lo, phi_hi), phi, phi_lo, phi_hi)
+    return phi
 
 
 def optimal_phi_strongly_convex(
@@ -789,10 +907,8 @@ def optimal_phi_strongly_convex(
         eta_max: the UBA peak, in ``(0, 1/L]``.  Default ``1/L``.
         phi_range: ``(phi_lo, phi_hi)``, the search range.  Default
             ``(1e-6, 1e8)``.
-        progress: ``None``, or a callable given the fraction done (an
-            estimate) about every millisecond; an exception it raises stops
-            the computation and propagates.  Ctrl-C stops it too
-            (KeyboardInterrupt), with or without one.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
 
     Returns:
         :math:`\varphi^*`.
@@ -812,6 +928,343 @@ def optimal_phi_strongly_convex(
     if eta_max is None:  # 1/L, once L is known to be a real number > 0
         eta_max = 1.0 / _checks.positive("L", L)
     phi_lo, phi_hi = _phi_range(PHI_RANGE if phi_range is None else phi_range)
-    return _core.optimal_phi_strongly_convex(
+    phi, bound = _core.optimal_phi_strongly_convex(
         T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi, progress
-    )[0]
+    )
+    if bound > 0.0:  # else every phi gives 0 and phi_lo is simply the first
+        end = _end_of(phi, phi_lo, phi_hi)
+        _warn_end("optimal_phi_strongly_convex", end, phi, phi_lo, phi_hi)
+    return phi
+
+
+def expected_loss(
+    lrs: npt.ArrayLike,
+    eigenvalues: npt.ArrayLike,
+    *,
+    weights: npt.ArrayLike | None = None,
+    start: npt.ArrayLike = 1.0,
+    noise: npt.ArrayLike = 0.0,
+    progress: Progress | None = None,
+) -> float:
+    r"""The expected final loss of SGD with steps ``lrs`` on a noisy quadratic.
+
+    .. math::
+
+        L = \frac12 \sum_k w_k \lambda_k\, \mathbb{E}\,x_n(\lambda_k)^2,
+        \qquad
+        \mathbb{E}\,x_{t+1}^2 = (1 - \eta_t\lambda_k)^2\, \mathbb{E}\,x_t^2
+          + \eta_t^2 v_k,
+        \qquad \mathbb{E}\,x_0^2 = s_k
+
+    for SGD :math:`x_{t+1} = (1 - \eta_t\lambda_k)x_t - \eta_t\xi_t`,
+    :math:`\mathbb{E}\,\xi_t^2 = v_k`, along each eigen-direction of a
+    diagonal quadratic (the noisy quadratic model, standard;
+    ``docs/theory.md`` section 4).  Symbols: :math:`\eta_t` the step sizes
+    ``lrs`` in the order taken (any schedule: UBA, cosine, WSD, ... from
+    :mod:`uba.peers`), :math:`\lambda_k` the curvatures ``eigenvalues``,
+    :math:`w_k` the ``weights`` (how many directions each stands for, e.g.
+    quadrature weights times the dimension), :math:`s_k` the ``start``
+    (the squared distance from the minimum along it), :math:`v_k` the
+    ``noise`` (the per-step gradient-noise variance along it).  So
+    ``expected_loss`` scores any schedule by the loss it leaves.
+
+    Evaluated exactly in float64 by the recursion above (every term
+    nonnegative, each :math:`1 - \eta\lambda` one fused multiply-add: a few
+    ulp per step), all directions side by side (vectorised), each carrying
+    a binary exponent so that nothing overflows or underflows on the way:
+    the result is ``inf`` only when the loss itself exceeds the largest
+    double (a divergent schedule), ``0.0`` only below the smallest, never
+    NaN.  Cost: about 0.1-0.3 ns per step and direction.
+
+    Args:
+        lrs: the step sizes, a non-empty 1-D array-like of finite reals with
+            ``|lrs[t]| * max(eigenvalues) <= 1e100``.
+        eigenvalues: the curvatures, a non-empty 1-D array-like of finite
+            reals ``>= 0``.
+        weights: ``None`` (1 each), a real, or one per eigenvalue; finite,
+            ``>= 0``.
+        start: :math:`\mathbb{E}\,x_0^2`, a real or one per eigenvalue;
+            finite, ``>= 0``.  Default 1.
+        noise: the gradient-noise variance, a real or one per eigenvalue;
+            finite, ``>= 0``.  Default 0.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
+
+    Returns:
+        The expected final loss :math:`L`, a float ``>= 0``.  A step with
+        ``|lrs[t]| * max(eigenvalues) > 2`` (above the stability limit)
+        warns with :class:`StabilityWarning`.
+
+    Raises:
+        ValueError: a bad value or length; the message names the argument
+            (with the index of a bad entry), its value and the allowed range.
+        TypeError: an argument is not real.
+
+    Example:
+        >>> import numpy as np
+        >>> import uba
+        >>> from uba import theory
+        >>> lam = np.arange(1, 101) ** -1.5  # a power-law spectrum
+        >>> lrs = uba.schedule(range(1000), 1000, phi=1.0, eta_max=1.0)
+        >>> round(theory.expected_loss(lrs, lam, noise=1e-3), 6)
+        0.017883
+        >>> theory.expected_loss([0.5], [1.0])  # (1 - 0.5)**2 / 2
+        0.125
+    """
+    loss, stability = _core.expected_loss(lrs, eigenvalues, weights, start, noise, progress)
+    if stability > 2.0:
+        warnings.warn(
+            StabilityWarning(
+                f"a step of lrs is above the stability limit 2/lam_max: max |lrs| * lam_max = "
+                f"{stability:.4g} > 2, and the directions of largest curvature grow while "
+                "the steps stay above it"
+            ),
+            stacklevel=2,
+        )
+    return loss
+
+
+@dataclass(frozen=True)
+class PhiChoice:
+    """What :func:`choose_phi` found: the shape, the peak, and how much they matter.
+
+    Attributes:
+        phi: the chosen shape.
+        eta_max: the peak it goes with (as given, or chosen).
+        loss: the expected final loss at ``(phi, eta_max)``, equal to
+            :func:`expected_loss` of ``uba.schedule(range(T), T, phi,
+            eta_max, eta_min)``.
+        loss_default: the same at ``phi = 1`` (the default), same peak.
+        loss_cosine: the same at ``phi = 2`` (cosine), same peak.
+        initial_loss: the loss before training, :math:`\\frac12\\sum_k w_k
+            \\lambda_k s_k`.
+        at_boundary: whether ``phi`` or the chosen peak is at an end of its
+            search range while the loss still falls beyond it (the true
+            optimum is outside the range; :func:`choose_phi` warned).
+        flat: ``(phi_lo, phi_hi)``, the phis around ``phi`` whose loss is
+            within 1% of the best (from the scan, interpolated): a wide range
+            means phi hardly matters at this peak.
+        phi_range: the phi range searched.
+        eta_max_range: the peak range searched, or ``None`` when the peak
+            was given.
+        ends: ``(phi_end, peak_end)``, each -1 (at the lower end of its
+            range), +1 (upper end) or 0 (inside).
+        evaluations: the expected losses the search evaluated.
+    """
+
+    phi: float
+    eta_max: float
+    loss: float
+    loss_default: float
+    loss_cosine: float
+    initial_loss: float
+    at_boundary: bool
+    flat: tuple[float, float]
+    phi_range: tuple[float, float]
+    eta_max_range: tuple[float, float] | None
+    ends: tuple[int, int]
+    evaluations: int
+
+    @property
+    def gain(self) -> float:
+        """The share of the default's loss that ``phi`` saves,
+        ``1 - loss / loss_default`` (0 when both are 0 or infinite)."""
+        ratio = self.loss / self.loss_default if self.loss_default > 0.0 else 1.0
+        return 1.0 - ratio if math.isfinite(ratio) else 0.0
+
+    def __repr__(self) -> str:
+        def change(x: float) -> str:
+            if self.loss > 0.0 and math.isfinite(self.loss) and math.isfinite(x):
+                return f"{(self.loss / x - 1.0) * 100.0:+.1f}%" if x > 0.0 else "n/a"
+            return "n/a"
+
+        peak = (
+            "given"
+            if self.eta_max_range is None
+            else f"chosen in {self.eta_max_range[0]:.3g}..{self.eta_max_range[1]:.3g}"
+        )
+        lines = [
+            f"PhiChoice: phi = {self.phi:.3g} at eta_max = {self.eta_max:.4g} ({peak}); "
+            f"loss {self.loss:.4g}, initial {self.initial_loss:.4g}",
+            f"  vs {self.loss_default:.4g} at phi = 1 ({change(self.loss_default)}) and "
+            f"{self.loss_cosine:.4g} at phi = 2, cosine ({change(self.loss_cosine)})",
+            f"  flat: within 1% of the best for phi in {self.flat[0]:.3g}..{self.flat[1]:.3g}",
+        ]
+        names = ("phi", "eta_max")
+        ranges = (self.phi_range, self.eta_max_range)
+        for name, end, span in zip(names, self.ends, ranges):
+            if end != 0 and span is not None:
+                side, way = ("lower", "below") if end < 0 else ("upper", "above")
+                lines.append(
+                    f"  {name} is at the {side} end of its range {span[0]:.3g}..{span[1]:.3g}: "
+                    f"the loss still falls {way} it"
+                )
+        return "\n".join(lines)
+
+
+def _pair(name: str, value: Any) -> tuple[Any, Any]:
+    """A pair's two items (their values are checked by the C core)."""
+    try:
+        first, second = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (lo, hi), got {value!r}") from None
+    return first, second
+
+
+def choose_phi(
+    T: int,
+    eigenvalues: npt.ArrayLike,
+    *,
+    weights: npt.ArrayLike | None = None,
+    start: npt.ArrayLike = 1.0,
+    noise: npt.ArrayLike = 0.0,
+    eta_max: float | tuple[float, float] | None = None,
+    eta_min: float = 0.0,
+    phi_range: tuple[float, float] = CHOOSE_PHI_RANGE,
+    progress: Progress | None = None,
+) -> PhiChoice:
+    r"""The UBA shape (and, if asked, peak) that minimise the expected final loss.
+
+    .. math::
+
+        \varphi^* = \arg\min_{\varphi}\ L\big(\eta(\varphi)\big),
+        \qquad
+        L = \frac12 \sum_k w_k \lambda_k\, \mathbb{E}\,x_T(\lambda_k)^2,
+        \qquad
+        \eta_t = \mathrm{UBA}(t;\ T, \varphi, \eta_{\max}, \eta_{\min}),\
+        t = 0..T-1
+
+    with :math:`\mathbb{E}\,x_T^2` the exact recursion of
+    :func:`expected_loss` (SGD on a diagonal quadratic with gradient noise;
+    ``docs/theory.md`` sections 4 and "choosing phi").  Symbols: :math:`T`
+    the budget; :math:`\lambda_k` the curvatures ``eigenvalues``;
+    :math:`w_k` the ``weights`` (how many directions each stands for, e.g.
+    SLQ quadrature weights times the dimension); :math:`s_k = \mathbb{E}\,
+    x_0^2` the ``start``; :math:`v_k` the per-step gradient-noise variance
+    ``noise``; :math:`\eta_t` exactly the lrs :class:`uba.UBALR` sets at its
+    ``T`` steps, ``uba.schedule(t, T, phi, eta_max, eta_min)``.  Unlike
+    :func:`optimal_phi` (the worst case over a curvature interval), this is
+    the loss the user ends up with under the model.
+
+    **phi only means something for a given peak.**  With ``eta_max`` given,
+    only phi is chosen.  With ``eta_max=None`` the peak is chosen too, in
+    ``(0, 2/lam_max]`` (the stability limit); ``eta_max=(lo, hi)`` searches
+    ``[lo, hi]`` instead (``lo = 0`` stands for ``2**-20 * hi``,
+    ``hi = math.inf`` for ``2/lam_max``).  The guideline in
+    ``docs/theory.md`` says when choosing phi pays, from measurements on
+    noisy power-law models: at a fixed peak phi = 1 is a median 25% above
+    the best phi, with the peak tuned for each phi a median 6% (within 5%
+    in half of the models).
+
+    Search (robust to a loss with several basins): the loss on a grid of 4
+    points per octave of ``phi_range``, then Brent's method on
+    :math:`\log\varphi` around the best; with a peak to choose, first a
+    coarse grid in :math:`(\log\eta_{\max}, \log\varphi)` and coordinate
+    descent from its best point (along each coordinate, then along the
+    round's net move, as the loss's valley runs diagonally).  Each
+    evaluation is :math:`O(T \cdot n)`, about 90 of them at a fixed peak
+    and 250-400 with the peak: at ``T = 1e5`` over 256 curvatures the
+    fixed-peak search costs about twice one NumPy evaluation of the loss,
+    the peak too about 6-8 times (``benchmarks/RESULTS.md``).
+
+    Diagnostics: an answer at an end of ``phi_range`` (or of the peak's
+    range) with the loss still falling beyond it sets ``at_boundary`` and
+    warns with :class:`BoundaryWarning`, naming the end; a peak above the
+    stability limit (``eta_max * lam_max > 2``) warns with
+    :class:`StabilityWarning`.
+
+    Args:
+        T: the budget, an integer in ``[1, 2**53]``.
+        eigenvalues: the curvatures, a non-empty 1-D array-like of finite
+            reals ``>= 0``.
+        weights: ``None`` (1 each), a real, or one per eigenvalue; finite,
+            ``>= 0``.
+        start: :math:`\mathbb{E}\,x_0^2`, a real or one per eigenvalue;
+            finite, ``>= 0``.  Default 1.
+        noise: the gradient-noise variance per step, a real or one per
+            eigenvalue; finite, ``>= 0``.  Default 0.
+        eta_max: the peak: a finite real ``> 0`` (fixed), ``(lo, hi)`` (a
+            range to choose it in, ``0 <= lo < hi <= inf``), or ``None``
+            (chosen in ``(0, 2/lam_max]``).
+        eta_min: the floor of the schedule, finite.  Default 0.
+        phi_range: ``(phi_lo, phi_hi)``, ``0 < phi_lo < phi_hi``, both
+            finite.  Default ``(2**-10, 2**10)``.
+        progress: ``None``, or a callable given the fraction done (see
+            *Progress and Ctrl-C* in :mod:`uba.theory`).
+
+    Returns:
+        A :class:`PhiChoice`.
+
+    Raises:
+        ValueError: a bad value or length (``T``, an entry of
+            ``eigenvalues``, ``weights``, ``start`` or ``noise``, mismatched
+            lengths, an empty spectrum, ``eta_max``, ``eta_min``,
+            ``phi_range``); the message names the argument, its value and
+            the allowed range.
+        TypeError: an argument is not real, or ``phi_range`` is not a pair.
+
+    Example:
+        >>> import numpy as np
+        >>> from uba import theory
+        >>> lam = np.arange(1, 1001) ** -1.5  # a power-law spectrum, lam_max = 1
+        >>> c = theory.choose_phi(1000, lam, noise=1e-2 * lam, eta_max=1.0)
+        >>> c  # Hessian-shaped noise, peak 1/lam_max: stay high, decay late
+        PhiChoice: phi = 0.00221 at eta_max = 1 (given); loss 0.04282, initial 1.275
+          vs 0.05407 at phi = 1 (-20.8%) and 0.05851 at phi = 2, cosine (-26.8%)
+          flat: within 1% of the best for phi in 0.000977..0.0124
+        >>> c.at_boundary, round(c.gain, 3)
+        (False, 0.208)
+    """
+    phi_lo, phi_hi = _pair("phi_range", phi_range)
+    peak: Any = (0.0, math.inf) if eta_max is None else eta_max
+    (
+        phi,
+        eta,
+        loss,
+        loss_default,
+        loss_cosine,
+        initial,
+        flat_lo,
+        flat_hi,
+        phi_end,
+        peak_end,
+        eta_lo,
+        eta_hi,
+        lam_max,
+        evaluations,
+    ) = _core.choose_phi(
+        T, eigenvalues, weights, start, noise, peak, eta_min, phi_lo, phi_hi, progress
+    )
+    ranged = eta_lo != eta_hi
+    if not ranged:
+        peak_end = 0
+    result = PhiChoice(
+        phi=phi,
+        eta_max=eta,
+        loss=loss,
+        loss_default=loss_default,
+        loss_cosine=loss_cosine,
+        initial_loss=initial,
+        at_boundary=phi_end != 0 or peak_end != 0,
+        flat=(flat_lo, flat_hi),
+        phi_range=(float(phi_lo), float(phi_hi)),
+        eta_max_range=(eta_lo, eta_hi) if ranged else None,
+        ends=(phi_end, peak_end),
+        evaluations=int(evaluations),
+    )
+    _warn_end("choose_phi", phi_end, phi, float(phi_lo), float(phi_hi))
+    if peak_end != 0:
+        stable = eta_max is None or (isinstance(eta_max, (tuple, list)) and eta_max[1] == math.inf)
+        top = " (the stability limit 2/lam_max)" if stable and peak_end > 0 else ""
+        warnings.warn(
+            BoundaryWarning(
+                f"choose_phi: the chosen eta_max = {eta:.6g} is the "
+                f"{'lower' if peak_end < 0 else 'upper'} end of its range ({eta_lo:.6g}, "
+                f"{eta_hi:.6g}){top} and the loss still falls "
+                f"{'below' if peak_end < 0 else 'above'} it; pass eta_max=(lo, hi) to "
+                "search further"
+            ),
+            stacklevel=2,
+        )
+    _stability_check("eta_max", eta, lam_max)
+    return result

@@ -1425,6 +1425,24 @@ valid_phi_range(double lo, double hi)
     return isfinite(lo) && isfinite(hi) && lo > 0.0 && lo < hi;
 }
 
+/* The workspace length of a call that passes its other checks, whose work
+ * is T^k steps: a short one (1 in 8: any T, the call must fail first), or
+ * one `whow` picks after T is folded into [1, cap] (*T and *need updated,
+ * need = size_of(T)), so that the call runs briefly. */
+static size_t
+fold_budget(uint8_t whow, size_t cap, size_t (*size_of)(size_t), size_t *T,
+            size_t *need)
+{
+    if ((whow & 3) == 2 && (whow & 4)) {
+        return *T > cap ? 64 : *need - 1;  /* short: any T */
+    }
+    if (*T > cap) {
+        *T = 1 + *T % cap;
+        *need = size_of(*T);
+    }
+    return work_length(whow, *need);
+}
+
 static void
 fuzz_optimal_phi(input *in)
 {
@@ -1476,16 +1494,7 @@ fuzz_optimal_phi(input *in)
         const double pts = phi_grid_points(phi_lo, phi_hi);
         size_t cap = (size_t)sqrt(OPT_PHI_BUDGET / pts);
         cap = cap < 1 ? 1 : cap;
-        if ((whow & 3) == 2 && (whow & 4)) {
-            wlen = T > cap ? 64 : need - 1;  /* short: any T */
-        }
-        else {
-            if (T > cap) {
-                T = 1 + T % cap;
-                need = uba_optimal_phi_work_size(T);
-            }
-            wlen = work_length(whow, need);
-        }
+        wlen = fold_budget(whow, cap, uba_optimal_phi_work_size, &T, &need);
         if (wlen < need) {
             expected = UBA_E_WORKSPACE;
         }
@@ -1603,6 +1612,412 @@ fuzz_optimal_phi_sc(input *in)
     }
 }
 
+/* ---- the noisy quadratic over a spectrum (expected_loss.c) ------------ */
+
+/* Directions one input may ask for (two lane groups and a part), and the
+ * work of a choose_phi call: evaluations * T * padded directions. */
+#define MAX_SPECTRUM 40
+#define CHOOSE_BUDGET 2000000.0
+
+/* A spectrum, its arrays exactly as long as passed (ASan sees overruns),
+ * and how it was drawn. */
+typedef struct fz_spectrum {
+    uba_spectrum sp;
+    double *arrays[4];
+    uba_status status;  /* what uba.h's checks give it                    */
+    size_t bad;         /* the entry the status is about                  */
+    double lam_max;     /* the largest eigenvalue when valid              */
+} fz_spectrum;
+
+/* n values: arbitrary doubles, or k^-p style positives, or zeros. */
+static double *
+take_values(input *in, size_t n, uint8_t how)
+{
+    double *a = malloc((n > 0 ? n : 1) * sizeof *a);
+    REQUIRE(a != NULL);
+    for (size_t i = 0; i < n; i++) {
+        switch ((how >> 4) % 4) {
+        case 0:
+            a[i] = take_double(in);
+            break;
+        case 1:
+            a[i] = pow((double)(i + 1), -(double)(take_byte(in) % 4));
+            break;
+        case 2:
+            a[i] = (double)take_byte(in) / 64.0;
+            break;
+        default:
+            a[i] = (take_byte(in) & 1) ? take_double(in) : 0.5;
+            break;
+        }
+    }
+    return a;
+}
+
+/* The length of a broadcast argument: 1, n, or a wrong one. */
+static size_t
+take_length(uint8_t how, size_t n)
+{
+    switch (how % 8) {
+    case 0:
+    case 1:
+    case 2:
+        return 1;
+    case 3:
+    case 4:
+    case 5:
+        return n;
+    case 6:
+        return n + 1;
+    default:
+        return n > 1 ? n - 1 : 0;
+    }
+}
+
+/* The first entry of a[0..count) that is not finite and >= 0, or count. */
+static size_t
+first_negative(const double *a, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (!nonnegative(a[i])) {
+            return i;
+        }
+    }
+    return count;
+}
+
+static void
+take_spectrum(input *in, fz_spectrum *f)
+{
+    const uint8_t shape = take_byte(in);
+    const size_t n = take_byte(in) % (MAX_SPECTRUM + 1);
+    const uint8_t hw = take_byte(in), hs = take_byte(in), hv = take_byte(in);
+    const uint8_t he = take_byte(in);
+    const int no_weights = (hw & 8) != 0;
+    const size_t counts[4] = {n, no_weights ? 0 : take_length(hw, n),
+                              take_length(hs, n), take_length(hv, n)};
+    const uint8_t hows[4] = {he, hw, hs, hv};
+    for (int i = 0; i < 4; i++) {
+        f->arrays[i] = take_values(in, counts[i], hows[i]);
+    }
+    f->sp.eigenvalues = (shape & 7) == 1 ? NULL : f->arrays[0];
+    f->sp.n = n;
+    f->sp.weights = no_weights ? NULL : f->arrays[1];
+    f->sp.n_weights = counts[1];
+    f->sp.start = (shape & 7) == 2 ? NULL : f->arrays[2];
+    f->sp.n_start = counts[2];
+    f->sp.noise = f->arrays[3];
+    f->sp.n_noise = counts[3];
+    /* the oracle, in uba.h's order */
+    f->bad = (size_t)-1;
+    f->lam_max = 0.0;
+    if (n == 0) {
+        f->status = UBA_E_EIGENVALUES_EMPTY;
+    }
+    else if (!no_weights && counts[1] != 1 && counts[1] != n) {
+        f->status = UBA_E_WEIGHTS_LENGTH;
+    }
+    else if (counts[2] != 1 && counts[2] != n) {
+        f->status = UBA_E_START_LENGTH;
+    }
+    else if (counts[3] != 1 && counts[3] != n) {
+        f->status = UBA_E_NOISE_LENGTH;
+    }
+    else if (f->sp.eigenvalues == NULL || f->sp.start == NULL) {
+        f->status = UBA_E_NULL;
+    }
+    else {
+        static const uba_status entry[4] = {UBA_E_EIGENVALUES, UBA_E_WEIGHTS,
+                                            UBA_E_START, UBA_E_NOISE};
+        f->status = UBA_OK;
+        for (int i = 0; i < 4 && f->status == UBA_OK; i++) {
+            const size_t k = first_negative(f->arrays[i], counts[i]);
+            if (k < counts[i]) {
+                f->status = entry[i];
+                f->bad = k;
+            }
+        }
+        for (size_t k = 0; k < n && f->status == UBA_OK; k++) {
+            f->lam_max = upper(f->lam_max, f->arrays[0][k]);
+        }
+    }
+}
+
+static void
+free_spectrum(fz_spectrum *f)
+{
+    for (int i = 0; i < 4; i++) {
+        free(f->arrays[i]);
+    }
+}
+
+/* The loss in long double, direction by direction (1 - eta lam by fmal:
+ * the exact product, rounded once). */
+static long double
+ref_expected_loss(const double *lrs, size_t n, const uba_spectrum *sp)
+{
+    long double total = 0;
+    for (size_t k = 0; k < sp->n; k++) {
+        const long double lam = (long double)sp->eigenvalues[k];
+        const long double v = (long double)sp->noise[sp->n_noise == 1 ? 0 : k];
+        long double m = (long double)sp->start[sp->n_start == 1 ? 0 : k];
+        for (size_t t = 0; t < n; t++) {
+            const long double e = (long double)lrs[t];
+            const long double f = fmal(-e, lam, 1.0L);
+            m = f * f * m + e * e * v;
+        }
+        const long double w = sp->weights == NULL
+            ? 1 : (long double)sp->weights[sp->n_weights == 1 ? 0 : k];
+        total += 0.5L * w * lam * m;
+    }
+    return total;
+}
+
+static void
+fuzz_expected_loss(input *in)
+{
+    fz_spectrum f;
+    take_spectrum(in, &f);
+    const uint8_t flags = take_byte(in), whow = take_byte(in);
+    const size_t n = take_byte(in) % (MAX_N + 1);
+    double *lrs = take_lrs(in, n, inverse(f.lam_max));
+    double *copy = copy_of(lrs, n);
+    const size_t need = uba_expected_loss_work_size(n);
+    const size_t wlen = need == 0 ? 0 : work_length(whow, need);  /* no -1 */
+    double *work = workspace(wlen);
+    /* one NULL pointer: lrs, work, loss, the spectrum, stability, bad */
+    const int which_null = (flags & 7) < 4 ? -1 : (flags >> 3) % 6;
+    double loss = 3.0, stability = 4.0;
+    size_t bad = (size_t)-1;
+    hook_state h;
+    uba_progress hp;
+    const uba_progress *hook = take_hook(in, &h, &hp);
+    CONTEXT("uba_expected_loss(n=%zu, d=%zu, counts=%zu/%zu/%zu, work_len=%zu "
+            "of %zu, flags=%u, lrs[0]=%a)", n, f.sp.n, f.sp.n_weights,
+            f.sp.n_start, f.sp.n_noise, wlen, need, (unsigned)flags,
+            n > 0 ? lrs[0] : 0.0);
+    const uba_status s = uba_expected_loss(
+        which_null == 0 ? NULL : lrs, n, which_null == 3 ? NULL : &f.sp,
+        which_null == 1 ? NULL : work, wlen, which_null == 2 ? NULL : &loss,
+        which_null == 4 ? NULL : &stability, which_null == 5 ? NULL : &bad,
+        hook);
+    size_t first = n;
+    uba_status before = UBA_OK, during = UBA_OK;
+    if (n == 0) {
+        before = UBA_E_LRS_EMPTY;
+    }
+    else if (which_null == 3) {
+        before = UBA_E_NULL;
+    }
+    else if (f.status != UBA_OK) {
+        before = f.status;
+    }
+    else if (which_null >= 0 && which_null <= 2) {
+        before = UBA_E_NULL;
+    }
+    else if (wlen < need) {
+        before = UBA_E_WORKSPACE;
+    }
+    else {
+        during = entries_status(copy, n, within_eta_lam, f.lam_max,
+                                UBA_E_LRS_RANGE, &first);
+    }
+    REQUIRE(s == hooked_status(s, before, during, 1, hook, &h));
+    REQUIRE(memcmp(lrs, copy, n * sizeof *lrs) == 0);  /* lrs is const */
+    if (which_null != 5) {
+        if (s == UBA_E_LRS || s == UBA_E_LRS_RANGE) {
+            REQUIRE(bad == first);
+        }
+        else if (s == f.status && f.bad != (size_t)-1 && s != UBA_OK) {
+            REQUIRE(bad == f.bad);
+        }
+        else {
+            REQUIRE(bad == (size_t)-1);
+        }
+    }
+    if (s != UBA_OK) {
+        REQUIRE(same_bits(loss, 3.0) && same_bits(stability, 4.0));
+    }
+    else {
+        REQUIRE(!isnan(loss) && loss >= 0.0);
+        double top = 0.0;
+        for (size_t t = 0; t < n; t++) {
+            top = upper(top, fabs(copy[t]));
+        }
+        if (which_null != 4) {
+            REQUIRE(same_bits(stability, top * f.lam_max));
+        }
+        const long double want = ref_expected_loss(copy, n, &f.sp);
+        if (!isnan(want)) {
+            const size_t len = strlen(context);
+            snprintf(context + len, sizeof context - len, " = %a, want %La",
+                     loss, want);
+            REQUIRE(close_to(loss, want, 1e-9L));
+        }
+    }
+    free(lrs);
+    free(copy);
+    free(work);
+    free_spectrum(&f);
+}
+
+/* The expected evaluations of a choose_phi call (as expected_loss.c
+ * counts them, generously). */
+static double
+choose_evaluations(int ranged, double lo, double hi, double phi_lo,
+                   double phi_hi)
+{
+    const double octaves = log2(phi_hi) - log2(phi_lo);
+    double count = fmin(1024.0, ceil(4.0 * octaves) + 1.0) + 40.0;
+    if (ranged) {
+        const double peak = fmin(64.0, ceil(0.5 * (log2(hi) - log2(lo))) + 1.0);
+        const double phis = fmin(64.0, ceil(0.5 * octaves) + 1.0);
+        count += fmax(3.0, peak) * fmax(3.0, phis) + 8.0 * 3.0 * 40.0;
+    }
+    return count;
+}
+
+static void
+fuzz_choose_phi(input *in)
+{
+    size_t T = take_size(in);
+    fz_spectrum f;
+    take_spectrum(in, &f);
+    double lo = take_double(in), hi = take_double(in);
+    const double eta_min = take_double(in);
+    double phi_lo = take_double(in), phi_hi = take_double(in);
+    const uint8_t flags = take_byte(in), whow = take_byte(in);
+    switch ((flags >> 3) % 4) {
+    case 0:
+        hi = lo;  /* a fixed peak */
+        break;
+    case 1:
+        lo = 0.0;  /* the default range */
+        hi = D_INF;
+        break;
+    default:
+        break;
+    }
+    if (flags & 0x40) {
+        phi_lo = 0x1p-10;  /* the default phi range */
+        phi_hi = 0x1p10;
+    }
+    const int which_null = (flags & 7) < 5 ? -1 : (flags & 7) - 5;  /* 0-2 */
+    /* the oracle, in uba.h's order */
+    const int ranged = lo != hi;
+    double rlo = lo, rhi = hi;
+    uba_status expected = UBA_OK;
+    if (!valid_budget_size(T)) {
+        expected = UBA_E_T;
+    }
+    else if (which_null == 0) {
+        expected = UBA_E_NULL;
+    }
+    else if (f.status != UBA_OK) {
+        expected = f.status;
+    }
+    else {
+        if (ranged) {
+            if (!(lo >= 0.0 && isfinite(lo) && lo < hi)) {
+                expected = UBA_E_PEAK;
+            }
+            else {
+                rhi = hi == D_INF ? (f.lam_max > 0.0 ? 2.0 / f.lam_max : D_INF)
+                                  : hi;
+                rlo = lo == 0.0 ? 0x1p-20 * rhi : lo;
+            }
+        }
+        if (expected == UBA_OK && !(isfinite(rhi) && rlo > 0.0 && rlo <= rhi)) {
+            expected = UBA_E_PEAK;
+        }
+        else if (expected == UBA_OK && !isfinite(eta_min)) {
+            expected = UBA_E_ETA_MIN;
+        }
+        else if (expected == UBA_OK
+                 && !(upper(rhi, fabs(eta_min)) * f.lam_max
+                      <= 0.5 * UBA_MAX_ETA_LAM)) {
+            expected = UBA_E_ETA_RANGE;
+        }
+        else if (expected == UBA_OK && !valid_phi_range(phi_lo, phi_hi)) {
+            expected = UBA_E_PHI_RANGE;
+        }
+        else if (expected == UBA_OK && which_null > 0) {
+            expected = UBA_E_NULL;
+        }
+    }
+    size_t need = uba_choose_phi_work_size(T), wlen;
+    if (expected == UBA_OK) {
+        const double lanes = 32.0 * ceil((double)f.sp.n / 32.0);
+        const double evals = choose_evaluations(ranged, rlo, rhi, phi_lo,
+                                                phi_hi);
+        const size_t cap = (size_t)fmax(1.0, CHOOSE_BUDGET / (evals * lanes));
+        wlen = fold_budget(whow, cap, uba_choose_phi_work_size, &T, &need);
+        if (wlen < need) {
+            expected = UBA_E_WORKSPACE;
+        }
+    }
+    else {
+        wlen = work_length(whow, T <= 64 ? need : 64);
+    }
+    double *work = workspace(wlen);
+    uba_phi_choice c;
+    memset(&c, 0x5a, sizeof c);
+    const uba_phi_choice untouched = c;
+    size_t bad = (size_t)-1;
+    hook_state h;
+    uba_progress hp;
+    const uba_progress *hook = take_hook(in, &h, &hp);
+    CONTEXT("uba_choose_phi(T=%zu, d=%zu, eta=(%a, %a), eta_min=%a, phi=(%a, "
+            "%a), work_len=%zu of %zu, flags=%u)", T, f.sp.n, lo, hi, eta_min,
+            phi_lo, phi_hi, wlen, need, (unsigned)flags);
+    const uba_status s = uba_choose_phi(
+        T, which_null == 0 ? NULL : &f.sp, lo, hi, eta_min, phi_lo, phi_hi,
+        which_null == 1 ? NULL : work, wlen, which_null == 2 ? NULL : &c,
+        &bad, hook);
+    REQUIRE(s == hooked_status(s, expected, UBA_OK, 1, hook, &h));
+    if (s == f.status && f.bad != (size_t)-1 && s != UBA_OK) {
+        REQUIRE(bad == f.bad);
+    }
+    else {
+        REQUIRE(bad == (size_t)-1);
+    }
+    if (s != UBA_OK) {
+        REQUIRE(memcmp(&c, &untouched, sizeof c) == 0);
+    }
+    else {
+        REQUIRE(c.phi >= phi_lo && c.phi <= phi_hi);
+        REQUIRE(c.flat_lo >= phi_lo && c.flat_lo <= c.phi);
+        REQUIRE(c.flat_hi >= c.phi && c.flat_hi <= phi_hi);
+        REQUIRE(same_bits(c.eta_lo, rlo) && same_bits(c.eta_hi, rhi));
+        REQUIRE(c.eta_max >= rlo && c.eta_max <= rhi);
+        REQUIRE(same_bits(c.lam_max, f.lam_max));
+        REQUIRE(c.phi_at_end >= -1 && c.phi_at_end <= 1);
+        REQUIRE(c.peak_at_end >= -1 && c.peak_at_end <= 1);
+        REQUIRE(ranged || c.peak_at_end == 0);
+        const double losses[4] = {c.loss, c.loss_default, c.loss_cosine,
+                                  c.initial_loss};
+        for (int i = 0; i < 4; i++) {
+            REQUIRE(!isnan(losses[i]) && losses[i] >= 0.0);
+        }
+        REQUIRE(c.evaluations >= 3.0);
+        /* the loss is uba_expected_loss of the schedule, bit for bit */
+        uba_params p;
+        REQUIRE(uba_params_init(&p, (double)T, c.phi, c.eta_max, eta_min, 0.0,
+                                0.0) == UBA_OK);
+        double *eta = workspace(T), again = -1.0;
+        for (size_t t = 0; t < T; t++) {
+            eta[t] = (double)t;
+        }
+        REQUIRE(uba_eta_fill(&p, eta, T, eta, NULL, NULL) == UBA_OK);
+        REQUIRE(uba_expected_loss(eta, T, &f.sp, work, wlen, &again, NULL,
+                                  NULL, NULL) == UBA_OK);
+        REQUIRE(same_bits(again, c.loss));
+        free(eta);
+    }
+    free(work);
+    free_spectrum(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -1625,14 +2040,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 12: fuzz_bound(&in, 0); break;
     case 13: fuzz_bound(&in, 1); break;
     case 14: fuzz_bound(&in, 2); break;
-    default:
-        if (take_byte(&in) & 1) {
+    default: {
+        /* odd: optimal_phi; even, by bits 1-2: the strongly convex one
+         * (0 and 3), expected_loss (1), choose_phi (2) */
+        const uint8_t which = take_byte(&in);
+        if (which & 1) {
             fuzz_optimal_phi(&in);
+        }
+        else if (((which >> 1) & 3) == 1) {
+            fuzz_expected_loss(&in);
+        }
+        else if (((which >> 1) & 3) == 2) {
+            fuzz_choose_phi(&in);
         }
         else {
             fuzz_optimal_phi_sc(&in);
         }
         break;
+    }
     }
 #ifdef FUZZ_TRACE
     fprintf(stderr, "last call: %s\n", context);  /* -DFUZZ_TRACE */

@@ -28,6 +28,7 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     OPTIMAL,
 ) = range(16)
 OPT_PHI, OPT_SC = b"\x01", b"\x00"  # the byte after OPTIMAL picks one
+EXPECTED_LOSS, CHOOSE_PHI = b"\x02", b"\x04"  # ... or one of these
 
 
 def size(n: int) -> bytes:
@@ -58,6 +59,20 @@ def edge(k: int) -> bytes:
 def small(n: int) -> bytes:
     """A small integer, 0..255 (mode 4)."""
     return bytes([4, n])
+
+
+def spectrum(n: int, noise: bytes | None = None, flat: bool = False) -> bytes:
+    """take_spectrum's n curvatures k^-1 (or 0 each, flat), no weights,
+    start 1 and noise 1/64 each (or one noise value, as a raw double)."""
+    hv = b"\x00" if noise is not None else b"\x23"  # one value, or n of byte/64
+    he, lam = (b"\x20", bytes(n)) if flat else (b"\x10", bytes([1] * n))
+    values = lam + d(1.0) + (noise if noise is not None else bytes([1] * n))
+    return b"\x00" + bytes([n]) + b"\x08\x00" + hv + he + values
+
+
+def halves(n: int) -> bytes:
+    """take_lrs's n steps of half the scale (0.5 / lam_max)."""
+    return bytes([n]) + bytes([64] * n)
 
 
 NAN, INF = float("nan"), float("inf")
@@ -335,6 +350,53 @@ SEEDS = {
     + d(1e-6)
     + d(1e8)
     + b"\x00",
+    "expected_loss": bytes([OPTIMAL]) + EXPECTED_LOSS + spectrum(20) + b"\x00\x00" + halves(8),
+    "expected_loss_bad_noise": bytes([OPTIMAL])
+    + EXPECTED_LOSS
+    + spectrum(20, noise=d(-1.0))
+    + b"\x00\x00"
+    + halves(8),
+    "choose_phi": bytes([OPTIMAL])
+    + CHOOSE_PHI
+    + size(50)
+    + spectrum(20)
+    + d(1.0)
+    + d(1.0)
+    + d(0.0)
+    + d(0.25)
+    + d(4.0)
+    + b"\x40\x00",
+    "choose_phi_peak": bytes([OPTIMAL])
+    + CHOOSE_PHI
+    + size(30)
+    + spectrum(40)
+    + d(0.0)
+    + d(INF)
+    + d(0.0)
+    + d(0.25)
+    + d(4.0)
+    + b"\x48\x00",
+    # every curvature 0: no stability limit, so the default peak range is refused
+    "choose_phi_flat_default_peak": bytes([OPTIMAL])
+    + CHOOSE_PHI
+    + size(30)
+    + spectrum(4, flat=True)
+    + d(0.0)
+    + d(INF)
+    + d(0.0)
+    + d(0.25)
+    + d(4.0)
+    + b"\x48\x00",
+    "choose_phi_bad_peak": bytes([OPTIMAL])
+    + CHOOSE_PHI
+    + size(30)
+    + spectrum(4)
+    + d(-1.0)
+    + d(1.0)
+    + d(0.0)
+    + d(0.25)
+    + d(4.0)
+    + b"\x10\x00",
 }
 # The long calls again with a progress hook (a last byte, see take_hook):
 # 1 never asks to stop, 3, 5 and 7 ask at the first, second, third poll.
@@ -348,6 +410,9 @@ HOOKED = {
     "bound_strongly_convex": 5,
     "optimal_phi": 3,
     "optimal_phi_sc": 5,
+    "expected_loss": 3,
+    "choose_phi": 5,
+    "choose_phi_peak": 7,
 }
 SEEDS.update({f"{name}_hooked": SEEDS[name] + bytes([b]) for name, b in HOOKED.items()})
 

@@ -1,6 +1,7 @@
 /* test_theory.c -- C-only tests of the theory functions (theory.c). */
 #include "../uba.h"
 #include "check.h"
+#include "draws.h"
 
 #include <float.h>
 #include <stdint.h>
@@ -13,28 +14,6 @@ static const long double PI_L = 3.141592653589793238462643383279502884L;
 
 static const double KAPPAS[] = {1.5, 10, 100, 1e4};
 static const size_t BUDGETS[] = {1, 4, 16, 256};
-
-/* A small deterministic generator (xorshift64*), uniform in [0, 1). */
-static double
-uniform(uint64_t *state)
-{
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    const uint64_t r = *state * 2685821657736338717ULL;
-    return (double)(r >> 11) * 0x1p-53;
-}
-
-static double *
-doubles(size_t n)
-{
-    double *p = malloc((n ? n : 1) * sizeof(double));
-    if (p == NULL) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 /* 1 - eta x, rounded once: eta and x are split (Veltkamp, in 64-bit
  * precision: 26 + 27 bits of eta, 32 + 32 of x) into halves

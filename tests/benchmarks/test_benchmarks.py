@@ -21,6 +21,8 @@ sys.path.insert(0, str(repo_path("benchmarks", "peers.py").parent))
 
 from peers import (
     numpy_bound_strongly_convex,
+    numpy_expected_loss,
+    numpy_expected_loss_loop,
     numpy_log_worst_case_noisy_error,
     numpy_log_worst_case_residual,
     numpy_optimal_phi,
@@ -118,3 +120,20 @@ def test_numpy_optimal_phi_is_a_minimum_of_its_objective() -> None:
     assert value == pytest.approx(objective(phi), abs=1e-12)
     for factor in (0.9, 1.1):
         assert objective(phi * factor) >= value - 1e-9
+
+
+@pytest.mark.parametrize("peer", [numpy_expected_loss_loop, numpy_expected_loss])
+def test_numpy_expected_loss_is_the_recursion_at_50_digits(peer) -> None:
+    T, lam = 700, np.arange(1, 41, dtype=np.float64) ** -1.5  # blocks of 256 and a part
+    lrs = uba.schedule(np.arange(T), T, 0.5, 1.0)
+    noise = 1e-2 * lam
+    with mpmath.workdps(50):
+        want = mpmath.mpf(0)
+        for k, v in zip(lam, noise):
+            m = mpmath.mpf(1)
+            for eta in lrs:
+                e = mpmath.mpf(float(eta))
+                m = (1 - e * mpmath.mpf(float(k))) ** 2 * m + e * e * mpmath.mpf(float(v))
+            want += mpmath.mpf(float(k)) * m / 2
+    got = peer(lrs, lam, 1.0, noise)
+    assert got == pytest.approx(float(want), rel=1e-12)

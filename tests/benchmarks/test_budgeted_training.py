@@ -1,12 +1,14 @@
-"""benchmarks/budgeted_training.py: its schedules are the ones it names,
-its tuning and statistics do what the summary says, and its --quick mode runs
-end to end (the smoke test of the full study)."""
+"""The budgeted-training study (benchmarks/study/, run by
+benchmarks/budgeted_training.py): its schedules are the ones it names, its
+tuning and statistics do what the summary says, its noisy quadratic model is
+the recursion it states, and its --quick mode runs end to end (the smoke test
+of the full study)."""
 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,24 +20,22 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 import uba  # noqa: E402
+import uba.peers  # noqa: E402
 
 from ..helpers import child_env, repo_path  # noqa: E402
 
 SCRIPT = repo_path("benchmarks", "budgeted_training.py")
+sys.path.insert(0, str(SCRIPT.parent))  # the study is the package benchmarks/study
+
+from study import protocol, report  # noqa: E402
+from study.nqm import GEOMETRIC, NQM, WORST_CASE, Score, Spectrum  # noqa: E402
+from study.schedules import SCHEDULES, build_scheduler, sampled_steps  # noqa: E402
+from study.statistics import Comparison, interval, paired  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("budgeted_training", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["budgeted_training"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def lr_sequence(bench, name: str, T: int, warmup: int = 0, phi: float | None = None) -> np.ndarray:
+def lr_sequence(name: str, T: int, warmup: int = 0, phi: float | None = None) -> np.ndarray:
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
-    sched = bench.build_scheduler(name, opt, T, warmup, phi)
+    sched = build_scheduler(name, opt, T, warmup, phi)
     out = []
     for _ in range(T):
         out.append(opt.param_groups[0]["lr"])
@@ -45,7 +45,7 @@ def lr_sequence(bench, name: str, T: int, warmup: int = 0, phi: float | None = N
 
 
 @pytest.mark.parametrize("T", [20, 101])
-def test_schedules_have_the_shapes_they_are_named_for(bench, T: int) -> None:
+def test_schedules_have_the_shapes_they_are_named_for(T: int) -> None:
     t = np.arange(T)
     z = t / T
     expected = {
@@ -58,29 +58,23 @@ def test_schedules_have_the_shapes_they_are_named_for(bench, T: int) -> None:
         "constant": np.ones(T),
     }
     for name, shape in expected.items():
-        np.testing.assert_allclose(
-            lr_sequence(bench, name, T), shape, rtol=1e-9, atol=1e-12, err_msg=name
-        )
-    assert set(expected) | {"uba_phi=0.25", "uba_phi=1", "uba_phi=4", "uba_probe"} == set(
-        bench.SCHEDULES
-    )
+        np.testing.assert_allclose(lr_sequence(name, T), shape, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert set(expected) | {"uba_phi=0.25", "uba_phi=1", "uba_phi=4", "uba_probe"} == set(SCHEDULES)
 
 
-def test_probe_and_theory_rows_run_uba_at_the_phi_they_are_given(bench) -> None:
+def test_probe_and_theory_rows_run_uba_at_the_phi_they_are_given() -> None:
     T = 50
     for name in ("uba_probe", "uba_theory_phi"):
         np.testing.assert_allclose(
-            lr_sequence(bench, name, T, phi=3.7), uba.schedule(np.arange(T), T, 3.7), rtol=1e-12
+            lr_sequence(name, T, phi=3.7), uba.schedule(np.arange(T), T, 3.7), rtol=1e-12
         )
         with pytest.raises(ValueError, match="needs its phi"):
-            lr_sequence(bench, name, T)
+            lr_sequence(name, T)
 
 
-def test_warmup_is_the_same_ramp_for_every_schedule(bench) -> None:
+def test_warmup_is_the_same_ramp_for_every_schedule() -> None:
     T, W = 100, 10
-    ramps = {
-        n: lr_sequence(bench, n, T, W) for n in ("uba_phi=1", "cosine", "rex", "wsd", "constant")
-    }
+    ramps = {n: lr_sequence(n, T, W) for n in ("uba_phi=1", "cosine", "rex", "wsd", "constant")}
     for ramp in ramps.values():
         np.testing.assert_allclose(ramp[:W], ramps["cosine"][:W], rtol=1e-12)
         assert ramp[0] == pytest.approx(1 / W)
@@ -88,57 +82,224 @@ def test_warmup_is_the_same_ramp_for_every_schedule(bench) -> None:
     np.testing.assert_allclose(after, uba.schedule(np.arange(T - W), T - W, 1.0), rtol=1e-12)
 
 
-def test_nqm_every_decaying_schedule_ends_at_zero(bench) -> None:
-    nqm = bench.NQM()
+def test_nqm_every_decaying_schedule_ends_at_zero() -> None:
+    nqm = NQM(GEOMETRIC, WORST_CASE)
     T = 40
-    for name in bench.SCHEDULES:
+    for name in protocol.schedules_of("nqm"):
         lrs = nqm.lrs(name, T, 2.0, phi=1.5)
         assert lrs.shape == (T,) and lrs[0] <= 2.0
         if name != "constant":  # sampled at t = k - 1/2: the last step is within 1/T of 0
             assert lrs[-1] < 2.0 * 0.2
 
 
-def test_nqm_simulation_agrees_with_its_exact_expectation(bench) -> None:
-    nqm = bench.NQM()
+def test_nqm_study_forms_are_the_peers_where_their_comment_says() -> None:
+    # sampled_steps' own forms of the peers: what switching to uba.peers would change
+    for T in (20, 33, 200):
+        k = np.arange(1, T + 1) - 0.5
+        for name in ("linear", "rex", "constant"):
+            np.testing.assert_array_equal(
+                sampled_steps(name, T, 2.0, None), uba.peers.evaluate(name, k, T, 2.0)
+            )
+        np.testing.assert_allclose(
+            sampled_steps("cosine", T, 2.0, None), uba.peers.cosine(k, T, 2.0), rtol=0, atol=1e-15
+        )
+        wsd = sampled_steps("wsd", T, 2.0, None)
+        peer = uba.peers.wsd(k, T, 2.0, decay_type="linear")
+        if T % 5 == 0:
+            np.testing.assert_allclose(wsd, peer, rtol=0, atol=1e-15)
+        else:
+            assert np.max(np.abs(wsd - peer)) > 0.1
+
+
+def constant_lr_second_moments(spectrum: Spectrum, eta: float, T: int) -> np.ndarray:
+    """E x_T^2 per direction at a constant step, in closed form: with
+    r = (1 - eta lam)^2, r^T x_0^2 + noise eta^2 (1 - r^T) / (1 - r)."""
+    r = (1 - eta * spectrum.eigenvalues) ** 2
+    return r**T * spectrum.start + spectrum.noise * eta**2 * (1 - r**T) / (1 - r)
+
+
+def test_nqm_exact_score_is_the_closed_form_for_any_spectrum_and_score() -> None:
+    lam = np.array([0.01, 0.1, 0.5, 1.0])
+    spectrum = Spectrum.of(lam, weights=[1, 2, 3, 4], start=[1.0, 4.0, 0.25, 2.0], noise=lam / 100)
+    loss = Score("expected loss", lambda s, m: float(0.5 * np.sum(s.weights * s.eigenvalues * m)))
+    T, eta = 50, 0.7
+    m = constant_lr_second_moments(spectrum, eta, T)
+    lrs = np.full(T, eta)
+    assert NQM(spectrum, WORST_CASE).exact(lrs) == pytest.approx(m.max(), rel=1e-12)
+    assert NQM(spectrum, loss).exact(lrs) == pytest.approx(
+        0.5 * np.sum([1, 2, 3, 4] * lam * m), rel=1e-12
+    )
+    assert NQM(spectrum, loss).exact(np.full(200, 100.0)) == math.inf  # (1 - 100)^400 overflows
+
+
+def test_nqm_spectrum_broadcasts_scalars_and_rejects_other_shapes() -> None:
+    s = Spectrum.of([1.0, 2.0, 3.0], noise=0.5)
+    assert s.weights.tolist() == [1.0] * 3 and s.start.tolist() == [1.0] * 3
+    assert s.noise.tolist() == [0.5] * 3
+    with pytest.raises(ValueError, match="start has shape"):
+        Spectrum.of([1.0, 2.0, 3.0], start=[1.0, 2.0])
+
+
+def test_nqm_simulation_agrees_with_its_exact_expectation() -> None:
+    nqm = NQM(GEOMETRIC, WORST_CASE)
     lrs = nqm.lrs("cosine", 30, 2.0, None)
-    exact = nqm.expected(lrs)
+    exact = nqm.exact(lrs)
     simulated = np.mean([nqm.simulated(lrs, seed, 2000) for seed in range(3)])
     assert simulated == pytest.approx(exact, rel=0.05)
 
 
-def test_tuning_grows_until_the_best_point_is_interior(bench) -> None:
-    tuning = bench.Tuning(1.0)
-    curve = lambda lr: (math.log2(lr) - 3.2) ** 2  # best near lr = 2**3.2  # noqa: E731
+def test_nqm_theory_phi_needs_one_noise_variance() -> None:
+    phi = NQM(GEOMETRIC, WORST_CASE).theory_phi(100, 1.0)
+    assert phi == uba.theory.optimal_phi(100, 0.01, 1.0, sigma2=1e-3, eta_max=1.0, eta_min=0.0)
+    shaped = Spectrum.of(GEOMETRIC.eigenvalues, noise=1e-3 * GEOMETRIC.eigenvalues)
+    with pytest.raises(ValueError, match="one noise variance"):
+        NQM(shaped, WORST_CASE).theory_phi(100, 1.0)
+
+
+def grown(scores: dict[int, float]) -> tuple[protocol.Tuning, list[int]]:
+    """The tuning grid started at k = -1, 0, 1 and grown by its rule, with
+    the scores given for each grid point; the points added, in order."""
+    tuning = protocol.Tuning(1.0)
     for k in (-1, 0, 1):
-        tuning.scores[k] = [curve(tuning.lr(k))]
+        tuning.scores[k] = [scores[k]]
     added = []
     while (k := tuning.next_point()) is not None:
         added.append(k)
-        tuning.scores[k] = [curve(tuning.lr(k))]
+        tuning.scores[k] = [scores[k]]
+    return tuning, added
+
+
+def test_tuning_grows_until_the_best_point_is_interior() -> None:
+    curve = lambda lr: (math.log2(lr) - 3.2) ** 2  # best near lr = 2**3.2  # noqa: E731
+    tuning, added = grown({k: curve(2.0**k) for k in range(-1, 10)})
     assert added == [2, 3, 4] and tuning.best() == 3 and tuning.interior()
     assert tuning.lr(tuning.best()) == 8.0
 
 
-def test_paired_interval_is_the_paired_t_interval(bench) -> None:
+def test_tuning_grows_downwards_and_treats_divergence_as_worst() -> None:
+    # the best lr is below the grid; the highest lrs diverge (inf)
+    scores = {k: (k + 2.6) ** 2 for k in range(-6, 1)} | {1: math.inf}
+    tuning, added = grown(scores)
+    assert added == [-2, -3, -4] and tuning.best() == -3 and tuning.interior()
+    assert tuning.lr(tuning.best()) == 0.125
+
+
+def test_tuning_scores_a_point_by_the_mean_over_seeds_and_breaks_ties_by_order() -> None:
+    tuning = protocol.Tuning(0.5, {-1: [3.0, 1.0], 0: [2.5, 2.5], 1: [2.0, 2.0]})
+    assert tuning.mean(-1) == 2.0 and tuning.mean(5) == math.inf
+    assert tuning.best() == -1 and tuning.next_point() == -2 and not tuning.interior()
+    tuning.scores[-2] = [2.0]  # a tie with -1 and 1: the first point tried wins
+    assert tuning.best() == -1 and tuning.interior()
+
+
+class SerialPool:
+    """The process pool's map, in this process."""
+
+    def map(self, fn, jobs):
+        return [fn(job) for job in jobs]
+
+
+def test_protocol_tunes_to_an_interior_peak_then_evaluates_it_on_other_seeds() -> None:
+    runs, probes, tunings = protocol.run_study(["nqm"], True, [1000], [0, 1], SerialPool(), 12)
+    names = protocol.schedules_of("nqm", quick=True)
+    assert set(tunings) == {("nqm", n, T) for n in names for T in (10, 20, 40)}
+    assert [(p.task, p.seed) for p in probes] == [("nqm", 0), ("nqm", 1), ("nqm", 1000)]
+    nqm = protocol.RUNNERS["nqm"]
+    for (_, name, T), tuning in tunings.items():
+        assert tuning.interior()
+        tried = sorted(tuning.scores)
+        assert tried == list(range(tried[0], tried[-1] + 1))  # a contiguous grid
+        tune = [r for r in runs if r.phase == "tune" and (r.schedule, r.budget) == (name, T)]
+        assert sorted(r.peak_lr for r in tune) == [tuning.lr(k) for k in tried]
+        assert {r.seed for r in tune} == {1000}  # the NQM's validation is exact: one seed
+        for r in tune:  # each point scored by the exact value of its schedule
+            assert r.val == nqm.exact(nqm.lrs(name, T, r.peak_lr, r.phi))
+        best = min(tune, key=lambda r: r.val)
+        evals = [r for r in runs if r.phase == "eval" and (r.schedule, r.budget) == (name, T)]
+        assert sorted(r.seed for r in evals) == [0, 1]
+        assert {r.peak_lr for r in evals} == {best.peak_lr}
+        assert all(math.isfinite(r.test) for r in evals)
+    assert protocol.Results(runs, tunings).all_interior() == (len(tunings), len(tunings))
+
+
+def test_protocol_stops_growing_after_its_rounds() -> None:
+    _, _, tunings = protocol.run_study(["nqm"], True, [1000], [0], SerialPool(), 1)
+    assert all(sorted(t.scores) == [-1, 0, 1] for t in tunings.values())
+    assert not all(t.interior() for t in tunings.values())  # the quick NQM needs a second round
+
+
+def test_interval_is_the_t_interval() -> None:
+    from scipy import stats
+
+    a = np.random.default_rng(1).normal(1.0, 0.1, 8)
+    mean, half = interval(list(a))
+    ci = stats.ttest_1samp(a, 0).confidence_interval(0.95)
+    assert (mean - half, mean + half) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    # two values: t with 1 degree of freedom is Cauchy, t_0.975 = tan(0.475 pi)
+    assert interval([1.0, 2.0]) == pytest.approx((1.5, math.tan(0.475 * math.pi) * 0.5), rel=1e-12)
+    assert interval([3.0])[0] == 3.0 and math.isnan(interval([3.0])[1])
+    assert math.isnan(interval([1.0, math.inf])[1])
+
+
+def test_paired_interval_is_the_paired_t_interval() -> None:
     from scipy import stats
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(1.0, 0.1, 8), rng.normal(1.1, 0.1, 8)
     runs = [
-        bench.Run("digits", name, 100, s, 0.1, "eval", test=v)
+        protocol.Run("digits", name, 100, s, 0.1, "eval", test=v)
         for name, values in (("uba_phi=1", a), ("cosine", b))
         for s, v in enumerate(values)
     ]
-    res = bench.Results(runs, {})
+    res = protocol.Results(runs, {})
     c = res.compare("digits", 100, "uba_phi=1", "cosine")
     ci = stats.ttest_rel(a, b).confidence_interval(0.95)
     scale = 100 / b.mean()
     assert (c.lo, c.mean, c.hi) == pytest.approx(
         (ci.low * scale, (a - b).mean() * scale, ci.high * scale), rel=1e-12
     )
-    mean, half = bench.interval(list(a))
-    ci1 = stats.ttest_1samp(a, 0).confidence_interval(0.95)
-    assert (mean - half, mean + half) == pytest.approx((ci1.low, ci1.high), rel=1e-12)
+    assert c.significant == (ci.high < 0 or ci.low > 0)
+
+
+#: t_0.975 with 2 degrees of freedom in closed form: the t(2) quantile at
+#: alpha is (2 alpha - 1) / sqrt(2 alpha (1 - alpha)).
+T975_DOF2 = (2 * 0.975 - 1) / math.sqrt(2 * 0.975 * (1 - 0.975))
+
+
+def test_paired_comparison_pairs_by_seed_and_says_when_it_cannot() -> None:
+    a = {0: 1.0, 1: 2.0, 2: 4.0, 7: 100.0}
+    b = {2: 3.0, 1: 1.0, 0: 2.0, 9: -100.0}  # seeds 7 and 9 have no pair
+    c = paired("a", a, "b", b)
+    d = np.array([-1.0, 1.0, 1.0])  # a - b on seeds 0, 1, 2
+    half = T975_DOF2 * d.std(ddof=1) / math.sqrt(3)
+    assert (c.mean, c.lo, c.hi) == pytest.approx(
+        (100 * d.mean() / 2, 100 * (d.mean() - half) / 2, 100 * (d.mean() + half) / 2), rel=1e-12
+    )
+    nan = [paired("a", a, "b", {0: 1.0}), paired("a", a, "b", {0: 1.0, 1: -1.0})]
+    nan.append(paired("a", a, "b", {0: 1.0, 1: math.inf}))
+    for c in nan:  # one common seed; b's mean not positive; a difference not finite
+        assert math.isnan(c.mean) and not c.significant and report.cell(c) == "n/a"
+
+
+def test_report_cells_bold_only_intervals_that_exclude_zero() -> None:
+    assert report.cell(Comparison("a", "b", -2.0, -3.0, -1.0)) == "**-2.0% [-3.0, -1.0]**"
+    assert report.cell(Comparison("a", "b", 1.0, -0.5, 2.5)) == "+1.0% [-0.5, +2.5]"
+    assert report.cell(Comparison("a", "a", 0.0, 0.0, 0.0)) == "same schedule"
+
+
+def test_every_file_goes_through_the_atomic_writer(tmp_path: Path, monkeypatch) -> None:
+    """The study writes nothing by itself: uba._io (tested in tests/io) does."""
+    path = tmp_path / "summary.md"
+    report.write_text(path, "± first\n")
+    assert path.read_bytes() == "± first\n".encode()
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_text(path, "second\n")
+    assert path.read_bytes() == "± first\n".encode() and os.listdir(tmp_path) == ["summary.md"]
 
 
 def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:

@@ -11,13 +11,18 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import uba
 from uba import peers, theory
-from uba.__main__ import main
+from uba.__main__ import main, table_steps
+
+from ..helpers import child_env
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -158,7 +163,7 @@ def test_plot_writes_a_png_of_the_chosen_schedules(tmp_path: Path, capsys) -> No
 def test_help_everywhere(command: list[str], capsys) -> None:
     code, out, _ = run_main([*command, "--help"], capsys)
     assert code == 0
-    assert out.startswith(f"usage: {' '.join(['python -m uba', *command])}")
+    assert out.startswith(f"usage: {' '.join(['uba', *command])}")  # main(): the `uba` command
 
 
 @pytest.mark.parametrize(
@@ -173,7 +178,17 @@ def test_help_everywhere(command: list[str], capsys) -> None:
         (["table", "--rows", "x"], "argument --rows: expected an integer, got 'x'"),
         (["table", "--eta-min", "0.1", "--peers", "onecycle"], "peer 'onecycle' has no eta_min"),
         (["table", "--extra"], "unrecognized arguments: --extra"),
-        (["plot", "--dpi", "0"], "argument --dpi: must be >= 1, got 0"),
+        (["plot", "--dpi", "0"], "argument --dpi: must be an integer in [1, 1200], got 0"),
+        (["plot", "--dpi", "1e9"], "argument --dpi: must be an integer in [1, 1200], got 1e9"),
+        (["plot", "--dpi", "1201"], "argument --dpi: must be an integer in [1, 1200], got 1201"),
+        # an empty selection: nothing to show, in every command that shows schedules
+        (["plot", "--phi", "--peers"], "--phi and --peers are both empty: nothing to show"),
+        (["table", "--phi", "--peers"], "--phi and --peers are both empty: nothing to show"),
+        (["bounds", "--phi", "--peers"], "--phi and --peers are both empty: nothing to show"),
+        (
+            ["bounds", "--phi", "--peers", "--plot", "b.png", "--budgets", "10"],
+            "--phi and --peers are both empty: nothing to show",
+        ),
         (["plot", "--peers", "wsd", "nope"], "argument --peers: unknown peer 'nope'"),
         (["phi"], "one of the arguments --kappa --from-phi --spectrum is required"),
         (["phi", "--kappa", "10", "--from-phi", "3"], "not allowed with argument"),
@@ -188,6 +203,7 @@ def test_help_everywhere(command: list[str], capsys) -> None:
         (["bounds", "--L", "0"], "argument --L: must be a finite number > 0, got 0"),
         (["bounds", "--mu", "nan"], "argument --mu: must be a finite number > 0, got nan"),
         (["bounds", "--budgets"], "argument --budgets: expected at least one argument"),
+        (["bounds", "--L", "5e-324"], "L must be large enough that the largest step 1/L"),
         (["bounds", "--budgets", "10", "100"], "--budgets: only with --plot"),
         (["bounds", "--peers", "onecycle", "--eta-min", "0.1"], "peer 'onecycle' has no eta_min"),
     ],
@@ -196,9 +212,43 @@ def test_bad_arguments_exit_2_with_a_message(argv: list[str], message: str, caps
     code, out, err = run_main(argv, capsys)
     assert code == 2
     assert message in err
-    assert re.match(r"python -m uba( table| plot| phi| bounds)?: error: ", err)
+    assert re.match(r"uba( table| plot| phi| bounds)?: error: ", err)
     assert err.count("\n") == 1 and err.endswith("\n")  # one line
     assert out == ""
+
+
+def console_script() -> Path:
+    """The `uba` command that installing the package made, beside this Python."""
+    script = Path(sys.executable).parent / ("uba.exe" if sys.platform == "win32" else "uba")
+    if not script.exists():
+        pytest.skip(f"the uba command is not installed beside {sys.executable}")
+    return script
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        ([sys.executable, "-m", "uba"], "python -m uba"),
+        # what the installed `uba` command runs (pip's wrapper), with or without it installed
+        (
+            [sys.executable, "-c", "import sys; from uba.__main__ import main; sys.exit(main())"],
+            "uba",
+        ),
+        ([console_script], "uba"),
+    ],
+)
+def test_usage_and_errors_name_the_command_as_it_was_run(command: list[Any], name: str) -> None:
+    argv = [c() if callable(c) else c for c in command]
+    usage = subprocess.run([*argv, "--help"], capture_output=True, text=True, env=child_env())
+    assert usage.returncode == 0, usage.stderr
+    assert usage.stdout.startswith(f"usage: {name} [-h]")
+    assert f"Subcommands: {name} COMMAND --help." in usage.stdout
+    sub = subprocess.run([*argv, "plot", "--help"], capture_output=True, text=True, env=child_env())
+    assert sub.stdout.startswith(f"usage: {name} plot [-h]")
+    bad = subprocess.run(
+        [*argv, "table", "-T", "0"], capture_output=True, text=True, env=child_env()
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith(f"{name} table: error: argument -T")
 
 
 def test_exit_status_2_from_the_real_command_line() -> None:
@@ -232,9 +282,12 @@ def test_phi_answers_from_uba_theory(capsys) -> None:
     assert number_after(out, "phi = ") == pytest.approx(200.0)
     code, out, _ = run_main(["phi", "--from-phi", "4"], capsys)
     assert code == 0 and number_after(out, "kappa = ") == pytest.approx(2.0)
-    code, out, _ = run_main(["phi", "--spectrum", "0.01", "1", "-T", "16"], capsys)
+    # no noise at the peak 1/lam_max: the range's lower end, which warns
+    with pytest.warns(theory.BoundaryWarning, match="lower end of phi_range"):
+        code, out, _ = run_main(["phi", "--spectrum", "0.01", "1", "-T", "16"], capsys)
     assert code == 0
-    want = theory.optimal_phi(16, 0.01, 1.0, sigma2=0.0)
+    with pytest.warns(theory.BoundaryWarning):
+        want = theory.optimal_phi(16, 0.01, 1.0, sigma2=0.0)
     assert number_after(out, "optimal phi = ") == pytest.approx(want, rel=1e-9)
     code, out, err = run_main(["phi", "--spectrum", "0.01", "1"], capsys)
     assert code == 2 and "--spectrum needs the budget" in err
@@ -282,7 +335,7 @@ def test_bounds_table_is_uba_theory_on_the_sampled_schedules(capsys) -> None:
 def test_theory_refusals_exit_2_with_the_theorys_message(capsys) -> None:
     code, out, err = run_main(["bounds", "--bound", "convex", "--eta-max", "1"], capsys)
     assert code == 2 and out == ""
-    assert err.startswith("python -m uba bounds: error: ")
+    assert err.startswith("uba bounds: error: ")
     with pytest.raises(ValueError) as info:
         theory.bound_convex([1.0], L=1.0, sigma2=0.01, dist2=1.0)
     assert str(info.value) in err
@@ -302,3 +355,21 @@ def test_theory_subcommands_write_their_plots(tmp_path: Path, capsys) -> None:
     )
     assert code == 0 and f"wrote {bounds_png}" in out
     assert phi_png.read_bytes()[:8] == PNG and bounds_png.read_bytes()[:8] == PNG
+
+
+# ---- the table's steps, a slice at a time --------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    T=st.one_of(st.integers(1, 3000), st.integers(1, 2**53)),
+    rows=st.one_of(st.integers(1, 3000), st.integers(1, 300_000)),
+)
+def test_table_steps_are_the_rounded_even_spacing_each_once(T: int, rows: int) -> None:
+    # the table's rows as np.linspace gives them, built without the linspace
+    got = np.concatenate(list(table_steps(T, rows)))
+    if rows <= 300_000:
+        want = np.unique(np.round(np.linspace(0, T, rows)).astype(np.int64))
+        np.testing.assert_array_equal(got, want)
+    assert got[0] == 0 and got[-1] == (T if rows > 1 else 0)
+    assert len(got) == min(rows, T + 1) and (np.diff(got) > 0).all()

@@ -36,6 +36,7 @@ def test_progress_shows_after_half_a_second_on_a_terminal_and_is_erased(
     assert out.getvalue().endswith("\r" + " " * 17 + "\r")
 
 
+@pytest.mark.filterwarnings("ignore::uba.theory.BoundaryWarning")  # sized to run, not to fit
 def test_progress_stays_silent_off_a_terminal() -> None:
     out = io.StringIO()
     with Progress("optimal phi", out) as progress:

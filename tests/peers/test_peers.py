@@ -9,6 +9,7 @@ before each step, as training sees it.
 from __future__ import annotations
 
 import fractions
+import inspect
 import math
 import subprocess
 import sys
@@ -400,3 +401,16 @@ def test_peers_import_no_torch() -> None:
         text=True,
     ).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_each_peer_shows_its_own_signature_and_docstring(name: str) -> None:
+    # help() and the API reference see the peer as callers call it
+    fn = peers.get(name)
+    params = inspect.signature(fn).parameters
+    assert list(params)[:2] == ["t", "T"]
+    assert params["t"].annotation == "float | npt.ArrayLike"
+    assert inspect.signature(fn).return_annotation == "float | npt.NDArray[np.float64]"
+    assert fn.__name__ == name and fn.__doc__ and f">>> from uba.peers import {name}" in fn.__doc__
+    assert ("eta_min" in params) == peers.takes_eta_min(name)
+    assert isinstance(fn(t=3, T=10), float)  # t by keyword, as before

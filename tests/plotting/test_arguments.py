@@ -5,9 +5,11 @@ figure is left open."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -21,6 +23,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "plot_peers": lambda **kw: plotting.plot_peers(kw.pop("T", 100), **kw),
     "plot_phi_vs_condition_number": plotting.plot_phi_vs_condition_number,
     "plot_bounds": lambda **kw: plotting.plot_bounds(**{"budgets": (10, 20), **kw}),
+    "save_figure": lambda **kw: plotting.save_figure(
+        **{"ax": plt.figure(), "path": "never-written.png", **kw}
+    ),
+    "plot_spectral_density": lambda **kw: plotting.plot_spectral_density(
+        **{"lams": [0.1, 1.0], "density": [1.0, 2.0], "lam_min": 0.1, "lam_max": 1.0, **kw}
+    ),
 }
 
 CASES = [
@@ -86,6 +94,46 @@ CASES = [
         "sigma2 must be a sequence, got float",
     ),
     ("plot_phi_vs_condition_number", {"T": 0}, ValueError, "T must be an integer in [1, 2**53]"),
+    ("plot_bounds", {"L": 5e-324}, ValueError, "L must be large enough that the largest step"),
+    ("plot_bounds", {"bound": ["convex"]}, ValueError, "bound must be one of nonconvex, convex"),
+    ("plot_peers", {"options": [("wsd", {})]}, TypeError, "options must be a mapping of peer"),
+    ("plot_peers", {"peers": ("wsd",), "options": {"wsd": 5}}, TypeError, "options['wsd'] must be"),
+    ("plot_peers", {"peers": ("wsd",), "options": {"wsd": {"x": 1}}}, TypeError, "'x'"),
+    ("plot_schedules", {"ax": "left"}, TypeError, "ax must be a matplotlib Axes or None, got str"),
+    (
+        "save_figure",
+        {"path": None},
+        TypeError,
+        "path must be a str or an os.PathLike, got NoneType",
+    ),
+    ("save_figure", {"ax": "fig"}, TypeError, "ax must be a matplotlib Axes or Figure, got str"),
+    ("save_figure", {"path": "plot"}, ValueError, "'plot' has no extension"),
+    # nothing to draw: an error, not an empty figure with a warning
+    ("plot_peers", {"phis": (), "peers": ()}, ValueError, "phis and peers are both empty"),
+    ("plot_bounds", {"phis": [], "peers": []}, ValueError, "phis and peers are both empty"),
+    ("plot_bounds", {"budgets": ()}, ValueError, "budgets is empty: nothing to show"),
+    ("plot_schedules", {"phis": (), "cosine": False}, ValueError, "nothing to show"),
+    ("plot_phi_vs_condition_number", {"kappas": []}, ValueError, "kappas is empty"),
+    # a density: plain arrays of one length, finite, a density >= 0 somewhere > 0
+    ("plot_spectral_density", {"lams": [[0.1, 1.0]]}, ValueError, "lams must be a non-empty 1-D"),
+    ("plot_spectral_density", {"lams": []}, ValueError, "lams must be a non-empty 1-D"),
+    ("plot_spectral_density", {"lams": ["a", "b"]}, TypeError, "lams must be a 1-D array of real"),
+    ("plot_spectral_density", {"density": [1.0]}, ValueError, "one value per curvature (2), got 1"),
+    ("plot_spectral_density", {"density": [1.0, -1.0]}, ValueError, "density must be >= 0"),
+    ("plot_spectral_density", {"density": [0.0, 0.0]}, ValueError, "> 0 somewhere"),
+    ("plot_spectral_density", {"lams": [0.1, np.inf]}, ValueError, "lams[1] = inf"),
+    (
+        "plot_spectral_density",
+        {"lam_max": 0.01},
+        ValueError,
+        "lam_max must be a finite number >= lam_min",
+    ),
+    (
+        "plot_spectral_density",
+        {"lam_min": "0.1"},
+        TypeError,
+        "lam_min must be a real number, got str",
+    ),
 ]
 
 
@@ -98,4 +146,7 @@ def test_bad_arguments_are_refused_with_their_name(
         FUNCTIONS[function](**kwargs)
     assert type(info.value) is error
     assert message in str(info.value)
+    if function == "save_figure":
+        plt.close("all")
+        assert not os.path.exists("never-written.png")
     assert plt.get_fignums() == before  # nothing was drawn

@@ -36,6 +36,14 @@ from uba.probe import (  # noqa: E402
     suggest_phi,
 )
 
+# The probe's phi is optimal_phi's worst case, which on these models often
+# lands at an end of its search range, and its peak may be above 2/lam_max:
+# optimal_phi now says so (tests/theory test those warnings).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::uba.theory.BoundaryWarning"),
+    pytest.mark.filterwarnings("ignore::uba.theory.StabilityWarning"),
+]
+
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():

@@ -11,8 +11,9 @@ traced memory by >= 320 kB, five times the allowance.  tracemalloc traces
 the whole run (numpy reports its data buffers to it too); RSS backs it up
 for memory that bypasses Python's allocators.  Run with -s to see the
 measured deltas.  The theory entry points share 10**6 calls the same way,
-except the two phi minimisers (milliseconds a call), which get 24,000
-calls over their variants, at least 4,000 each.
+except the phi minimisers (milliseconds a call: optimal_phi,
+optimal_phi_strongly_convex, choose_phi), which get 48,000 calls over their
+variants, at least 4,000 each.
 """
 
 from __future__ import annotations
@@ -148,6 +149,18 @@ THEORY = [
     (2, ZeroDivisionError, lambda: C.worst_case_residual(LRS, 1.0, 10.0, STOP)),
     (2, TypeError, lambda: C.bound_nonconvex(LRS, "1", 0.1, 1.0)),
     (2, TypeError, lambda: C.chebyshev_step_sizes(4, 1.0)),
+    (4, None, lambda: C.expected_loss(LRS, LRS, None, 1.0, 0.0, None)),
+    (
+        2,
+        None,
+        lambda: C.expected_loss([0.5, 0.3], [1.0, 0.5], [1.0, 2.0], [1.0, 0.5], 1e-3, PROGRESS),
+    ),
+    (2, ValueError, lambda: C.expected_loss(LRS, LRS_BAD, None, 1.0, 0.0, None)),
+    (2, ValueError, lambda: C.expected_loss(LRS_BAD, LRS, None, 1.0, 0.0, None)),
+    (2, ValueError, lambda: C.expected_loss(LRS, LRS, [1.0, 1.0], 1.0, 0.0, None)),
+    (2, ValueError, lambda: C.expected_loss(LRS, [[1.0]], None, 1.0, 0.0, None)),
+    (2, TypeError, lambda: C.expected_loss(LRS, ["a"], None, 1.0, 0.0, None)),
+    (2, ZeroDivisionError, lambda: C.expected_loss(LRS, LRS, None, 1.0, 0.0, STOP)),
 ]
 
 # The phi minimisers cost 20-400 us a call: 4,000 calls a variant still
@@ -168,6 +181,15 @@ OPTIMIZERS = [
     ),
     (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
     (1, ZeroDivisionError, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, STOP)),
+    (1, None, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, 1.0, 0.0, 0.25, 4.0, PROGRESS)),
+    (1, None, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, (0.5, 2.0), 0.0, 0.25, 4.0, None)),
+    (
+        1,
+        ValueError,
+        lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, (2.0, 1.0), 0.0, 0.25, 4.0, None),
+    ),
+    (1, TypeError, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, "x", 0.0, 0.25, 4.0, None)),
+    (1, ZeroDivisionError, lambda: C.choose_phi(4, LRS, None, 1.0, 0.0, 1.0, 0.0, 0.25, 4.0, STOP)),
 ]
 
 
@@ -208,7 +230,7 @@ def run(calls: int, error: type | None, fn) -> None:
         (SCHEDULE, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
         (STEP_GROUPS, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
         (THEORY, CALLS_PER_ENTRY_POINT, MIN_CALLS_PER_VARIANT),
-        (OPTIMIZERS, 28_000, 4_000),
+        (OPTIMIZERS, 48_000, 4_000),
     ],
     ids=["schedule", "step_groups", "theory", "phi_minimisers"],
 )

@@ -25,9 +25,12 @@ from uba import theory
 
 from ..helpers import child_env, ctrl_c_raises, sigint_at_default
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill"
-)
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill"),
+    # the calls are sized to run long, not to give interior answers
+    pytest.mark.filterwarnings("ignore::uba.theory.BoundaryWarning"),
+    pytest.mark.filterwarnings("ignore::uba.theory.StabilityWarning"),
+]
 
 #: The latency the issue asks for, between the signal and the exception.
 LATENCY = 0.2
@@ -71,8 +74,18 @@ LONG_CALLS = {
         chebyshev(3 * 10**6, 100.0), 1.0, 100.0, sigma2=1e-3
     ),
     # a few seconds each
-    "optimal_phi without noise": lambda: theory.optimal_phi(10**4, 1.0, 100.0),
-    "optimal_phi with noise": lambda: theory.optimal_phi(3 * 10**5, 1.0, 1e4, sigma2=1e-6),
+    "optimal_phi without noise": lambda: theory.optimal_phi(
+        10**4, 1.0, 100.0, eta_max=1.0, eta_min=0.01
+    ),
+    "optimal_phi with noise": lambda: theory.optimal_phi(
+        3 * 10**5, 1.0, 1e4, sigma2=1e-6, eta_max=1.0, eta_min=1e-4
+    ),
+    # about a second: four million steps over 1024 curvatures
+    "expected_loss": lambda: theory.expected_loss(
+        np.full(4 * 10**6, 0.5), np.arange(1, 1025) ** -1.0, noise=1e-3
+    ),
+    # a few seconds: the peak and phi at T = 1e5 over 256 curvatures
+    "choose_phi": lambda: theory.choose_phi(10**5, np.arange(1, 257) ** -1.5, noise=1e-3),
     "optimal_phi_strongly_convex": lambda: theory.optimal_phi_strongly_convex(
         2 * 10**7, mu=0.01, L=1.0, sigma2=0.01, f_gap=1.0
     ),
@@ -127,6 +140,27 @@ def test_a_progress_callback_sees_the_fraction_grow_and_can_stop_the_call() -> N
     seen.clear()
     phi = theory.optimal_phi(2_000, 1.0, 1e4, sigma2=1e-6, progress=seen.append)
     assert phi == theory.optimal_phi(2_000, 1.0, 1e4, sigma2=1e-6)
+    assert seen and seen == sorted(seen)
+
+
+def test_choose_phi_reports_progress_and_stops_when_its_callback_raises() -> None:
+    seen: list[float] = []
+
+    class Stop(Exception):
+        pass
+
+    def progress(fraction: float) -> None:
+        seen.append(fraction)
+        if len(seen) == 5:
+            raise Stop
+
+    spectrum = np.arange(1, 257) ** -1.5
+    with pytest.raises(Stop):
+        theory.choose_phi(10**5, spectrum, noise=1e-3, eta_max=1.0, progress=progress)
+    assert len(seen) == 5 and seen == sorted(seen) and all(0 <= f < 1 for f in seen)
+    seen.clear()
+    whole = theory.choose_phi(2_000, spectrum, noise=1e-3, eta_max=1.0, progress=seen.append)
+    assert whole == theory.choose_phi(2_000, spectrum, noise=1e-3, eta_max=1.0)
     assert seen and seen == sorted(seen)
 
 

@@ -19,6 +19,7 @@ import uba
 from uba import _core, theory
 
 from ..helpers import REPO
+from .test_theory import chebyshev_optimal_phi
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -252,7 +253,7 @@ def test_noisy_worst_case_without_noise_is_the_residual_squared() -> None:
 
 def test_optimal_phi_with_noise_at_1e4_is_a_minimum_of_the_exact_objective() -> None:
     T, kappa, sigma2 = 10_000, 1e4, 1e-6
-    phi = theory.optimal_phi(T, 1.0, kappa, sigma2=sigma2)
+    phi = chebyshev_optimal_phi(T, 1.0, kappa, sigma2=sigma2)
 
     def objective(p: float) -> float:
         return theory.log_worst_case_noisy_error(
@@ -277,4 +278,4 @@ def test_optimal_phi_strongly_convex_reports_the_bound_of_the_schedule(T: int) -
 
 def test_optimal_phi_recovers_two_kappa_at_larger_budgets() -> None:
     for T, kappa in [(1_000, 100.0), (2_000, 1e4)]:
-        assert math.isclose(theory.optimal_phi(T, 1.0, kappa), 2 * kappa, rel_tol=1e-8)
+        assert math.isclose(chebyshev_optimal_phi(T, 1.0, kappa), 2 * kappa, rel_tol=1e-8)

@@ -10,6 +10,7 @@ import doctest
 import math
 import subprocess
 import sys
+import warnings
 from fractions import Fraction
 
 import mpmath
@@ -210,14 +211,28 @@ def test_budget_1e5_growing_product_does_not_overflow() -> None:
 # ---- section 4: choosing phi ----------------------------------------------------
 
 
+def chebyshev_optimal_phi(T: int, lam_min: float, lam_max: float, sigma2: float = 0.0) -> float:
+    """optimal_phi at the Chebyshev peak and floor 1/lam_min, 1/lam_max (the
+    identity's call, explicit since the defaults are 1/lam_max and 0); its
+    peak is above the stability limit on purpose, and says so."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        phi = theory.optimal_phi(
+            T, lam_min, lam_max, sigma2=sigma2, eta_max=1 / lam_min, eta_min=1 / lam_max
+        )
+    unstable = lam_max / lam_min > 2
+    assert [w.category for w in seen] == ([theory.StabilityWarning] if unstable else [])
+    return phi
+
+
 @pytest.mark.parametrize(("kappa", "T"), [(k, T) for k, T in GRID if T >= 4])
 def test_optimal_phi_recovers_two_kappa(kappa: float, T: int) -> None:
-    assert rel_err(theory.optimal_phi(T, 1.0, kappa), 2 * kappa) <= 1e-6
+    assert rel_err(chebyshev_optimal_phi(T, 1.0, kappa), 2 * kappa) <= 1e-6
 
 
 def test_optimal_phi_with_noise_is_a_minimum_of_its_objective() -> None:
     T, kappa, sigma2 = 32, 30.0, 1e-3
-    phi = theory.optimal_phi(T, 1.0, kappa, sigma2=sigma2)
+    phi = chebyshev_optimal_phi(T, 1.0, kappa, sigma2=sigma2)
     t = np.arange(1, T + 1) - 0.5
 
     def objective(p: float) -> float:
@@ -267,8 +282,11 @@ def test_optimal_phi_strongly_convex_minimises_bound_c() -> None:
         assert bound(phi * 1.02) >= b * (1 - 1e-12)
         assert phi > previous  # more noise: decay earlier
         previous = phi
-    # no noise: as large steps as possible for as long as possible
-    assert theory.optimal_phi_strongly_convex(T, mu=mu, L=L, sigma2=0.0, f_gap=f_gap) < 1e-5
+    # no noise: as large steps as possible for as long as possible, which is
+    # the search range's lower end, and says so
+    with pytest.warns(theory.BoundaryWarning, match="lower end of phi_range"):
+        phi = theory.optimal_phi_strongly_convex(T, mu=mu, L=L, sigma2=0.0, f_gap=f_gap)
+    assert phi < 1e-5
 
 
 def test_phi_and_condition_number_conversions() -> None:

@@ -1,0 +1,49 @@
+"""Budgeted training: UBA against the schedules people use, tuned fairly, on CPU-sized tasks.
+
+Tasks (all data ships with Python or scikit-learn; nothing is downloaded):
+  digits   a small CNN on scikit-learn's digits (8x8 images), SGD with momentum 0.9;
+           fixed train/validation/test split (1097/300/400); metric: cross-entropy.
+  chars    a byte-level transformer language model (2 layers, width 48, context
+           32) on standard-library source files, AdamW; training, validation and
+           test text are different files; metric: bits per byte.
+  nqm      the noisy quadratic model of docs/theory.md section 4 (400 curvatures
+           in [0.01, 1], noise 1e-3, start x_0 = 1); metric: worst case over the
+           curvatures of E x_T^2; validation: its exact value; test: simulated.
+
+Schedules: UBA at phi in {0.25, 0.5, 1, 4, 8}, cosine (which is UBA at phi = 2),
+UBA with phi from uba.probe.suggest_phi ("uba_probe": probed on the run's
+initial model and training batches), linear decay, WSD, REX and a constant lr;
+on the NQM also UBA with phi from uba.theory.optimal_phi for the true curvature
+range and noise ("uba_theory_phi").  Every decaying schedule ends at 0, and
+every schedule of a task has the same warmup (a 5% linear ramp on chars, none
+elsewhere).  The probe's measurements depend only on the seed (the initial
+model and the probe's training batches), so they are computed once per seed
+and task; its phi is then computed for each run's budget and peak lr.
+
+Protocol, for every task, schedule and budget (10%, 30%, 100% of a full run):
+  1. tune: the peak lr on a grid of factor 2 around a task default, each point
+     scored by the mean validation metric of the tuning seeds; the grid grows by
+     one point past an edge until the best point is interior;
+  2. evaluate: the chosen lr with the evaluation seeds (never used in tuning),
+     each run scored on the test split.
+Cells report the mean over the evaluation seeds and a 95% t-interval; two
+schedules are compared by the paired difference over the same seeds (same
+initial model and batch order), "better" only where its 95% interval excludes 0.
+The best UBA phi and the best other schedule are chosen on validation too.
+
+    python benchmarks/budgeted_training.py            # the full study: 8 evaluation seeds
+    python benchmarks/budgeted_training.py --quick    # smoke test (about a minute)
+    python -m benchmarks.study --quick                # the same, from the repository root
+
+Writes benchmarks/results/{runs.csv, probes.csv, summary.md, budgeted_training.png}
+(with --quick, into benchmarks/results/quick/ unless --out is given).
+
+Modules, each importing only those above it:
+  schedules   the schedules by name: torch schedulers, and NumPy steps for the NQM
+  statistics  t-intervals and paired comparisons over seeds
+  tasks       the digits CNN and the byte-level LM, with their data
+  nqm         the noisy quadratic model: a spectrum and a score
+  protocol    tasks and budgets, runs, tuning on a growing grid, evaluation, the pool
+  report      summary.md, the probe's table, the figure, the CSV files (every write)
+  cli         the command line
+"""
