@@ -470,7 +470,9 @@ def test_inputs_of_choose_phi_match_the_least_squares_truth(least_squares, ls_re
         assert np.all(start_only[0] <= exact_start * 1.02) and np.all(start_only[0] < start_only[1])
 
 
-def test_isotropic_noise_is_told_from_hessian_shaped() -> None:
+@pytest.fixture(scope="module")
+def isotropic():
+    """A quadratic with gradient noise s^2 I: the probe's result and the truth."""
     rng = np.random.default_rng(8)
     P, s = 300, 0.3
     lams = np.geomspace(0.05, 5.0, P)
@@ -479,12 +481,17 @@ def test_isotropic_noise_is_told_from_hessian_shaped() -> None:
     batches = [(torch.from_numpy(s * rng.standard_normal(P)), None) for _ in range(64)]
     model = Quartic((V * lams) @ V.T, w0, quartic=0.0)  # gradient noise Cov(xi) = s^2 I
     r = suggest_phi(model, lambda out, _: out, batches, 500, lr=0.1, n_batches=64)
+    return r, truth_of(lams, V, w0, np.full(P, s * s))
+
+
+def test_isotropic_noise_is_told_from_hessian_shaped(isotropic) -> None:
+    r, truth = isotropic
+    lams = truth[0]
     fit = r.noise_fit
     assert fit.shape == "isotropic" and fit.exponent <= 0.1 and abs(fit.residual) < 3
     assert fit.curvature == pytest.approx(lams.mean(), rel=0.1)
     inputs = _choose_phi_inputs(r)
-    truth = truth_of(lams, V, w0, np.full(P, s * s))
-    assert inputs[1] @ inputs[3] == pytest.approx(P * s * s, rel=0.05)
+    assert inputs[1] @ inputs[3] == pytest.approx(truth[3].sum(), rel=0.05)
     # the mean gradient's own noise is 6x the signal at the lowest curvature:
     # the start there is the least well measured quantity, and it sets the
     # loss of the schedules that leave those directions untrained (large phi)
@@ -493,6 +500,30 @@ def test_isotropic_noise_is_told_from_hessian_shaped() -> None:
         np.testing.assert_allclose(measured, exact, rtol=0.3)
         np.testing.assert_allclose(measured / measured[3], exact / exact[3], rtol=0.3)
         np.testing.assert_allclose(measured[:5], exact[:5], rtol=0.1)
+
+
+@pytest.mark.parametrize("case", ["least squares", "isotropic"])
+def test_choose_phi_on_these_inputs_finds_the_best_phi_of_the_truth(
+    case, least_squares, ls_result, isotropic
+) -> None:
+    # what the probe will do with them: uba.theory.choose_phi at the user's
+    # peak; judged by the true expected loss of the phi it returns
+    if case == "least squares":
+        lams, V = np.linalg.eigh(least_squares.H)
+        e = np.linalg.solve(least_squares.H, least_squares.grad)
+        r, truth = ls_result, truth_of(lams, V, e, least_squares.s**2 * lams / least_squares.B)
+    else:
+        r, truth = isotropic
+    eigenvalues, weights, start, noise = _choose_phi_inputs(r)
+    for T, lr in RUNS:
+        chosen = uba.theory.choose_phi(
+            T, eigenvalues, weights=weights, start=start, noise=noise, eta_max=lr
+        )
+        best = uba.theory.choose_phi(
+            T, truth[0], weights=truth[1], start=truth[2], noise=truth[3], eta_max=lr
+        )
+        true_loss = loss_curves(truth, T, lr, [chosen.phi, best.phi, 1.0])
+        assert true_loss[0] <= 1.02 * true_loss[1] and true_loss[0] < true_loss[2]
 
 
 def test_the_loss_and_the_excess_loss_the_quadratic_implies(least_squares, ls_result) -> None:
