@@ -1,7 +1,12 @@
 # Tasks for working on uba (each needs the development environment:
 #   pip install -c .ci/constraints.txt -e ".[dev]").
+# pre-commit runs `make lint`'s checks on each commit:
+#   pip install pre-commit && pre-commit install
 #
-#   make test          the Python suite and every docstring example
+#   make test          the quick tier of the Python suite, with every docstring
+#                      example (python -m pytest; about a minute)
+#   make test-all      both tiers: the quick one and the tests marked slow
+#                      (python -m pytest --slow)
 #   make test-c        the C core's tests, plain and under ASan + UBSan
 #   make test-aarch64  the C tests cross-compiled for aarch64, run under qemu-user
 #   make lint          ruff check and ruff format --check
@@ -14,10 +19,13 @@
 #   make ci            everything CI runs (.ci/run)
 PYTHON ?= python3
 
-.PHONY: test test-c test-aarch64 lint format typecheck bench docs sdist wheel ci clean
+.PHONY: test test-all test-c test-aarch64 lint format typecheck bench docs sdist wheel ci clean
 
 test:
 	$(PYTHON) -m pytest
+
+test-all:
+	$(PYTHON) -m pytest --slow
 
 test-c:
 	$(MAKE) -C csrc test sanitize

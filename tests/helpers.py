@@ -12,6 +12,17 @@ import pytest
 
 import uba
 
+#: True in the full tier (``pytest --slow``), set by tests/conftest.py.
+FULL_TIER = False
+
+
+def scaled(full: int, least: int = 10) -> int:
+    """A size for this tier: ``full`` in the full tier, a tenth of it (at
+    least ``least``) in the quick tier.  Hypothesis examples, steps of long
+    runs: the check is the same, the full tier makes it on more."""
+    return full if FULL_TIER else max(least, full // 10)
+
+
 #: The folder the tests live in: a checkout, an unpacked sdist, or wherever a
 #: wheel's tests were copied to (benchmarks/, examples/, docs/ beside tests/).
 REPO = Path(__file__).resolve().parent.parent

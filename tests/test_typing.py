@@ -132,6 +132,7 @@ def run(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
 
 
+@pytest.mark.slow  # mypy takes a minute
 @pytest.mark.skipif(not HAS_MYPY, reason="mypy is not installed")
 def test_mypy_strict_on_the_package_and_this_file() -> None:
     for target in (["-p", "uba"], [str(Path(__file__).resolve())]):
@@ -140,6 +141,7 @@ def test_mypy_strict_on_the_package_and_this_file() -> None:
         assert "Success: no issues found" in proc.stdout
 
 
+@pytest.mark.slow  # mypy takes a minute
 @pytest.mark.skipif(not HAS_MYPY, reason="mypy is not installed")
 def test_stubtest_agrees_with_the_compiled_module() -> None:
     proc = run(["-m", "mypy.stubtest", "uba._core"])

@@ -1,9 +1,13 @@
-/* check.h -- a minimal test harness: CHECK, CHECK_EQ, CHECK_CLOSE, RUN. */
+/* check.h -- a minimal test harness: CHECK, CHECK_EQ, CHECK_CLOSE, RUN,
+ * and fnv1a to compare values with a stored hash. */
 #ifndef UBA_CHECK_H
 #define UBA_CHECK_H
 
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 static int check_failures = 0;
 static int check_count = 0;
@@ -53,6 +57,24 @@ static int check_count = 0;
         printf("%s %s\n", check_failures == check_before_ ? "ok  " : "FAIL", \
                #test);                                                    \
     } while (0)
+
+/* FNV-1a over the bit patterns of n doubles, low byte first, continuing
+ * from h (start from FNV_OFFSET).  Inline: not every test uses it. */
+#define FNV_OFFSET UINT64_C(0xCBF29CE484222325)
+
+static inline uint64_t
+fnv1a(uint64_t h, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        for (int byte = 0; byte < 8; byte++) {
+            h ^= (bits >> (8 * byte)) & 0xFFu;
+            h *= UINT64_C(0x100000001B3);
+        }
+    }
+    return h;
+}
 
 static int
 check_summary(const char *suite)

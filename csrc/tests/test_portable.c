@@ -14,24 +14,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #define N_GRID 1001
 #define N_STEPS (N_GRID + 3)
-
-static uint64_t
-fnv1a(uint64_t h, const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t bits;
-        memcpy(&bits, &v[i], sizeof bits);
-        for (int byte = 0; byte < 8; byte++) {
-            h ^= (bits >> (8 * byte)) & 0xFFu;
-            h *= 0x100000001B3u;
-        }
-    }
-    return h;
-}
 
 /* Every budget, shape and level below, through the vectorized _fill path
  * and the scalar path; returns the hash of all values. */
@@ -42,7 +27,7 @@ schedule_hash(double *first_values, size_t n_first)
                                      9007199254740992.0};
     static const double phis[] = {1e-3, 0.5, 1.0, 2.0, 4.0, 200.0};
     double t[N_STEPS], out[N_STEPS];
-    uint64_t h = 0xCBF29CE484222325u;
+    uint64_t h = FNV_OFFSET;
     size_t first = 0;
     for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
         const double T = budgets[b];

@@ -1,12 +1,27 @@
-/* test_theory.c -- C-only tests of the theory functions (theory.c). */
+/* test_theory.c -- C-only tests of the theory functions (theory.c).
+ *
+ * The maxima the worst-case searches are checked against are computed once
+ * at 50 digits by make_references.py and stored, with the hash of the
+ * inputs they belong to, in theory_references.h: searched for here in long
+ * double, they took minutes where long double is a software binary128
+ * (aarch64).  The inputs are made here as there (the kernel gives the same
+ * bits on every platform, and the test's own arithmetic is not contracted
+ * into fused multiply-adds), and each stored value is used only after its
+ * hash is checked.  Values at the points a search returns are still
+ * evaluated here, in long double. */
 #include "../uba.h"
 #include "check.h"
 #include "draws.h"
+#include "theory_references.h"
 
 #include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF  /* the inputs' bits are those make_references.py hashed */
+#endif
 
 static const long double PI_L = 3.141592653589793238462643383279502884L;
 
@@ -42,60 +57,24 @@ ref_log_residual_at(const double *eta, size_t n, long double x)
     return s;
 }
 
-static int
-cmp_ld(const void *a, const void *b)
+/* The stored reference r for inputs whose hash is h; a hash that differs
+ * (inputs changed since theory_references.h was written) fails, saying so. */
+static long double
+stored(const reference *r, uint64_t h)
 {
-    const long double x = *(const long double *)a, y = *(const long double *)b;
-    return (x > y) - (x < y);
+    CHECK(r->inputs == h);
+    if (r->inputs != h) {
+        fprintf(stderr, "the inputs' hash is 0x%016llx, theory_references.h has "
+                "0x%016llx: rerun python csrc/tests/make_references.py\n",
+                (unsigned long long)h, (unsigned long long)r->inputs);
+    }
+    return r->value;
 }
 
-/*
- * Reference maximum of log|p| on [a, b], independent of theory.c: the
- * sorted roots inside (a, b) cut it into brackets, each searched by golden
- * section in long double, plus a dense log-spaced scan over [a, b].
- */
-static long double
-ref_worst_case(const double *eta, size_t n, double a, double b)
+static uint64_t
+hash_range(double a, double b, const double *eta, size_t n)
 {
-    long double *pts = malloc((n + 2) * sizeof(long double));
-    size_t m = 0;
-    pts[m++] = a;
-    for (size_t t = 0; t < n; t++) {
-        if (eta[t] > 0) {
-            const long double r = 1.0L / eta[t];
-            if (r > a && r < b) {
-                pts[m++] = r;
-            }
-        }
-    }
-    pts[m++] = b;
-    qsort(pts, m, sizeof(long double), cmp_ld);
-    long double best = fmaxl(ref_log_residual_at(eta, n, a),
-                             ref_log_residual_at(eta, n, b));
-    const long double g = 0.381966011250105151795L;
-    for (size_t i = 0; i + 1 < m; i++) {
-        long double lo = pts[i], hi = pts[i + 1];
-        if (!(lo < hi)) {
-            continue;
-        }
-        for (int it = 0; it < 120; it++) {
-            const long double x1 = lo + g * (hi - lo), x2 = hi - g * (hi - lo);
-            if (ref_log_residual_at(eta, n, x1)
-                < ref_log_residual_at(eta, n, x2)) {
-                lo = x1;
-            }
-            else {
-                hi = x2;
-            }
-        }
-        best = fmaxl(best, ref_log_residual_at(eta, n, 0.5L * (lo + hi)));
-    }
-    for (int j = 0; j <= 4000; j++) {
-        const long double x = a * powl((long double)b / a, j / 4000.0L);
-        best = fmaxl(best, ref_log_residual_at(eta, n, x));
-    }
-    free(pts);
-    return best;
+    return fnv1a(fnv1a(fnv1a(FNV_OFFSET, &a, 1), &b, 1), eta, n);
 }
 
 static double
@@ -241,11 +220,13 @@ worst_case_of_chebyshev_steps_is_the_closed_form(void)
 }
 
 /* Random schedules whose maximum is inside the interval: Chebyshev steps
- * perturbed by up to +-20%, shuffled, some negative, zero or repeated. */
+ * perturbed by up to +-20%, shuffled, some negative, zero or repeated.
+ * Reference: the maximum at 50 digits (make_references.py). */
 static void
-worst_case_matches_a_bracketed_extended_precision_search(void)
+worst_case_matches_the_50_digit_maximum(void)
 {
     uint64_t state = 0x9E3779B97F4A7C15ULL;
+    size_t k = 0;
     const size_t sizes[] = {1, 2, 3, 7, 33, 100, 257};
     for (size_t c = 0; c < COUNT(sizes); c++) {
         for (int rep = 0; rep < 3; rep++) {
@@ -270,7 +251,8 @@ worst_case_matches_a_bracketed_extended_precision_search(void)
             }
             double at = NAN;
             const double got = worst_case(eta, n, a, b, &at);
-            const long double ref = ref_worst_case(eta, n, a, b);
+            const long double ref = stored(&REF_RANDOM_SCHEDULES[k++],
+                                           hash_range(a, b, eta, n));
             CHECK(fabsl((long double)got - ref) <= 1e-10L);
             CHECK(at >= a && at <= b);
             CHECK(fabsl(ref_log_residual_at(eta, n, at) - got) <= 1e-10L);
@@ -368,11 +350,11 @@ worst_case_at_a_budget_of_1e5(void)
      * by ~T^2 ulp */
     CHECK(fabs(got - ref) <= 4e-6);
     CHECK(fabsl(ref_log_residual_at(eta, T, at) - got) <= 1e-9L);
-    /* the middle maxima are as the closed form says, and no larger */
-    for (size_t j = T / 2 - 2; j <= T / 2 + 2; j++) {
-        const long double x = 5.5L + 4.5L * cosl(PI_L * (long double)j
-                                                  / (long double)T);
-        const long double v = ref_log_residual_at(eta, T, x);
+    /* the middle maxima, log|p| at 5.5 + 4.5 cos(pi j / T) (50 digits), are
+     * as the closed form says, and no larger */
+    const uint64_t h = fnv1a(FNV_OFFSET, eta, T);
+    for (size_t j = 0; j < COUNT(REF_BUDGET_1E5); j++) {
+        const long double v = stored(&REF_BUDGET_1E5[j], h);
         CHECK(fabsl(v - ref) <= 1e-9L);
         CHECK(v <= got + 1e-9L);
     }
@@ -415,11 +397,10 @@ noisy_worst_case_is_exact_without_noise_and_beats_dense_sampling(void)
         CHECK(uba_worst_case_noisy_error(eta, T, 1, 50, sigmas[i], work, w,
                                          &lv, &at, NULL, NULL) == UBA_OK);
         CHECK(fabsl(ref_noisy_log(eta, T, sigmas[i], at) - lv) <= 1e-12L);
-        long double dense = -INFINITY;
-        for (int j = 0; j <= 200000; j++) {
-            const long double x = 1 + 49.0L * j / 200000;
-            dense = fmaxl(dense, ref_noisy_log(eta, T, sigmas[i], x));
-        }
+        /* the largest log V on the grid 1 + 49 j / 200000, j = 0..200000 */
+        const long double dense = stored(
+            &REF_NOISY_DENSE[i],
+            fnv1a(fnv1a(FNV_OFFSET, eta, T), &sigmas[i], 1));
         CHECK(lv >= dense - 1e-12L);
         CHECK(lv <= dense + 1e-6L);
         inside += at > 1 && at < 50;
@@ -838,8 +819,7 @@ chebyshev_steps_never_rise_and_are_exact_on_one_point(void)
 
 /* kappa = 1 + 1e-9: the lobes of |p| near the ends are a few ulp of lam
  * wide, and a search in lam itself came out 3e-4 (T = 300) to 3% (T =
- * 1000) low.  Reference: the bracketed long double search above (its
- * roots and points have 11 more bits). */
+ * 1000) low.  Reference: the maximum at 50 digits (make_references.py). */
 static void
 worst_case_is_right_for_a_near_degenerate_range(void)
 {
@@ -851,7 +831,8 @@ worst_case_is_right_for_a_near_degenerate_range(void)
         CHECK(uba_chebyshev_steps(T, a, b, eta, NULL) == UBA_OK);
         double at = NAN;
         const double got = worst_case(eta, T, a, b, &at);
-        const long double ref = ref_worst_case(eta, T, a, b);
+        const long double ref = stored(&REF_NEAR_DEGENERATE[i],
+                                       hash_range(a, b, eta, T));
         CHECK(fabsl((long double)got - ref) <= 1e-12L * fabsl(ref));
         CHECK(at >= a && at <= b);
     }
@@ -928,9 +909,9 @@ optimal_phi_strongly_convex_reports_bound_c_of_the_schedule(void)
     }
 }
 
-/* The noisy search against an exhaustive one (every lobe sampled at 7
- * points, the best five refined by golden section, long double) on
- * smooth schedules large enough for the strided screen (n = 3000). */
+/* The noisy search against an exhaustive one (make_references.py: every
+ * lobe sampled, the best refined, at 50 digits) on smooth schedules large
+ * enough for the strided screen (n = 3000). */
 static long double
 ref_log_noisy_at(const double *eta, size_t n, long double x, double s2)
 {
@@ -946,68 +927,6 @@ ref_log_noisy_at(const double *eta, size_t n, long double x, double s2)
         }
     }
     return logl(v) + sc;
-}
-
-static long double
-ref_noisy_worst_case(const double *eta, size_t n, double a, double b,
-                     double s2)
-{
-    long double *cuts = malloc((n + 2) * sizeof(long double));
-    size_t m = 0;
-    cuts[m++] = a;
-    for (size_t t = 0; t < n; t++) {
-        const long double r = 1.0L / eta[t];
-        if (r > a && r < b) {
-            cuts[m++] = r;
-        }
-    }
-    cuts[m++] = b;
-    qsort(cuts, m, sizeof(long double), cmp_ld);
-    long double best = fmaxl(ref_log_noisy_at(eta, n, a, s2),
-                             ref_log_noisy_at(eta, n, b, s2));
-    long double top[5][3] = {{-INFINITY, 0, 0}};
-    for (int k = 1; k < 5; k++) {
-        top[k][0] = -INFINITY;
-    }
-    for (size_t i = 0; i + 1 < m; i++) {
-        const long double lo = cuts[i], hi = cuts[i + 1];
-        for (int j = 1; j < 8; j++) {
-            const long double v = ref_log_noisy_at(eta, n, lo + (hi - lo)
-                                                   * j / 8.0L, s2);
-            best = fmaxl(best, v);
-            int k = 4;
-            if (v > top[k][0]) {
-                while (k > 0 && v > top[k - 1][0]) {
-                    top[k][0] = top[k - 1][0];
-                    top[k][1] = top[k - 1][1];
-                    top[k][2] = top[k - 1][2];
-                    k--;
-                }
-                top[k][0] = v;
-                top[k][1] = lo;
-                top[k][2] = hi;
-            }
-        }
-    }
-    const long double g = 0.381966011250105151795L;
-    for (int k = 0; k < 5; k++) {
-        long double lo = top[k][1], hi = top[k][2];
-        for (int it = 0; it < 80 && lo < hi; it++) {
-            const long double x1 = lo + g * (hi - lo), x2 = hi - g * (hi - lo);
-            if (ref_log_noisy_at(eta, n, x1, s2)
-                < ref_log_noisy_at(eta, n, x2, s2)) {
-                lo = x1;
-            }
-            else {
-                hi = x2;
-            }
-        }
-        if (lo < hi) {
-            best = fmaxl(best, ref_log_noisy_at(eta, n, 0.5L * (lo + hi), s2));
-        }
-    }
-    free(cuts);
-    return best;
 }
 
 static void
@@ -1034,8 +953,9 @@ noisy_search_matches_an_exhaustive_one(void)
         CHECK(uba_worst_case_noisy_error(eta, n, 1.0, kappa, cases[c][2],
                                          work, w, &got, &at, NULL, NULL)
               == UBA_OK);
-        const long double ref = ref_noisy_worst_case(eta, n, 1.0, kappa,
-                                                     cases[c][2]);
+        const long double ref = stored(
+            &REF_NOISY_SEARCH[c],
+            fnv1a(fnv1a(FNV_OFFSET, eta, n), &cases[c][2], 1));
         /* never above the exhaustive search's maximum (beyond rounding),
          * and not below it */
         CHECK(fabsl((long double)got - ref) <= 1e-10L * (1.0L + fabsl(ref)));
@@ -1145,7 +1065,7 @@ main(void)
     RUN(chebyshev_log_residual_matches_cosh_and_spec);
     RUN(phi_kappa_and_curvature_conversions);
     RUN(worst_case_of_chebyshev_steps_is_the_closed_form);
-    RUN(worst_case_matches_a_bracketed_extended_precision_search);
+    RUN(worst_case_matches_the_50_digit_maximum);
     RUN(worst_case_edge_cases);
     RUN(worst_case_rejects_bad_input);
     RUN(worst_case_at_a_budget_of_1e5);

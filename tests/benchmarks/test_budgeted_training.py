@@ -302,6 +302,7 @@ def test_every_file_goes_through_the_atomic_writer(tmp_path: Path, monkeypatch) 
     assert path.read_bytes() == "± first\n".encode() and os.listdir(tmp_path) == ["summary.md"]
 
 
+@pytest.mark.slow  # trains every schedule of the study, a few seconds each
 def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],

@@ -18,6 +18,8 @@ from accelerate.state import AcceleratorState  # noqa: E402
 
 import uba  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the full tier: a real Accelerate run
+
 T, LR, PHI = 12, 0.05, 3.0
 
 

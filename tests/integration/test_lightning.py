@@ -13,6 +13,7 @@ import uba  # noqa: E402
 T, LR, FLOOR, PHI = 20, 0.1, 1e-3, 0.5
 
 pytestmark = [
+    pytest.mark.slow,  # the full tier: real Lightning training runs
     # lightning 2.6.6 on torch 2.13 (lightning's code, not uba's)
     pytest.mark.filterwarnings(r"ignore:`isinstance\(treespec, LeafSpec\)` is deprecated"),
 ]

@@ -18,6 +18,8 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
+pytestmark = pytest.mark.slow  # the full tier: the notebook, run in a kernel
+
 NOTEBOOK = repo_path("examples", "explore.ipynb")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

@@ -13,6 +13,8 @@ torch = pytest.importorskip("torch")
 
 import uba  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the full tier: torch.compile and a real training loop
+
 
 # torch 2.13's inductor imports torch.utils.mkldnn, which warns (torch's code, not uba's)
 @pytest.mark.filterwarnings(r"ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")

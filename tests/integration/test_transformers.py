@@ -15,6 +15,8 @@ transformers = pytest.importorskip("transformers")
 
 import uba  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the full tier: real transformers Trainer runs
+
 T, SAVE, LR, FLOOR, PHI = 10, 5, 0.1, 1e-3, 0.5
 WARMUP, MIN_LR_RATE = 2, 0.1
 

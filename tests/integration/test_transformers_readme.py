@@ -18,6 +18,8 @@ import uba  # noqa: E402
 
 from ..helpers import repo_path  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the full tier: the guide's Trainer example, trained
+
 
 def guide_trainer_example() -> str:
     guide = repo_path("docs", "guide.md").read_text(encoding="utf-8")

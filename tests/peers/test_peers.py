@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 import uba
 from uba import peers
 
+from ..helpers import scaled
+
 ALL = sorted(peers.PEERS)
 
 
@@ -251,7 +253,7 @@ def test_decaying_peers_end_at_eta_min_and_never_rise(name: str) -> None:
     assert np.all(np.diff(values) <= 1e-15)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(
     name=st.sampled_from(ALL),
     T=st.integers(1, 10**9),

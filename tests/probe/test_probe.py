@@ -86,6 +86,11 @@ class LeastSquares:
         return model
 
 
+# The least-squares model with a set spectrum (400 parameters, 64 batches of
+# 420) and its probe take seconds to build: the tests on it are the full tier's.
+ON_LEAST_SQUARES = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def least_squares():
     return LeastSquares(np.geomspace(0.05, 5.0, 400), B=420, s=0.5, n_batches=64)
@@ -98,6 +103,7 @@ def ls_result(least_squares) -> ProbeResult:
     )
 
 
+@ON_LEAST_SQUARES
 def test_least_squares_curvature_range(least_squares, ls_result) -> None:
     lams = least_squares.lams
     assert ls_result.lam_max == pytest.approx(lams.max(), rel=0.05)
@@ -111,6 +117,7 @@ def test_least_squares_curvature_range(least_squares, ls_result) -> None:
     assert ls_result.weights[ok].sum() == pytest.approx(1.0, rel=1e-9)
 
 
+@ON_LEAST_SQUARES
 def test_least_squares_noise_and_distance(least_squares, ls_result) -> None:
     ls = least_squares
     sigma2 = ls.s**2 * ls.lams.mean() / ls.B  # tr(s^2 H / B) / P
@@ -119,6 +126,7 @@ def test_least_squares_noise_and_distance(least_squares, ls_result) -> None:
     assert ls_result.dist2 == pytest.approx(dist2, rel=0.2)
 
 
+@ON_LEAST_SQUARES
 def test_phi_is_optimal_phi_of_what_was_measured(ls_result) -> None:
     r = ls_result
     expected = uba.theory.optimal_phi(
@@ -132,6 +140,7 @@ def test_phi_is_optimal_phi_of_what_was_measured(ls_result) -> None:
     assert r.phi_for(50, lr=0.05, eta_min=0.01) == momentum
 
 
+@ON_LEAST_SQUARES
 def test_the_cost_is_the_hessian_vector_products_asked_for(least_squares) -> None:
     calls = []
 
@@ -285,6 +294,7 @@ def test_attention_models_are_probed() -> None:
     assert r.hvps == (1 + 1) * 5 + 4 // 2 and math.isfinite(r.phi) and r.lam_max > 0
 
 
+@pytest.mark.slow  # a model of 2**22 parameters, in a child process
 @pytest.mark.parametrize(("optimizer", "limit"), [("sgd", 7.5), ("adam", 9.5)])
 def test_memory_is_a_few_copies_of_the_parameters(optimizer: str, limit: float) -> None:
     # A 2**22-parameter linear model on tiny batches, in a child process whose
@@ -407,6 +417,7 @@ def test_a_gradient_lost_in_noise_warns_and_still_answers() -> None:
 # ---- the density and its plot -------------------------------------------------------
 
 
+@ON_LEAST_SQUARES
 def test_density_integrates_to_one_and_plots(ls_result) -> None:
     lo, hi = ls_result.lam_min / 100, ls_result.lam_max * 1.5
     lams = np.linspace(-hi, 2 * hi, 20001)

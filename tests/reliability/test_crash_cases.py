@@ -23,10 +23,10 @@ import pytest
 import uba
 from uba import _core
 
-from ..helpers import child_env
+from ..helpers import child_env, scaled
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = int(os.environ.get("UBA_CRASH_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("UBA_CRASH_EXAMPLES", scaled(400)))  # 40 in the quick tier
 
 
 def test_bad_input_never_crashes_the_interpreter() -> None:

@@ -40,6 +40,7 @@ def _under_asan() -> bool:
 
 
 pytestmark = [
+    pytest.mark.slow,  # the full tier: 10**6 calls of each entry point
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm"),
     pytest.mark.skipif(_under_asan(), reason="under ASan: leaks are measured in the plain run"),
 ]

@@ -11,8 +11,9 @@ eta_max / eta_min / warmup_start (DBL_MAX included), any steps.
     for the binding to release the GIL).
 
 Bad input, and that it never crashes the interpreter, is tested in a child
-process: test_crash_cases.py.  Examples per test: UBA_HYPOTHESIS_EXAMPLES
-(default 200); `pytest --hypothesis-show-statistics` counts them.
+process: test_crash_cases.py.  Examples per test: UBA_HYPOTHESIS_EXAMPLES,
+by default 200 in the full tier (--slow) and 20 in the quick tier;
+`pytest --hypothesis-show-statistics` counts them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from hypothesis import strategies as st
 
 import uba
 
-EXAMPLES = int(os.environ.get("UBA_HYPOTHESIS_EXAMPLES", "200"))
+from ..helpers import scaled
+
+EXAMPLES = int(os.environ.get("UBA_HYPOTHESIS_EXAMPLES", scaled(200)))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,

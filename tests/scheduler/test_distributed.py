@@ -28,6 +28,8 @@ if not dist.is_available() or not dist.is_gloo_available():
 
 from .. import helpers  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the full tier: two processes training with DDP
+
 HERE = Path(__file__).resolve().parent
 WORLD = 2
 

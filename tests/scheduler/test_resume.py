@@ -97,6 +97,7 @@ def kill_at(workdir: Path, rng: random.Random, *, lines: int | None, delay: floa
     return proc.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow  # trains in child processes, one killed
 def test_killed_and_resumed_runs_use_bit_identical_lrs(tmp_path: Path) -> None:
     reference_dir, killed_dir = tmp_path / "reference", tmp_path / "killed"
     reference_dir.mkdir()

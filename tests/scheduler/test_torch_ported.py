@@ -666,6 +666,7 @@ def inductor_problem():
 
 # what torch itself warns about while it compiles (torch.jit deprecations in 2.13)
 TORCHS_OWN_COMPILE_WARNINGS = pytest.mark.filterwarnings("ignore::DeprecationWarning:torch")
+COMPILES = pytest.mark.slow  # inductor compiles C++: the full tier
 
 
 @pytest.fixture
@@ -713,6 +714,7 @@ def compiled_once(counts):
     return counts[-1] == counts[1]
 
 
+@COMPILES
 @TORCHS_OWN_COMPILE_WARNINGS
 def test_a_compiled_optimizer_step_follows_the_scheduler_without_recompiling(kind, graphs):
     # torch's compiled-optimizer test: the optimizer's step is compiled, the scheduler
@@ -746,6 +748,7 @@ def test_a_compiled_optimizer_step_follows_the_scheduler_without_recompiling(kin
     assert compiled_once(counts), f"graphs compiled after each step: {counts}"
 
 
+@COMPILES
 @TORCHS_OWN_COMPILE_WARNINGS
 def test_a_compiled_step_that_also_steps_the_scheduler_compiles_once_and_quietly(kind, graphs):
     # torch's compiled parity test and its tutorial (compiling_optimizer_lr_scheduler):

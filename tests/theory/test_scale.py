@@ -157,6 +157,7 @@ def test_bound_strongly_convex_is_exact_to_a_few_ulp_at_a_million_steps(
     assert abs((got - ref) / ref) <= 4e-16
 
 
+@pytest.mark.slow  # 2e5 steps at 50 digits
 def test_bound_strongly_convex_matches_50_digits_on_a_schedule() -> None:
     n, mu, L, sigma2, f_gap = 200_000, 1e-3, 1.0, 0.05, 3.0
     lrs = uba.schedule(np.arange(n), n, 3.0, 1.0)
@@ -205,9 +206,14 @@ NOISY_CASES = [  # kappa, phi / kappa, eta_max * lam_min, eta_min * lam_max, sig
 
 @pytest.mark.parametrize(
     ("case", "T"),
-    [(c, 500) for c in NOISY_CASES]
-    + [(c, 2000) for c in NOISY_CASES[4:5]]
-    + [(c, 3000) for c in NOISY_CASES[1:2]],
+    # the first case in the quick tier, every one in the full tier (seconds each)
+    [(NOISY_CASES[0], 500)]
+    + [
+        pytest.param(c, T, marks=pytest.mark.slow)
+        for c, T in [(c, 500) for c in NOISY_CASES[1:]]
+        + [(c, 2000) for c in NOISY_CASES[4:5]]
+        + [(c, 3000) for c in NOISY_CASES[1:2]]
+    ],
 )
 def test_noisy_worst_case_equals_the_exhaustive_search(
     case: tuple[float, float, float, float, float], T: int
@@ -224,6 +230,7 @@ def test_noisy_worst_case_equals_the_exhaustive_search(
     assert abs(mp_log_noisy_at(lrs, lam, sigma2) - got) <= 1e-11 * max(1.0, abs(got))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [NOISY_CASES[1], NOISY_CASES[4]])
 def test_noisy_worst_case_at_1e4_beats_a_65536_point_grid(
     case: tuple[float, float, float, float, float],
@@ -251,6 +258,7 @@ def test_noisy_worst_case_without_noise_is_the_residual_squared() -> None:
 # ---- the phi minimisers ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_optimal_phi_with_noise_at_1e4_is_a_minimum_of_the_exact_objective() -> None:
     T, kappa, sigma2 = 10_000, 1e4, 1e-6
     phi = chebyshev_optimal_phi(T, 1.0, kappa, sigma2=sigma2)
@@ -266,7 +274,7 @@ def test_optimal_phi_with_noise_at_1e4_is_a_minimum_of_the_exact_objective() -> 
     assert 2 * kappa < phi < 4 * kappa  # the noisy optimum, inside the range
 
 
-@pytest.mark.parametrize("T", [100, 10_000])
+@pytest.mark.parametrize("T", [100, pytest.param(10_000, marks=pytest.mark.slow)])
 def test_optimal_phi_strongly_convex_reports_the_bound_of_the_schedule(T: int) -> None:
     phi, bound = _core.optimal_phi_strongly_convex(T, 0.01, 1.0, 0.01, 1.0, 0.9, 1e-6, 1e8, None)
     lrs = uba.schedule(np.arange(T), T, phi, 0.9)
@@ -276,6 +284,7 @@ def test_optimal_phi_strongly_convex_reports_the_bound_of_the_schedule(T: int) -
         assert theory.bound_strongly_convex(other, mu=0.01, L=1.0, sigma2=0.01, f_gap=1.0) >= bound
 
 
+@pytest.mark.slow
 def test_optimal_phi_recovers_two_kappa_at_larger_budgets() -> None:
     for T, kappa in [(1_000, 100.0), (2_000, 1e4)]:
         assert math.isclose(chebyshev_optimal_phi(T, 1.0, kappa), 2 * kappa, rel_tol=1e-8)

@@ -92,6 +92,7 @@ def _perturbed_chebyshev(T: int, kappa: float, seed: int) -> np.ndarray:
     return rng.permutation(steps)
 
 
+@pytest.mark.slow  # a 50-digit search over 1000 steps
 def test_worst_case_matches_50_digit_search_on_a_random_schedule() -> None:
     """T = 1000, kappa = 1e4: Chebyshev steps randomly perturbed by up to
     10% and shuffled, so that the ~1000 local maxima all differ.
@@ -164,6 +165,7 @@ def test_worst_case_includes_the_endpoints_and_any_step_signs() -> None:
 # ---- no overflow or underflow at T = 1e5 ---------------------------------------
 
 
+@pytest.mark.slow  # 50 digits over 1e5 steps
 def test_budget_1e5_chebyshev_kappa_10_is_exact_in_logs() -> None:
     """The residual is e^-65489: 0.0 as a double, by documented exp
     semantics; the log is checked against 50-digit evaluation."""
@@ -188,6 +190,7 @@ def test_budget_1e5_chebyshev_kappa_10_is_exact_in_logs() -> None:
     assert np.all(vals <= got + 1e-9)
 
 
+@pytest.mark.slow  # 50 digits over 1e5 steps
 def test_budget_1e5_value_that_fits_a_double() -> None:
     T, kappa = 100_000, 1e6
     steps = theory.chebyshev_step_sizes(T, 1.0, kappa)
