@@ -454,6 +454,7 @@ def truth_of(lams: np.ndarray, V: np.ndarray, e: np.ndarray, noise: np.ndarray):
     return lams, np.ones(len(lams)), (V.T @ e) ** 2, noise
 
 
+@ON_LEAST_SQUARES
 def test_inputs_of_choose_phi_match_the_least_squares_truth(least_squares, ls_result) -> None:
     # every batch's Hessian is H and its gradient noise s^2 H / B: Hessian-shaped
     ls, r = least_squares, ls_result
@@ -513,18 +514,20 @@ def test_isotropic_noise_is_told_from_hessian_shaped(isotropic) -> None:
         np.testing.assert_allclose(measured[:5], exact[:5], rtol=0.1)
 
 
-@pytest.mark.parametrize("case", ["least squares", "isotropic"])
-def test_choose_phi_on_these_inputs_finds_the_best_phi_of_the_truth(
-    case, least_squares, ls_result, isotropic
-) -> None:
+@pytest.mark.parametrize(
+    "case", [pytest.param("least squares", marks=ON_LEAST_SQUARES), "isotropic"]
+)
+def test_choose_phi_on_these_inputs_finds_the_best_phi_of_the_truth(case, request) -> None:
     # what the probe will do with them: uba.theory.choose_phi at the user's
     # peak; judged by the true expected loss of the phi it returns
     if case == "least squares":
-        lams, V = np.linalg.eigh(least_squares.H)
-        e = np.linalg.solve(least_squares.H, least_squares.grad)
-        r, truth = ls_result, truth_of(lams, V, e, least_squares.s**2 * lams / least_squares.B)
+        ls = request.getfixturevalue("least_squares")
+        lams, V = np.linalg.eigh(ls.H)
+        e = np.linalg.solve(ls.H, ls.grad)
+        r = request.getfixturevalue("ls_result")
+        truth = truth_of(lams, V, e, ls.s**2 * lams / ls.B)
     else:
-        r, truth = isotropic
+        r, truth = request.getfixturevalue("isotropic")
     eigenvalues, weights, start, noise = _choose_phi_inputs(r)
     for T, lr in RUNS:
         chosen = uba.theory.choose_phi(
@@ -537,6 +540,7 @@ def test_choose_phi_on_these_inputs_finds_the_best_phi_of_the_truth(
         assert true_loss[0] <= 1.02 * true_loss[1] and true_loss[0] < true_loss[2]
 
 
+@ON_LEAST_SQUARES
 def test_the_loss_and_the_excess_loss_the_quadratic_implies(least_squares, ls_result) -> None:
     ls, r = least_squares, ls_result
     with torch.no_grad():
