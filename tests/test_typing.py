@@ -106,7 +106,10 @@ def test_probe_types() -> None:
 
     torch.set_num_threads(1)
     model = torch.nn.Linear(4, 1)
-    batches = [(torch.randn(16, 4), torch.randn(16, 1)) for _ in range(4)]
+    torch.nn.init.zeros_(model.weight)  # far from the targets' weights: a clear gradient
+    gen = torch.Generator().manual_seed(0)
+    xs = [torch.randn(16, 4, generator=gen) for _ in range(4)]
+    batches = [(x, x @ torch.tensor([[1.0], [2.0], [3.0], [4.0]])) for x in xs]
     result = assert_type(
         suggest_phi(
             model, torch.nn.functional.mse_loss, batches, 50, lr=0.1, lanczos_steps=4, vectors=1
