@@ -107,7 +107,13 @@ def imported(code: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("block", PYTHON, ids=[b.id for b in PYTHON])
+def tiered(block: Block) -> object:
+    """The README's blocks run in the quick tier; the guide's (whole training
+    runs with the frameworks, torch.compile) in the full tier."""
+    return block if block.document == "README.md" else pytest.param(block, marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize("block", [tiered(b) for b in PYTHON], ids=[b.id for b in PYTHON])
 def test_each_python_block_runs_as_pasted(block: Block, tmp_path: Path) -> None:
     packages = imported(block.code)
     needs = set(packages)

@@ -102,12 +102,15 @@ def test_scheduler_types() -> None:
 
 def test_probe_types() -> None:
     torch = pytest.importorskip("torch")
-    from uba.probe import ProbeResult, lower_end, suggest_phi
+    from uba.probe import NoiseFit, ProbeResult, lower_end, suggest_phi
 
     torch.set_num_threads(1)
     torch.manual_seed(0)  # random targets: some draws lose the gradient in its noise (a warning)
     model = torch.nn.Linear(4, 1)
-    batches = [(torch.randn(16, 4), torch.randn(16, 1)) for _ in range(4)]
+    torch.nn.init.zeros_(model.weight)  # far from the targets' weights: a clear gradient
+    gen = torch.Generator().manual_seed(0)
+    xs = [torch.randn(16, 4, generator=gen) for _ in range(4)]
+    batches = [(x, x @ torch.tensor([[1.0], [2.0], [3.0], [4.0]])) for x in xs]
     result = assert_type(
         suggest_phi(
             model, torch.nn.functional.mse_loss, batches, 50, lr=0.1, lanczos_steps=4, vectors=1
@@ -119,6 +122,13 @@ def test_probe_types() -> None:
     density = assert_type(result.density([0.0, 1.0]), npt.NDArray[np.float64])
     low = assert_type(lower_end([1.0, 2.0], [0.5, 0.5], 0.1), float)
     assert phi > 0 and kappa >= 1 and density.shape == (2,) and low > 0
+    fit = assert_type(result.noise_fit, NoiseFit)
+    below, above = assert_type(result.excess_loss, tuple[float, float])
+    curvatures, start = assert_type(
+        result.start("gauss"), tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+    )
+    assert fit.shape in ("isotropic", "hessian") and below <= above * (1 + 1e-9)
+    assert curvatures.shape == start.shape
     assert uba.probe.suggest_phi is suggest_phi
 
 

@@ -1,14 +1,18 @@
 r"""phi measured from the model itself: curvature and gradient noise by probing.
 
-:func:`suggest_phi` measures what :func:`uba.theory.optimal_phi` needs and
-users do not know: the range of the loss's curvature (from Hessian-vector
-products, by stochastic Lanczos quadrature) and the gradient-noise variance at
-the user's batch size (from a few minibatch gradients).  It returns a
-:class:`ProbeResult` with the suggested phi, what was measured and what it
-cost.  docs/theory.md (section 7) defines each measured quantity and says why.
+:func:`suggest_phi` measures what the theory needs and users do not know: the
+spectral density of the loss's curvature (from Hessian-vector products, by
+stochastic Lanczos quadrature), how far the parameters are from the minimum
+along each curvature (a Lanczos run from the gradient), and the gradient noise
+at the user's batch size, with the curvature it lies along (from a few
+minibatch gradients).  It returns a :class:`ProbeResult` with the suggested
+phi, what was measured and what it cost.  docs/theory.md (the probe's section)
+defines each measured quantity and says why.
 
-torch is imported when :func:`suggest_phi` is first called, not when this
-module is imported.
+This module is the torch side (running the model, leaving it as it was); the
+mathematics on what it measures is NumPy, in :mod:`uba._probe_math`.  torch is
+imported when :func:`suggest_phi` is first called, not when this module is
+imported.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -24,13 +28,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from uba import _checks, _core, theory
+from uba import _checks, _core, _probe_math, theory
+from uba._probe_math import MAX_LANCZOS_STEPS, MAX_VECTORS, NoiseFit, lower_end
 
 if TYPE_CHECKING:
     import torch
     from matplotlib.axes import Axes
 
-__all__ = ["OPTIMIZERS", "ProbeResult", "lower_end", "suggest_phi"]
+__all__ = [
+    "MAX_LANCZOS_STEPS",
+    "MAX_VECTORS",
+    "OPTIMIZERS",
+    "NoiseFit",
+    "ProbeResult",
+    "lower_end",
+    "suggest_phi",
+]
 
 #: The optimizers whose geometry :func:`suggest_phi` models.
 OPTIMIZERS = ("sgd", "adam")
@@ -38,58 +51,12 @@ OPTIMIZERS = ("sgd", "adam")
 _Array = npt.NDArray[np.float64]
 
 
-def lower_end(nodes: npt.ArrayLike, weights: npt.ArrayLike, mass: float) -> float:
-    r"""The low end of the useful curvature range of a spectral measure.
+def _empty() -> _Array:
+    return np.zeros(0)
 
-    .. math::
 
-        \lambda_{\min} = \Big\{\lambda:\ \int_0^{\lambda} t^2\,d\mu(t)
-            = q \int_0^{\infty} t^2\,d\mu(t)\Big\}
-
-    for the measure :math:`\mu = \sum_k w_k\,\delta_{\theta_k}` (``nodes``
-    :math:`\theta_k`, ``weights`` :math:`w_k \ge 0`) and ``mass`` :math:`q`:
-    the curvature below which the positive eigen-directions hold only the
-    fraction :math:`q` of :math:`\mathrm{tr}(H_+^2)`, i.e. of the starting
-    gradient's energy when the start is equally far from the minimum along
-    every direction (docs/theory.md, section 7).
-    Equal nodes are merged; each node's share is spread over its
-    neighbourhood: the cumulative share at node :math:`k` is taken as the
-    share below it plus half its own, and the quantile is interpolated
-    linearly in :math:`\log\lambda` between nodes (the lowest node when
-    :math:`q` falls below its half share).
-
-    Args:
-        nodes: the eigenvalues or Ritz values; non-positive ones are ignored.
-        weights: their weights (same shape, finite, ``>= 0``).
-        mass: :math:`q`, in ``[0, 1)``.
-
-    Returns:
-        :math:`\lambda_{\min}`.
-
-    Raises:
-        ValueError: no node is positive with a positive weight, or a
-            weight or ``mass`` is out of range.
-
-    Example:
-        >>> from uba.probe import lower_end
-        >>> round(lower_end([1.0, 2.0, 3.0, 4.0], [0.25] * 4, 0.01), 12)
-        1.0
-        >>> 2.0 < lower_end([1.0, 2.0, 3.0, 4.0], [0.25] * 4, 0.2) < 3.0
-        True
-    """
-    q = _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0.0 <= x < 1.0)
-    theta = np.asarray(nodes, dtype=np.float64).ravel()
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if theta.shape != w.shape or not (np.all(np.isfinite(w)) and np.all(w >= 0)):
-        raise ValueError("weights must be finite, >= 0 and as many as the nodes")
-    keep = (theta > 0) & (w > 0)
-    if not keep.any():
-        raise ValueError("the measure has no positive curvature: no node > 0 with weight > 0")
-    curvature, at = np.unique(theta[keep], return_inverse=True)  # sorted, repeats merged
-    share = np.bincount(at, weights=(w * theta * theta)[keep]).astype(np.float64)
-    share /= share.sum()
-    middle = np.cumsum(share) - share / 2
-    return float(np.exp(np.interp(q, middle, np.log(curvature))))
+def _no_samples() -> _Array:
+    return np.zeros((0, 2))
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +74,12 @@ class ProbeResult:
     :math:`\tau_{vk}/V` (``weights``, summing to 1) from :math:`V` Lanczos runs
     of :math:`m` steps.  All curvatures are of the optimizer's geometry: the
     loss's Hessian for SGD, the Adam-preconditioned Hessian for Adam.
+
+    The start is measured by one more Lanczos run, from the mean gradient
+    :math:`\bar g` (``grad_alpha``, ``grad_beta``, ``grad_norm2``:
+    :meth:`start_quadrature`), the noise's shape by ``noise_samples``
+    (:attr:`noise_fit`).  The fields after ``weights`` are empty in a result
+    made by hand.
     """
 
     phi: float
@@ -142,13 +115,30 @@ class ProbeResult:
     hvps: int
     """Hessian-vector products used, each over ``hessian_batches`` batches."""
     gradients: int
-    """Minibatch gradients used (one per batch probed)."""
+    """Minibatch gradients used (each batch probed twice, once for the mean
+    and spread, once in a pair for the noise's shape; an odd last batch once)."""
     hessian_batches: int
     """The batches whose mean loss the Hessian is of."""
     nodes: _Array = field(repr=False)
     """Ritz values, one row per Lanczos run (NaN-padded after an early stop)."""
     weights: _Array = field(repr=False)
     """Their quadrature weights (0 where ``nodes`` is NaN); they sum to 1."""
+    loss: float = math.nan
+    """The mean loss over the probed batches, at the parameters probed."""
+    grad_norm2: float = 0.0
+    r""":math:`\|\bar g\|^2`, the squared norm of the mean of the batch
+    gradients (not debiased: the Lanczos run from :math:`\bar g` sees it all)."""
+    grad_alpha: _Array = field(default_factory=_empty, repr=False)
+    r"""The diagonal of the tridiagonal of the Lanczos run from
+    :math:`\bar g/\|\bar g\|` (empty when :math:`\bar g = 0`)."""
+    grad_beta: _Array = field(default_factory=_empty, repr=False)
+    """Its off-diagonal, then the norm of the residual after the last step
+    (as many numbers as ``grad_alpha``)."""
+    noise_samples: _Array = field(default_factory=_no_samples, repr=False)
+    r"""One row per pair of batches :math:`a, b`:
+    :math:`(d^{\mathsf T}Hd, \|d\|^2)` for :math:`d = (g_a - g_b)/\sqrt 2`."""
+    batches: int = 0
+    r"""The batches :math:`n` the mean gradient :math:`\bar g` is over."""
 
     @property
     def kappa(self) -> float:
@@ -160,6 +150,61 @@ class ProbeResult:
         """``sigma2 / dist2``: the noise of the noisy quadratic that starts at
         distance 1, the ``sigma2`` that :func:`uba.theory.optimal_phi` gets."""
         return self.sigma2 / self.dist2
+
+    @property
+    def noise_fit(self) -> NoiseFit:
+        r"""The shape of the gradient noise: the curvature it lies along,
+        measured, against what isotropic and Hessian-shaped noise predict,
+        and the fitted :math:`\sigma^2(\lambda) = c|\lambda|^a`
+        (:class:`uba.probe.NoiseFit`)."""
+        trace_sigma = self.sigma2 * self.params
+        return _probe_math.fit_noise(
+            self.noise_samples, self.nodes, self.weights, self.params, trace_sigma
+        )
+
+    def start_quadrature(self, rule: str = "radau") -> tuple[_Array, _Array]:
+        r"""The quadrature of the mean gradient's spectral measure: nodes
+        :math:`\theta_k` and weights :math:`\tau_k` (summing to 1), so that
+        :math:`\|\bar g\|^2\tau_k` is the gradient's energy at curvature
+        :math:`\theta_k`.  ``rule`` is ``"gauss"`` or ``"radau"`` (with a node
+        at the lowest positive curvature measured), which bracket the start
+        left at the lowest curvatures
+        (:func:`uba._probe_math.start_quadrature`)."""
+        return _probe_math.start_quadrature(self.grad_alpha, self.grad_beta, rule, self.nodes)
+
+    def start(self, rule: str = "radau") -> tuple[_Array, _Array]:
+        r"""The squared distance to the minimum along the curvature,
+        ``(curvatures, start)``: the quadrature of the mean gradient
+        (:meth:`start_quadrature`), less the noise of the mean
+        (:func:`uba._probe_math.signal_energy`), divided by
+        :math:`\theta^2` (:func:`uba._probe_math.start_from_gradient`)."""
+        grad_nodes, grad_weights = self.start_quadrature(rule)
+        energy = _probe_math.signal_energy(
+            grad_nodes,
+            grad_weights,
+            self.grad_norm2,
+            self.nodes,
+            self.weights,
+            self.params,
+            self.noise_fit,
+            self.batches,
+        )
+        return _probe_math.start_from_gradient(grad_nodes, energy)
+
+    @property
+    def excess_loss(self) -> tuple[float, float]:
+        r"""The excess loss the fitted quadratic implies at the start,
+        :math:`f(w_0) - f^* = \frac12\bar g^{\mathsf T}H^{-1}\bar g =
+        \frac12\sum_k \|\bar g\|^2\tau_k/\theta_k` over the positive nodes
+        (the mean's noise removed, :meth:`start`), from below (Gauss) and
+        from above (Radau).  For a loss that is never negative it cannot
+        exceed :attr:`loss`; where the lower value does, the quadratic's reach
+        to the minimum is not to be trusted."""
+        bounds = []
+        for rule in _probe_math.START_RULES:
+            lams, start = self.start(rule)
+            bounds.append(0.5 * float(lams @ start))
+        return bounds[0], bounds[1]
 
     def phi_for(
         self,
@@ -180,15 +225,7 @@ class ProbeResult:
         smoothed by a Gaussian of standard deviation ``width`` (default 1% of
         the spread of the Ritz values):
         :math:`\sum \tau\,\mathcal N(\lambda;\theta, w^2)`."""
-        x = np.asarray(lams, dtype=np.float64)
-        ok = np.isfinite(self.nodes)
-        theta, tau = self.nodes[ok], self.weights[ok]
-        if width is None:
-            width = max(0.01 * float(np.ptp(theta)), 1e-12 * self.lam_max)
-        w = _checks.real("width", width, "a finite number > 0", lambda v: v > 0)
-        z = (x[..., None] - theta) / w
-        out: _Array = np.exp(-0.5 * z * z) @ tau / (w * math.sqrt(2 * math.pi))
-        return out
+        return _probe_math.smoothed_density(self.nodes, self.weights, lams, width)
 
     def plot_density(self, ax: Axes | None = None, *, width: float | None = None) -> Axes:
         """Draw :meth:`density` (smoothed by ``width``) over the Ritz values'
@@ -212,6 +249,29 @@ class ProbeResult:
             title=title,
             ax=ax,
         )
+
+
+# ---- for choose_phi ----------------------------------------------------------------------
+
+
+def _choose_phi_inputs(
+    result: ProbeResult, rule: str = "radau"
+) -> tuple[_Array, _Array, _Array, _Array]:
+    r"""``(eigenvalues, weights, start, noise)`` of the diagonal quadratic
+    fitted to the probed model, in the form :func:`uba.theory.choose_phi`
+    takes them (:func:`uba._probe_math.choose_phi_inputs`): the spectral
+    density's nodes with weights :math:`P\tau` and the fitted noise
+    :math:`c\theta^a`, then the gradient run's nodes (``rule``: ``"gauss"``
+    or ``"radau"``) with the start :meth:`ProbeResult.start`.  Curvatures are
+    of the optimizer's geometry; the step choose_phi must get is
+    ``lr / (1 - momentum)``.
+    """
+    return _probe_math.choose_phi_inputs(
+        result.nodes, result.weights, result.params, result.noise_fit, *result.start(rule)
+    )
+
+
+# ---- the optimal_phi of the measured range ---------------------------------------------
 
 
 def _peak(lr: float, eta_min: float) -> tuple[float, float]:
@@ -292,27 +352,49 @@ def suggest_phi(
     * ``sigma2``, the per-parameter variance of one batch's gradient,
       from the spread of the ``n_batches`` batch gradients;
     * ``dist2`` = :math:`\|\nabla f\|^2/\mathrm{tr}(H^2)`, with
-      :math:`\|\nabla f\|^2` debiased for the noise in the mean gradient.
+      :math:`\|\nabla f\|^2` debiased for the noise in the mean gradient;
+    * the start along each curvature: one more Lanczos run of
+      ``lanczos_steps`` products, from the mean gradient :math:`\bar g`; under
+      the fitted quadratic :math:`\bar g = He`, so its node :math:`\theta_k`
+      of weight :math:`\tau_k` stands for a squared distance
+      :math:`\|\bar g\|^2\tau_k/\theta_k^2`
+      (:meth:`ProbeResult.start_quadrature`);
+    * the noise's shape: for pairs of batches, :math:`d^{\mathsf T}Hd` over
+      :math:`\|d\|^2` for :math:`d = (g_a - g_b)/\sqrt 2`, the curvature the
+      noise lies along, against isotropic and Hessian-shaped noise
+      (:attr:`ProbeResult.noise_fit`).
 
     Assumptions (the noisy quadratic model's): the loss is locally quadratic
     over the run, with the start equally far from the minimum along every
-    eigen-direction and the same noise variance in each; curvature measured at
-    the start holds for the whole run; SGD with momentum :math:`\beta` acts like
-    SGD with step :math:`\eta/(1-\beta)`; Adam (``optimizer="adam"``) acts like
-    SGD in the coordinates scaled by :math:`(\sqrt{v}+\epsilon)^{-1/2}`, with
-    :math:`v` the mean squared gradient over the probed batches.  Negative
-    curvature is measured (``negative_share``) and left out of the range.
-    None of this is a guarantee for a network; the study in the README
-    measures how the suggestion does.
+    eigen-direction and the same noise variance in each (the two last
+    measurements test these); curvature measured at the start holds for the
+    whole run; SGD with momentum :math:`\beta` acts like SGD with step
+    :math:`\eta/(1-\beta)`; Adam (``optimizer="adam"``) acts like SGD in the
+    coordinates scaled by :math:`(\sqrt{v}+\epsilon)^{-1/2}`, with :math:`v`
+    the mean squared gradient over the probed batches.  Negative curvature is
+    measured (``negative_share``) and left out of the range.  None of this is
+    a guarantee for a network; the study in the README measures how the
+    suggestion does.
 
-    Cost: ``lanczos_steps * vectors`` Hessian-vector products (each one a
-    double backward pass over ``hessian_batches`` batches) and ``n_batches``
-    gradients; the memory is a few copies of the parameters (measured: 6.6
-    for SGD, 8.7 for Adam, 3.4 of them what any double backward needs) plus
-    one batch's autograd graph.  The model's parameters, gradients and mode
-    are left as they are; it runs in its current mode (call ``model.eval()``
-    first to probe without dropout).  Attention runs on PyTorch's math kernel while probing (the
-    fused kernels have no double backward).
+    Cost: ``(vectors + 1) * lanczos_steps + n_batches // 2`` Hessian-vector
+    products (each one a double backward pass over ``hessian_batches``
+    batches; fewer when a Krylov space is exhausted) and about
+    ``2 * n_batches`` gradients (88 products and 32 gradients by default);
+    the memory is a few copies of the parameters (measured: 6.8 for SGD, 8.8
+    for Adam, 3.4 of them what any double backward needs) plus one batch's
+    autograd graph.  Attention runs on PyTorch's math kernel while probing
+    (the fused kernels have no double backward).
+
+    The model is left exactly as it was found: its parameters and their
+    ``.grad``, its buffers (BatchNorm's running statistics and
+    ``num_batches_tracked``: saved and put back, so probing in train mode
+    updates none), the train/eval mode of every submodule, and torch's random
+    number generators (CPU and CUDA).  It is probed in its current mode (call
+    ``model.eval()`` first to probe without dropout); in train mode each
+    batch is seen with one dropout mask throughout (the generators are
+    seeded per batch from ``seed``), so the Hessian is of one function.
+    Gradients are on while probing, also under ``torch.no_grad()`` or
+    ``torch.inference_mode()``.
 
     Args:
         model: a ``torch.nn.Module`` with at least one parameter that
@@ -332,22 +414,29 @@ def suggest_phi(
         hessian_batches: batches for the Hessian, an integer in
             ``[1, n_batches]``; together they should represent the data (for
             a linear model: more samples than parameters).  Default 4.
-        lanczos_steps: Hessian-vector products per Lanczos run, ``>= 2``.
-        vectors: Lanczos runs, ``>= 1``.
+        lanczos_steps: Hessian-vector products per Lanczos run, an integer in
+            ``[2, MAX_LANCZOS_STEPS]`` (1024; 20 to 100 resolve a density).
+            Default 20.
+        vectors: random Lanczos runs, an integer in ``[1, MAX_VECTORS]``
+            (1024).  Default 3.
         mass: the share of ``tr(H+^2)`` left below ``lam_min``, in ``[0, 1)``.
-        seed: seeds the random start vectors.
+        seed: seeds the random start vectors and the per-batch dropout masks.
         phi_range: the search range of :func:`uba.theory.optimal_phi`.
 
     Returns:
         A :class:`ProbeResult`.
 
     Raises:
+        ImportError: PyTorch is not installed.
         TypeError: ``model`` is not a torch module, ``loss_fn`` not
             callable, a batch not an (inputs, targets) pair, the loss not a
             scalar tensor, or a number not a real number.
         ValueError: an argument is out of range, fewer than 2 batches, a
-            loss not finite or independent of the parameters, or no positive
-            curvature at all; the message names the argument.
+            batch made under ``torch.inference_mode()``, a loss or gradient
+            not finite or a loss independent of the parameters, a Hessian
+            that is not finite (the loss is not twice differentiable there),
+            every gradient exactly zero (a stationary point of every batch),
+            or no positive curvature at all; the message names the argument.
 
     Example:
         >>> import torch
@@ -358,12 +447,17 @@ def suggest_phi(
         >>> model = torch.nn.Linear(20, 1, bias=False)
         >>> batches = [(X[i:i + 64], y[i:i + 64]) for i in range(0, 512, 64)]
         >>> result = suggest_phi(model, torch.nn.functional.mse_loss, batches, 1000, lr=0.1)
-        >>> result.hvps, result.gradients, result.params
-        (60, 8, 20)
+        >>> result.hvps, result.gradients, result.params  # (3 + 1) * 20 + 8 // 2
+        (84, 16, 20)
         >>> 0 < result.lam_min < result.lam_max and result.phi > 0
         True
+        >>> result.noise_fit.shape  # the gradient noise of least squares is shaped like H
+        'hessian'
     """
-    import torch
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError("uba.probe.suggest_phi needs PyTorch: pip install torch") from error
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -378,8 +472,21 @@ def suggest_phi(
     hessian_batches = _checks.integer(
         "hessian_batches", hessian_batches, 1, n_batches, f"[1, n_batches = {n_batches}]"
     )
-    steps = _checks.integer("lanczos_steps", lanczos_steps, 2, 2**20, "[2, 2**20]")
-    vectors = _checks.integer("vectors", vectors, 1, 2**20, "[1, 2**20]")
+    steps = _checks.integer(
+        "lanczos_steps",
+        lanczos_steps,
+        2,
+        MAX_LANCZOS_STEPS,
+        f"[2, {MAX_LANCZOS_STEPS}] (each step of each run is one Hessian-vector product; "
+        "20 to 100 resolve a density)",
+    )
+    vectors = _checks.integer(
+        "vectors",
+        vectors,
+        1,
+        MAX_VECTORS,
+        f"[1, {MAX_VECTORS}] (each run is lanczos_steps Hessian-vector products)",
+    )
     _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0 <= x < 1)
     seed = _checks.integer("seed", seed, 0, 2**63 - 1, "[0, 2**63 - 1]")
 
@@ -389,54 +496,31 @@ def suggest_phi(
     params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no parameter that requires grad")
-    loss_of = _Loss(model, loss_fn, params, _take_batches(batches, n_batches), hessian_batches)
-    flat = loss_of.flat
+    with _untouched(model):
+        data = _take_batches(batches, n_batches)
+        loss_of = _Loss(model, loss_fn, params, data, hessian_batches, seed)
+        m = _measure(loss_of, optimizer, eps, steps, vectors, seed)
 
-    # Minibatch gradients: their mean and per-coordinate spread (Welford, in
-    # place), which also give Adam's second moment.
-    K = len(loss_of.data)
-    mean, m2, g = flat.zeros(), flat.zeros(), flat.zeros()
-    for k in range(K):
-        flat.write(loss_of.gradient(k), g)
-        delta = g - mean
-        mean.add_(delta, alpha=1.0 / (k + 1))
-        m2.addcmul_(delta, g.sub_(mean))
-    del g, delta
-    scale = None  # the diagonal of (sqrt(v) + eps)^(-1/2) for Adam
-    if optimizer == "adam":
-        scale = (m2 / K).addcmul_(mean, mean).sqrt_().add_(eps).rsqrt_()
-        m2.mul_(scale).mul_(scale)
-        mean.mul_(scale)
-    var_total = float(m2.sum()) / (K - 1)  # tr Sigma_B
-    grad2 = float(mean.dot(mean)) - var_total / K  # debiased ||grad f||^2
-    del m2, mean
-
-    def hvp(v: torch.Tensor) -> torch.Tensor:
-        if scale is None:
-            return loss_of.hessian_times(v)
-        return loss_of.hessian_times(v * scale).mul_(scale)
-
-    nodes, weights = _slq(hvp, flat, steps, vectors, seed)
-    ok = np.isfinite(nodes)
-    lam_max = float(nodes[ok].max())
+    ok = np.isfinite(m.nodes)
+    nodes, weights = m.nodes[ok], m.weights[ok]
+    lam_max = float(nodes.max())
     if lam_max <= 0:
         raise ValueError(
             f"model: the loss has no positive curvature at these parameters "
             f"(largest Ritz value {lam_max:.6g}); a noisy quadratic cannot be fitted"
         )
-    lam_min = lower_end(nodes[ok], weights[ok], mass)
-    P = flat.size
-    trace_h2 = float((weights[ok] * nodes[ok] ** 2).sum()) * P
-    if grad2 <= 0:
+    P = loss_of.flat.size
+    trace_h2 = float((weights * nodes**2).sum()) * P
+    dist2, lost = _probe_math.distance(m.grad_norm2, m.trace_sigma, m.batches, trace_h2)
+    if lost:
         warnings.warn(
             "suggest_phi: the mean gradient is lost in its own noise; dist2 is taken at "
             "the noise floor of its estimate (more n_batches resolve it)",
             RuntimeWarning,
             stacklevel=2,
         )
-        grad2 = var_total / K
-    sigma2 = var_total / P
-    dist2 = grad2 / trace_h2
+    sigma2 = m.trace_sigma / P
+    lam_min = lower_end(nodes, weights, mass)
     phi = _phi_from(lam_min, lam_max, sigma2 / dist2, T, lr, eta_min, momentum, phi_range)
     return ProbeResult(
         phi=phi,
@@ -448,24 +532,169 @@ def suggest_phi(
         lam_max=lam_max,
         sigma2=sigma2,
         dist2=dist2,
-        negative_share=_negative_share(nodes[ok], weights[ok]),
+        negative_share=_probe_math.negative_share(nodes, weights),
         mass=float(mass),
         params=P,
         hvps=loss_of.hvps,
         gradients=loss_of.gradients,
         hessian_batches=loss_of.hessian_batches,
+        nodes=m.nodes,
+        weights=m.weights,
+        loss=m.loss,
+        grad_norm2=m.grad_norm2,
+        grad_alpha=m.grad_alpha,
+        grad_beta=m.grad_beta,
+        noise_samples=m.noise_samples,
+        batches=m.batches,
+    )
+
+
+# ---- the measurements (torch) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What one probe measured, before the mathematics."""
+
+    loss: float
+    batches: int
+    trace_sigma: float
+    grad_norm2: float
+    grad_alpha: _Array
+    grad_beta: _Array
+    noise_samples: _Array
+    nodes: _Array
+    weights: _Array
+
+
+def _measure(
+    loss_of: _Loss, optimizer: str, eps: float, steps: int, vectors: int, seed: int
+) -> _Measured:
+    """The gradients' mean and spread, the Lanczos run from the mean gradient,
+    the noise pairs and the random Lanczos runs, in that order (so that the
+    fewest vectors are alive at once)."""
+    flat = loss_of.flat
+    # Minibatch gradients: their mean and per-coordinate spread (Welford, in
+    # place), which also give Adam's second moment.
+    K = len(loss_of.data)
+    mean, m2, g = flat.zeros(), flat.zeros(), flat.zeros()
+    total_loss = 0.0
+    for k in range(K):
+        total_loss += loss_of.gradient(k, g)
+        delta = g.sub_(mean)  # in place: (g - new mean) = delta * k / (k + 1)
+        mean.add_(delta, alpha=1.0 / (k + 1))
+        m2.addcmul_(delta, delta, value=k / (k + 1))
+    del g, delta
+    scale = None  # the diagonal of (sqrt(v) + eps)^(-1/2) for Adam
+    if optimizer == "adam":
+        scale = (m2 / K).addcmul_(mean, mean).sqrt_().add_(eps).rsqrt_()
+        m2.mul_(scale).mul_(scale)
+        mean.mul_(scale)
+    trace_sigma = float(m2.sum()) / (K - 1)
+    del m2
+    grad_norm2 = float(mean.dot(mean))
+    if grad_norm2 == 0 and trace_sigma == 0:
+        raise ValueError(
+            "model: the gradient is exactly zero on every probed batch: the parameters are "
+            "a stationary point of each batch's loss (an exact minimum, or no data reaching "
+            "them), where the model the probe fits has nothing to train and no phi differs "
+            "from another"
+        )
+
+    def hvp(v: torch.Tensor) -> torch.Tensor:
+        if scale is None:
+            return loss_of.hessian_times(v)
+        return loss_of.hessian_times(v * scale).mul_(scale)
+
+    grad_alpha, grad_beta = _empty(), _empty()
+    if grad_norm2 > 0:
+        grad_alpha, grad_beta = _lanczos(hvp, mean.div_(math.sqrt(grad_norm2)), steps)
+    del mean
+
+    # The noise's shape: d = (g_a - g_b) / sqrt(2) has covariance Sigma_B.
+    samples = np.zeros((K // 2, 2))
+    d, g = flat.zeros(), flat.zeros()
+    for j in range(K // 2):
+        loss_of.gradient(2 * j, d)
+        loss_of.gradient(2 * j + 1, g)
+        d.sub_(g).div_(math.sqrt(2))
+        if scale is not None:
+            d.mul_(scale)
+        samples[j] = float(d.dot(hvp(d))), float(d.dot(d))
+        if not math.isfinite(samples[j, 0]):
+            raise _not_twice_differentiable()
+    del d, g
+
+    nodes, weights = _slq(hvp, flat, steps, vectors, seed)
+    return _Measured(
+        loss=total_loss / K,
+        batches=K,
+        trace_sigma=trace_sigma,
+        grad_norm2=grad_norm2,
+        grad_alpha=grad_alpha,
+        grad_beta=grad_beta,
+        noise_samples=samples,
         nodes=nodes,
         weights=weights,
     )
 
 
-# ---- helpers (torch) ---------------------------------------------------------------
+def _not_twice_differentiable() -> ValueError:
+    return ValueError(
+        "model: a Hessian-vector product is not finite (NaN or inf) at these parameters, "
+        "though the loss and its gradient are: the loss is not twice differentiable here "
+        "(abs, sqrt or a power below 2 at 0, for example); probe at other parameters"
+    )
 
 
-def _negative_share(nodes: _Array, weights: _Array) -> float:
-    curvature = weights * np.abs(nodes)
-    total = float(curvature.sum())
-    return float(curvature[nodes < 0].sum()) / total if total > 0 else 0.0
+@contextlib.contextmanager
+def _untouched(model: torch.nn.Module) -> Iterator[None]:
+    """Gradients on, and afterwards the model's modes and buffers and torch's
+    generators (CPU, CUDA) as they were.
+
+    Buffers are saved and put back rather than BatchNorm's updates switched
+    off: that covers every buffer a forward pass may write (BatchNorm's
+    statistics and counter, spectral norm's vectors, a user's own), and
+    BatchNorm in train mode normalises with the batch's statistics, never its
+    running ones, so the loss probed is the training loss either way.  Each
+    buffer is put back as the same tensor object, holding its old values.
+    """
+    import torch
+
+    modes = [(module, module.training) for module in model.modules()]
+    buffers = [
+        (
+            module,
+            dict(module._buffers),
+            [(b, b.detach().clone()) for b in module._buffers.values() if b is not None],
+        )
+        for module in model.modules()
+    ]
+    cpu = torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if _cuda_in_use() else None
+    try:
+        with torch.inference_mode(False), torch.enable_grad():
+            yield
+    finally:
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        with torch.no_grad():
+            for module, originals, values in buffers:
+                module._buffers.clear()
+                module._buffers.update(originals)
+                for buffer, value in values:
+                    buffer.copy_(value)
+        for module, training in modes:
+            module.training = training
+
+
+def _cuda_in_use() -> bool:
+    """Whether CUDA is initialised (so that its generators are in use); asking
+    does not initialise it."""
+    import torch
+
+    return bool(torch.cuda.is_initialized())  # type: ignore[no-untyped-call]
 
 
 def _take_batches(batches: Iterable[tuple[Any, Any]], n: int) -> list[tuple[Any, Any]]:
@@ -482,12 +711,30 @@ def _take_batches(batches: Iterable[tuple[Any, Any]], n: int) -> list[tuple[Any,
                 f"batches must yield (inputs, targets) pairs, got {type(batch).__name__} "
                 f"at index {i}"
             )
+        if _made_for_inference(batch):
+            raise ValueError(
+                f"batches: batch {i} holds a tensor made under torch.inference_mode(), which "
+                "autograd cannot use; make the batches outside it (torch.no_grad() is fine)"
+            )
     if len(taken) < 2:
         raise ValueError(
             f"batches must yield at least 2 (inputs, targets) pairs to measure the noise, "
             f"got {len(taken)}"
         )
     return [(x, y) for x, y in taken]
+
+
+def _made_for_inference(value: Any) -> bool:
+    """Whether ``value`` holds an inference tensor (in lists, tuples, dicts)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.is_inference()
+    if isinstance(value, (list, tuple)):
+        return any(_made_for_inference(v) for v in value)
+    if isinstance(value, dict):
+        return any(_made_for_inference(v) for v in value.values())
+    return False
 
 
 class _Flat:
@@ -544,7 +791,9 @@ def _math_attention() -> contextlib.AbstractContextManager[Any]:
 
 class _Loss:
     """The user's loss on the probed batches, with its gradients and
-    Hessian-vector products (and their count)."""
+    Hessian-vector products (and their count).  Before each forward pass
+    torch's generators are seeded for that batch, so a batch is always seen
+    with the same dropout mask."""
 
     def __init__(
         self,
@@ -553,16 +802,21 @@ class _Loss:
         params: list[torch.Tensor],
         data: list[tuple[Any, Any]],
         hessian_batches: int,
+        seed: int,
     ) -> None:
         self.model, self.loss_fn, self.data = model, loss_fn, data
         self.flat = _Flat(params)
         self.hessian_batches = min(hessian_batches, len(data))
+        self.seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(len(data))]
         self.hvps = 0
         self.gradients = 0
 
     def _loss(self, k: int) -> torch.Tensor:
         import torch
 
+        torch.default_generator.manual_seed(self.seeds[k])
+        if _cuda_in_use():
+            torch.cuda.manual_seed_all(self.seeds[k])
         inputs, targets = self.data[k]
         loss = self.loss_fn(self.model(inputs), targets)
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
@@ -576,13 +830,22 @@ class _Loss:
             raise ValueError(f"loss_fn gave a non-finite loss ({loss.item()}) on batch {k}")
         return loss.reshape(())
 
-    def gradient(self, k: int) -> list[torch.Tensor | None]:
+    def gradient(self, k: int, out: torch.Tensor) -> float:
+        """Batch ``k``'s gradient into ``out``; returns its loss."""
         import torch
 
         with _math_attention():
-            grads = torch.autograd.grad(self._loss(k), self.flat.params, allow_unused=True)
+            loss = self._loss(k)
+            grads = torch.autograd.grad(loss, self.flat.params, allow_unused=True)
         self.gradients += 1
-        return list(grads)
+        self.flat.write(grads, out)
+        low, high = torch.aminmax(out)  # NaN propagates; no copy of out, as isfinite makes
+        if not math.isfinite(float(low)) or not math.isfinite(float(high)):
+            raise ValueError(
+                f"loss_fn's gradient is not finite (NaN or inf) on batch {k}, though the loss "
+                "is: the loss is not differentiable at these parameters"
+            )
+        return float(loss.detach())
 
     def hessian_times(self, v: torch.Tensor) -> torch.Tensor:
         """H v for the mean loss over the first ``hessian_batches`` batches."""
@@ -607,12 +870,41 @@ class _Loss:
         return total.div_(self.hessian_batches)
 
 
+def _lanczos(
+    hvp: Callable[[torch.Tensor], torch.Tensor], q: torch.Tensor, steps: int
+) -> tuple[_Array, _Array]:
+    """The tridiagonal of up to ``steps`` Lanczos steps from the unit vector
+    ``q`` (overwritten), without reorthogonalisation (so three vectors in
+    memory): its diagonal alpha, and beta, its off-diagonal followed by the
+    norm of the last residual.  It stops early on an invariant subspace,
+    where the quadrature is exact."""
+    import torch
+
+    q_prev = torch.zeros_like(q)
+    alpha: list[float] = []
+    beta: list[float] = []
+    for j in range(steps):
+        w = hvp(q)
+        a = float(torch.dot(w, q))
+        w.sub_(q, alpha=a)
+        if beta:
+            w.sub_(q_prev, alpha=beta[-1])
+        b = float(w.norm())
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise _not_twice_differentiable()
+        alpha.append(a)
+        beta.append(b)
+        if j == steps - 1 or b <= 1e-10 * max(abs(x) for x in alpha):
+            break
+        q_prev, q = q, w.div_(b)
+    return np.array(alpha), np.array(beta)
+
+
 def _slq(
     hvp: Callable[[torch.Tensor], torch.Tensor], flat: _Flat, steps: int, vectors: int, seed: int
 ) -> tuple[_Array, _Array]:
     """Stochastic Lanczos quadrature: Ritz values and weights of ``vectors``
-    runs of ``steps`` Lanczos steps from random sign vectors, without
-    reorthogonalisation (so three vectors in memory)."""
+    runs of ``steps`` Lanczos steps from random sign vectors."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
@@ -621,23 +913,8 @@ def _slq(
     for run in range(vectors):
         signs = torch.empty(flat.size, dtype=flat.dtype).bernoulli_(0.5, generator=gen)
         q = signs.mul_(2).sub_(1).div_(math.sqrt(flat.size)).to(flat.device)
-        q_prev = torch.zeros_like(q)
-        alpha: list[float] = []
-        beta: list[float] = []
-        for j in range(steps):
-            w = hvp(q)
-            a = float(torch.dot(w, q))
-            w.sub_(q, alpha=a)
-            if beta:
-                w.sub_(q_prev, alpha=beta[-1])
-            alpha.append(a)
-            b = float(w.norm())
-            if j == steps - 1 or b <= 1e-10 * max(abs(x) for x in alpha):
-                break  # an invariant subspace: the quadrature is exact
-            beta.append(b)
-            q_prev, q = q, w.div_(b)
-        tri = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
-        theta, vecs = np.linalg.eigh(tri)
-        nodes[run, : len(theta)] = theta
-        weights[run, : len(theta)] = vecs[0] ** 2 / vectors
+        alpha, beta = _lanczos(hvp, q, steps)
+        theta, tau = _probe_math.gauss_quadrature(alpha, beta[:-1])
+        nodes[run, : theta.size] = theta
+        weights[run, : theta.size] = tau / vectors
     return nodes, weights

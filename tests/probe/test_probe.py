@@ -17,6 +17,7 @@ import math
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -25,9 +26,15 @@ import uba
 from uba.probe import lower_end
 
 from ..helpers import child_env
+from .reference import expected_loss
 
 torch = pytest.importorskip("torch")
-from uba.probe import ProbeResult, suggest_phi  # noqa: E402
+from uba.probe import (  # noqa: E402
+    MAX_LANCZOS_STEPS,
+    ProbeResult,
+    _choose_phi_inputs,
+    suggest_phi,
+)
 
 # The probe's phi is optimal_phi's worst case, which on these models often
 # lands at an end of its search range, and its peak may be above 2/lam_max:
@@ -152,7 +159,8 @@ def test_the_cost_is_the_hessian_vector_products_asked_for(least_squares) -> Non
         lanczos_steps=7,
         vectors=2,
     )
-    assert (r.hvps, r.gradients, r.hessian_batches) == (14, 10, 3)
+    # 2 random runs and one from the gradient of 7 steps each; 10 // 2 noise pairs
+    assert (r.hvps, r.gradients, r.hessian_batches) == ((2 + 1) * 7 + 5, 2 * 10, 3)
     assert len(calls) == r.gradients + r.hvps * r.hessian_batches
 
 
@@ -161,23 +169,26 @@ def test_an_exact_krylov_space_stops_early() -> None:
     lams = np.repeat([1.0, 2.0, 4.0], 20)
     ls = LeastSquares(lams, B=64, s=0.1, n_batches=4, seed=3)
     r = suggest_phi(ls.model(), half_mse, ls.batches, 100, lr=0.1, lanczos_steps=10, vectors=2)
-    assert r.hvps <= 2 * 4
+    assert r.hvps == (2 + 1) * 3 + 4 // 2  # not (2 + 1) * 10: each run stops after 3
+    assert r.grad_alpha.size == 3 and r.grad_beta[-1] < 1e-9 * r.grad_beta[0]
     found = np.unique(np.round(r.nodes[np.isfinite(r.nodes)], 6))
     np.testing.assert_allclose(found, [1.0, 2.0, 4.0], rtol=1e-6)
     assert r.lam_max == pytest.approx(4.0, rel=1e-9)
 
 
 class Quartic(torch.nn.Module):
-    """0.5 w^T A w + 0.25 sum w^4 - xi . w: at w its Hessian is A + 3 diag(w^2)."""
+    """0.5 w^T A w + c/4 sum w^4 - xi . w: at w its Hessian is A + 3c diag(w^2).
+    With c = 0 (``quartic``) a quadratic with gradient noise Cov(xi)."""
 
-    def __init__(self, A: np.ndarray, w: np.ndarray) -> None:
+    def __init__(self, A: np.ndarray, w: np.ndarray, quartic: float = 1.0) -> None:
         super().__init__()
         self.register_buffer("A", torch.from_numpy(A))
         self.w = torch.nn.Parameter(torch.from_numpy(w.copy()))
+        self.quartic = quartic
 
     def forward(self, xi):
         w = self.w
-        return 0.5 * w @ self.A @ w + 0.25 * (w**4).sum() - xi @ w
+        return 0.5 * w @ self.A @ w + 0.25 * self.quartic * (w**4).sum() - xi @ w
 
 
 def quartic_case(seed: int = 1):
@@ -251,6 +262,10 @@ def test_a_network_is_left_as_it_was_and_probing_is_reproducible() -> None:
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
     assert all(p.grad is None for p in model.parameters()) and not model.training
     assert a.phi == b.phi and np.array_equal(a.nodes, b.nodes, equal_nan=True)
+    # at initialisation the noise lies along the top curvatures, more than H does
+    fit = a.noise_fit
+    assert fit.shape == "hessian" and fit.curvature > 2 * fit.hessian > 4 * fit.isotropic
+    assert fit.exponent > 1 and abs(fit.residual) < 3
     assert a.phi == a.phi_for(300, lr=0.1)  # momentum 0.9 is part of the result
     assert a.phi == uba.theory.optimal_phi(
         300, a.lam_min, a.lam_max, sigma2=a.noise, eta_max=0.1 / (1 - 0.9), eta_min=0.0
@@ -276,7 +291,7 @@ def test_attention_models_are_probed() -> None:
         vectors=1,
         hessian_batches=2,
     )
-    assert r.hvps == 5 and math.isfinite(r.phi) and r.lam_max > 0
+    assert r.hvps == (1 + 1) * 5 + 4 // 2 and math.isfinite(r.phi) and r.lam_max > 0
 
 
 @pytest.mark.slow  # a model of 2**22 parameters, in a child process
@@ -309,48 +324,6 @@ def test_memory_is_a_few_copies_of_the_parameters(optimizer: str, limit: float) 
     assert copies <= limit, f"the probe held {copies:.1f} copies of the parameters at its peak"
 
 
-# ---- lower_end: the definition of lam_min -------------------------------------------------
-
-
-def test_lower_end_of_a_uniform_density_is_its_closed_form() -> None:
-    # density uniform on [a, b]: the lam^2-weighted share below x is
-    # (x^3 - a^3) / (b^3 - a^3), so the q-quantile is (a^3 + q (b^3 - a^3))^(1/3)
-    a, b = 0.5, 4.0
-    lams = np.linspace(a, b, 200_001)
-    for q in (0.0, 0.05, 0.1, 0.5, 0.9):
-        expected = (a**3 + q * (b**3 - a**3)) ** (1 / 3)
-        assert lower_end(lams, np.ones_like(lams), q) == pytest.approx(expected, rel=1e-4)
-
-
-def test_lower_end_ignores_order_duplicates_and_non_positive_nodes() -> None:
-    rng = np.random.default_rng(0)
-    nodes = rng.uniform(0.01, 1.0, 50)
-    weights = rng.uniform(0, 1, 50)
-    ref = lower_end(nodes, weights, 0.2)
-    perm = rng.permutation(50)
-    assert lower_end(nodes[perm], weights[perm], 0.2) == pytest.approx(ref, rel=1e-12)
-    split = lower_end(np.tile(nodes, 3), np.tile(weights, 3) / 3, 0.2)
-    assert split == pytest.approx(ref, rel=1e-12)
-    padded = lower_end(np.r_[nodes, -0.5, 0.0], np.r_[weights, 1.0, 1.0], 0.2)
-    assert padded == pytest.approx(ref, rel=1e-12)
-    assert lower_end([3.0, 1.0, 2.0], [1.0, 1.0, 1.0], 0.0) == 1.0
-
-
-@pytest.mark.parametrize(
-    ("args", "match"),
-    [
-        (([-1.0, 0.0], [1.0, 1.0], 0.1), "no positive curvature"),
-        (([1.0, 2.0], [1.0, -1.0], 0.1), "weights"),
-        (([1.0, 2.0], [1.0], 0.1), "weights"),
-        (([1.0, 2.0], [1.0, 1.0], 1.0), "mass must be a number in \\[0, 1\\), got 1.0"),
-        (([1.0, 2.0], [1.0, 1.0], float("nan")), "mass"),
-    ],
-)
-def test_lower_end_refuses_bad_input(args, match) -> None:
-    with pytest.raises(ValueError, match=match):
-        lower_end(*args)
-
-
 # ---- bad input -------------------------------------------------------------------------
 
 
@@ -379,7 +352,14 @@ def small():
             "hessian_batches must be an integer in \\[1, n_batches = 4\\], got 5",
         ),
         ({"lanczos_steps": 1}, ValueError, "lanczos_steps must be an integer in \\[2, "),
+        (
+            {"lanczos_steps": 2**20},
+            ValueError,
+            "lanczos_steps must be an integer in \\[2, 1024\\] \\(each step of each run is "
+            "one Hessian-vector product; .*\\), got 1048576",
+        ),
         ({"vectors": 0}, ValueError, "vectors must be an integer in \\[1, "),
+        ({"vectors": 1025}, ValueError, "vectors must be an integer in \\[1, 1024\\] \\(each run"),
         ({"mass": 1.5}, ValueError, "mass must be a number in \\[0, 1\\), got 1.5"),
         ({"seed": -1}, ValueError, "seed must be an integer in"),
         ({"phi_range": (2.0, 1.0)}, ValueError, "phi_range"),
@@ -454,3 +434,312 @@ def test_density_integrates_to_one_and_plots(ls_result) -> None:
     assert len(ax.lines) == 1 and len(ax.patches) == 1
     assert "phi = " in ax.get_title() and ax.get_yscale() == "log"
     plt.close(ax.figure)
+
+
+# ---- what choose_phi will get: the spectrum, the start and the noise ----------------------
+
+
+def loss_curves(inputs, T: int, lr: float, phis) -> np.ndarray:
+    """The expected final loss at each phi, for (eigenvalues, weights, start, noise)."""
+    return np.array(
+        [expected_loss(uba.schedule(np.arange(T), T, phi, lr), *inputs) for phi in phis]
+    )
+
+
+PHIS = 2.0 ** np.arange(-6, 7, 2)
+RUNS = ((100, 0.3), (500, 0.1), (500, 0.3), (2000, 0.1))  # (T, lr); lr * lam_max <= 1.5
+
+
+def truth_of(lams: np.ndarray, V: np.ndarray, e: np.ndarray, noise: np.ndarray):
+    return lams, np.ones(len(lams)), (V.T @ e) ** 2, noise
+
+
+@ON_LEAST_SQUARES
+def test_inputs_of_choose_phi_match_the_least_squares_truth(least_squares, ls_result) -> None:
+    # every batch's Hessian is H and its gradient noise s^2 H / B: Hessian-shaped
+    ls, r = least_squares, ls_result
+    lams, V = np.linalg.eigh(ls.H)
+    e = np.linalg.solve(ls.H, ls.grad)  # w0 - w*
+    truth = truth_of(lams, V, e, ls.s**2 * lams / ls.B)
+    fit = r.noise_fit
+    assert fit.shape == "hessian" and 0.9 <= fit.exponent <= 1.3 and abs(fit.residual) < 3
+    assert fit.curvature == pytest.approx(np.sum(lams**2) / np.sum(lams), rel=0.1)
+    eigenvalues, weights, start, noise = inputs = _choose_phi_inputs(r)
+    assert weights[: r.nodes.size].sum() == pytest.approx(r.params, rel=1e-9)  # all convex
+    assert weights @ noise == pytest.approx(truth[3].sum(), rel=0.05)  # tr(Sigma_B)
+    assert 0.5 * eigenvalues @ start == pytest.approx(0.5 * e @ ls.H @ e, rel=0.01)
+    for T, lr in RUNS:
+        measured, exact = loss_curves(inputs, T, lr, PHIS), loss_curves(truth, T, lr, PHIS)
+        np.testing.assert_allclose(measured, exact, rtol=0.06)
+        # what choosing phi needs: the loss relative to phi = 1's (PHIS[3])
+        np.testing.assert_allclose(measured / measured[3], exact / exact[3], rtol=0.06)
+        # the start's part alone: Gauss below the truth, and below Radau
+        start_only = []
+        for rule in ("gauss", "radau"):
+            lam_s, w_s, start_s, _ = _choose_phi_inputs(r, rule)
+            start_only.append(loss_curves((lam_s, w_s, start_s, 0 * lam_s), T, lr, PHIS))
+        exact_start = loss_curves((*truth[:3], 0 * lams), T, lr, PHIS)
+        assert np.all(start_only[0] <= exact_start * 1.02) and np.all(start_only[0] < start_only[1])
+
+
+@pytest.fixture(scope="module")
+def isotropic():
+    """A quadratic with gradient noise s^2 I: the probe's result and the truth."""
+    rng = np.random.default_rng(8)
+    P, s = 300, 0.3
+    lams = np.geomspace(0.05, 5.0, P)
+    V = np.linalg.qr(rng.standard_normal((P, P)))[0]
+    w0 = rng.standard_normal(P) * 0.3
+    batches = [(torch.from_numpy(s * rng.standard_normal(P)), None) for _ in range(64)]
+    model = Quartic((V * lams) @ V.T, w0, quartic=0.0)  # gradient noise Cov(xi) = s^2 I
+    r = suggest_phi(model, lambda out, _: out, batches, 500, lr=0.1, n_batches=64)
+    return r, truth_of(lams, V, w0, np.full(P, s * s))
+
+
+def test_isotropic_noise_is_told_from_hessian_shaped(isotropic) -> None:
+    r, truth = isotropic
+    lams = truth[0]
+    fit = r.noise_fit
+    assert fit.shape == "isotropic" and fit.exponent <= 0.1 and abs(fit.residual) < 3
+    assert fit.curvature == pytest.approx(lams.mean(), rel=0.1)
+    inputs = _choose_phi_inputs(r)
+    assert inputs[1] @ inputs[3] == pytest.approx(truth[3].sum(), rel=0.05)
+    # the mean gradient's own noise is 6x the signal at the lowest curvature:
+    # the start there is the least well measured quantity, and it sets the
+    # loss of the schedules that leave those directions untrained (large phi)
+    for T, lr in RUNS:
+        measured, exact = loss_curves(inputs, T, lr, PHIS), loss_curves(truth, T, lr, PHIS)
+        np.testing.assert_allclose(measured, exact, rtol=0.3)
+        np.testing.assert_allclose(measured / measured[3], exact / exact[3], rtol=0.3)
+        np.testing.assert_allclose(measured[:5], exact[:5], rtol=0.1)
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param("least squares", marks=ON_LEAST_SQUARES), "isotropic"]
+)
+def test_choose_phi_on_these_inputs_finds_the_best_phi_of_the_truth(case, request) -> None:
+    # what the probe will do with them: uba.theory.choose_phi at the user's
+    # peak; judged by the true expected loss of the phi it returns
+    if case == "least squares":
+        ls = request.getfixturevalue("least_squares")
+        lams, V = np.linalg.eigh(ls.H)
+        e = np.linalg.solve(ls.H, ls.grad)
+        r = request.getfixturevalue("ls_result")
+        truth = truth_of(lams, V, e, ls.s**2 * lams / ls.B)
+    else:
+        r, truth = request.getfixturevalue("isotropic")
+    eigenvalues, weights, start, noise = _choose_phi_inputs(r)
+    for T, lr in RUNS:
+        chosen = uba.theory.choose_phi(
+            T, eigenvalues, weights=weights, start=start, noise=noise, eta_max=lr
+        )
+        best = uba.theory.choose_phi(
+            T, truth[0], weights=truth[1], start=truth[2], noise=truth[3], eta_max=lr
+        )
+        true_loss = loss_curves(truth, T, lr, [chosen.phi, best.phi, 1.0])
+        assert true_loss[0] <= 1.02 * true_loss[1] and true_loss[0] < true_loss[2]
+
+
+@ON_LEAST_SQUARES
+def test_the_loss_and_the_excess_loss_the_quadratic_implies(least_squares, ls_result) -> None:
+    ls, r = least_squares, ls_result
+    with torch.no_grad():
+        losses = [float(half_mse(ls.model()(x), y)) for x, y in ls.batches]
+    assert r.loss == pytest.approx(np.mean(losses), rel=1e-12)
+    e = np.linalg.solve(ls.H, ls.grad)
+    low, high = r.excess_loss
+    assert low <= high and low == pytest.approx(0.5 * e @ ls.H @ e, rel=0.01)
+    assert low <= r.loss  # f* >= 0: the quadratic's reach is plausible
+    nodes, weights = r.start_quadrature("gauss")
+    assert weights.sum() == pytest.approx(1.0) and np.all(nodes > 0)
+    assert r.grad_norm2 == pytest.approx(ls.grad @ ls.grad, rel=0.01)
+
+
+# ---- the model is left as it was -------------------------------------------------------------
+
+
+def batch_norm_net():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(6, 8),
+        torch.nn.BatchNorm1d(8),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.3),
+        torch.nn.Linear(8, 3),
+    )
+    gen = torch.Generator().manual_seed(2)
+    batches = [
+        (torch.randn(16, 6, generator=gen), torch.randint(0, 3, (16,), generator=gen))
+        for _ in range(6)
+    ]
+    model[0].weight.grad = torch.randn(8, 6)  # one grad set, the others None
+    return model, batches
+
+
+def snapshot(model):
+    return (
+        {k: v.clone() for k, v in model.state_dict().items()},
+        [m.training for m in model.modules()],
+        [(p.grad, None if p.grad is None else p.grad.clone()) for p in model.parameters()],
+        list(model.buffers()),
+        torch.get_rng_state(),
+    )
+
+
+def assert_untouched(model, before) -> None:
+    state, modes, grads, buffers, rng = before
+    after = model.state_dict()
+    assert state.keys() == after.keys()
+    assert all(torch.equal(state[k], after[k]) for k in state)  # bitwise, counters too
+    assert [m.training for m in model.modules()] == modes
+    for p, (grad, value) in zip(model.parameters(), grads):
+        assert p.grad is grad and (grad is None or torch.equal(p.grad, value))
+    assert all(a is b for a, b in zip(model.buffers(), buffers))  # the same tensors
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "mixed"])
+def test_a_batch_norm_and_dropout_model_is_left_as_it_was(mode: str) -> None:
+    model, batches = batch_norm_net()
+    model.train(mode != "eval")
+    if mode == "mixed":
+        model[1].eval()  # BatchNorm on its running statistics, dropout on
+    torch.manual_seed(5)
+    before = snapshot(model)
+    r = suggest_phi(model, torch.nn.functional.cross_entropy, batches, 100, lr=0.1)
+    assert_untouched(model, before)
+    assert math.isfinite(r.phi) and r.hvps > 0
+    # the same probe again gives the same numbers: nothing it depends on moved
+    again = suggest_phi(model, torch.nn.functional.cross_entropy, batches, 100, lr=0.1)
+    assert np.array_equal(r.nodes, again.nodes, equal_nan=True) and r.phi == again.phi
+    # and the test can fail: a forward pass in this mode does change the state
+    model(batches[0][0])
+    changed = model.state_dict()
+    moved = not torch.equal(torch.get_rng_state(), before[4]) or not all(
+        torch.equal(before[0][k], changed[k]) for k in changed
+    )
+    assert moved == (mode != "eval")
+
+
+def test_a_failing_probe_leaves_the_model_as_it_was() -> None:
+    model, batches = batch_norm_net()
+    model.train()
+    before = snapshot(model)
+    calls = []
+
+    def fails_late(out, y):
+        calls.append(1)
+        if len(calls) > 20:
+            raise KeyboardInterrupt
+        return torch.nn.functional.cross_entropy(out, y)
+
+    with pytest.raises(KeyboardInterrupt):
+        suggest_phi(model, fails_late, batches, 100, lr=0.1)
+    assert_untouched(model, before)
+
+
+def test_dropout_masks_are_held_fixed_per_batch() -> None:
+    # A 3-parameter linear model behind dropout, in train mode: with one mask
+    # per batch the loss is one quadratic and every Lanczos run stops after at
+    # most 3 steps; with a new mask at each pass it would run all 10.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Dropout(0.5), torch.nn.Linear(3, 1, bias=False, dtype=torch.float64)
+    )
+    gen = torch.Generator().manual_seed(1)
+    batches = [
+        (
+            torch.randn(8, 3, generator=gen, dtype=torch.float64),
+            torch.randn(8, 1, generator=gen, dtype=torch.float64),
+        )
+        for _ in range(4)
+    ]
+    r = suggest_phi(model, half_mse, batches, 100, lr=0.1, n_batches=4, lanczos_steps=10, vectors=2)
+    assert r.hvps <= (2 + 1) * 3 + 4 // 2
+    other = suggest_phi(
+        model, half_mse, batches, 100, lr=0.1, n_batches=4, lanczos_steps=10, vectors=2, seed=1
+    )
+    assert other.loss != r.loss  # other masks: the seed sets them
+
+
+# ---- errors a user can act on --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("context", ["no_grad", "inference_mode"])
+def test_gradients_are_on_inside_the_probe(small, context: str) -> None:
+    model, batches = small
+    with getattr(torch, context)():
+        r = suggest_phi(model, half_mse, batches, 100, lr=0.1, n_batches=4)
+        assert not torch.is_grad_enabled()
+    plain = suggest_phi(model, half_mse, batches, 100, lr=0.1, n_batches=4)
+    assert np.array_equal(r.nodes, plain.nodes, equal_nan=True)
+
+
+def test_batches_made_in_inference_mode_are_named() -> None:
+    model = torch.nn.Linear(3, 1)
+    with torch.inference_mode():
+        batches = [(torch.randn(8, 3), torch.randn(8, 1)) for _ in range(3)]
+    with pytest.raises(ValueError, match="batches: batch 0 holds a tensor made under"):
+        suggest_phi(model, half_mse, batches, 100, lr=0.1)
+
+
+class Kink(torch.nn.Module):
+    """sum |w|^1.5 + xi . w at w = 0: finite loss and gradient, infinite curvature."""
+
+    def __init__(self, P: int) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(P, dtype=torch.float64))
+
+    def forward(self, xi):
+        return (self.w.abs() ** 1.5).sum() + xi @ self.w
+
+
+def test_a_hessian_that_is_not_finite_is_a_clear_error() -> None:
+    gen = torch.Generator().manual_seed(0)
+    batches = [(torch.randn(5, generator=gen, dtype=torch.float64), None) for _ in range(4)]
+    with pytest.raises(ValueError, match="model: a Hessian-vector product is not finite"):
+        suggest_phi(Kink(5), lambda out, _: out, batches, 100, lr=0.1)
+
+
+def test_a_gradient_that_is_not_finite_names_the_batch() -> None:
+    model = torch.nn.Linear(3, 1, dtype=torch.float64)
+
+    def sqrt_loss(out, y):  # finite at 0, its derivative is not
+        return (out - y).abs().sqrt().mean()
+
+    x = torch.randn(4, 3, dtype=torch.float64)
+    batches = [(x, model(x).detach()), (x, model(x).detach() + 1)]
+    with pytest.raises(ValueError, match=r"loss_fn's gradient is not finite .* on batch 0"):
+        suggest_phi(model, sqrt_loss, batches, 100, lr=0.1)
+
+
+def test_an_exact_minimum_of_every_batch_is_a_clear_error() -> None:
+    A = np.diag(np.linspace(0.5, 2.0, 50))
+    at_minimum = Quartic(A, np.zeros(50))
+    zero = [(torch.zeros(50, dtype=torch.float64), None)] * 4
+    calls = []
+
+    def counted(out, _):
+        calls.append(1)
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "lost in its own noise" on the way
+        with pytest.raises(ValueError, match="gradient is exactly zero on every probed batch"):
+            suggest_phi(at_minimum, counted, zero, 100, lr=0.1, n_batches=4)
+    assert len(calls) == 4  # refused before any Hessian-vector product
+
+
+def test_too_many_lanczos_steps_are_refused_before_any_work(small) -> None:
+    model, batches = small
+    calls = []
+
+    def counted(out, y):
+        calls.append(1)
+        return half_mse(out, y)
+
+    with pytest.raises(ValueError, match="lanczos_steps must be an integer in \\[2, 1024\\]"):
+        suggest_phi(model, counted, batches, 100, lr=0.1, lanczos_steps=MAX_LANCZOS_STEPS + 1)
+    assert calls == []
+    r = suggest_phi(model, counted, batches, 100, lr=0.1, n_batches=4, lanczos_steps=50)
+    assert r.hvps <= (3 + 1) * 50 + 2  # the largest allowed runs work (4 parameters: stop early)
