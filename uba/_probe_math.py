@@ -627,16 +627,23 @@ def resample(
 
 def relative_gain(loss_default: float, loss: float) -> float:
     r"""The share of phi = 1's loss that another phi saves,
-    :math:`g = 1 - L(\varphi)/L(1)` (0 where the ratio is not finite: both
-    losses 0, or both infinite).
+    :math:`g = 1 - L(\varphi)/L(1)`: 1 where only phi = 1 diverges,
+    :math:`-\infty` where only the other phi does (or phi = 1's loss is 0
+    and the other's is not), 0 where the two are equal (both 0, or both
+    infinite).
 
     Example:
         >>> from uba._probe_math import relative_gain
         >>> relative_gain(4.0, 3.0), relative_gain(float("inf"), 3.0), relative_gain(0.0, 0.0)
         (0.25, 1.0, 0.0)
+        >>> relative_gain(3.0, float("inf"))
+        -inf
     """
-    ratio = loss / loss_default if loss_default > 0 else 1.0
-    return 1.0 - ratio if math.isfinite(ratio) else 0.0
+    if loss == loss_default:
+        return 0.0
+    if loss_default == 0.0:
+        return -math.inf
+    return 1.0 - loss / loss_default
 
 
 def decision(

@@ -274,7 +274,8 @@ class ProbeResult:
         bootstrap resamples of the measurements
         (:func:`uba._probe_math.resample`: the Lanczos runs, the noise pairs
         and the noise fit on them), each with the Gauss and the Radau start;
-        ``gain_low`` is the 5% quantile of those :math:`2B` gains.  The rule
+        ``gain_low`` is the 5% quantile (an order statistic) of those
+        :math:`2B` gains.  The rule
         of :func:`uba._probe_math.decision` then returns :math:`\varphi^*` or
         abstains (phi = 1).  Seeded by ``seed``: the same result answers the
         same way every time.
@@ -451,7 +452,8 @@ def _decided(
             phi_range=phi_range,
         )
         gains = _resampled_gains(result, T, peak, floor, choice.phi)
-    gain_low = float(np.quantile(gains, _probe_math.GAIN_QUANTILE))
+    # an order statistic (no interpolation, which a diverging resample's -inf would spoil)
+    gain_low = float(np.quantile(gains, _probe_math.GAIN_QUANTILE, method="lower"))
     abstained, reason = _probe_math.decision(
         choice,
         gain_low,
