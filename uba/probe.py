@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from uba import _checks, _probe_math, theory
+from uba import _checks, _core, _probe_math, theory
 from uba._probe_math import MAX_LANCZOS_STEPS, MAX_VECTORS, NoiseFit, lower_end
 from uba._schedule import schedule
 
@@ -420,7 +420,12 @@ def _peak(lr: float, eta_min: float) -> tuple[float, float]:
 
 
 def _search_range(phi_range: tuple[float, float] | None) -> tuple[float, float]:
-    return theory.CHOOSE_PHI_RANGE if phi_range is None else theory._phi_range(phi_range)
+    """choose_phi's search range, checked by the core's rule (before any probing)."""
+    if phi_range is None:
+        return theory.CHOOSE_PHI_RANGE
+    _core.check_phi_range(phi_range)
+    lo, hi = phi_range
+    return float(lo), float(hi)
 
 
 def _decided(
