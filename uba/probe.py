@@ -293,9 +293,7 @@ class ProbeResult:
             phi_range: :func:`uba.theory.choose_phi`'s search range
                 (default ``(2**-10, 2**10)``).
         """
-        T = _checks.budget(T)
-        lr, eta_min = _peak(lr, eta_min)
-        return _decided(self, T, lr, eta_min, _search_range(phi_range), stacklevel=3)
+        return self._checked_decision(T, lr, eta_min, phi_range)
 
     def phi_for(
         self,
@@ -307,9 +305,15 @@ class ProbeResult:
     ) -> float:
         """The phi :meth:`decide` returns for another budget or peak: the
         phi to train with (1 where it abstains)."""
+        return self._checked_decision(T, lr, eta_min, phi_range).phi
+
+    def _checked_decision(
+        self, T: int, lr: float, eta_min: float, phi_range: tuple[float, float] | None
+    ) -> ProbeResult:
         T = _checks.budget(T)
         lr, eta_min = _peak(lr, eta_min)
-        return _decided(self, T, lr, eta_min, _search_range(phi_range), stacklevel=3).phi
+        # warnings point at the caller of decide or phi_for
+        return _decided(self, T, lr, eta_min, _search_range(phi_range), stacklevel=4)
 
     def __repr__(self) -> str:
         scale = 1.0 / (1.0 - self.momentum)

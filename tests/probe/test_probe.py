@@ -142,12 +142,14 @@ def test_phi_is_choose_phi_of_what_was_measured(ls_result) -> None:
     # another budget, peak and floor from the same measurements: decide() and
     # phi_for agree with each other and with choose_phi at that peak
     # (at 50 steps the fastest decay in phi_range is not fast enough: both warn)
-    with pytest.warns(uba.theory.BoundaryWarning, match="lower end of phi_range"):
+    with pytest.warns(uba.theory.BoundaryWarning, match="lower end of phi_range") as record:
         other = r.decide(50, lr=0.05, eta_min=0.01)
+    assert record[0].filename == __file__  # it points at the caller
     assert other.choice == choice_of(r, 50, 0.05, 0.01)
     assert (other.T, other.lr, other.eta_min, other.hvps) == (50, 0.05, 0.01, r.hvps)
-    with pytest.warns(uba.theory.BoundaryWarning, match="lower end of phi_range"):
+    with pytest.warns(uba.theory.BoundaryWarning, match="lower end of phi_range") as record:
         assert r.phi_for(50, lr=0.05, eta_min=0.01) == other.phi
+    assert record[0].filename == __file__
     assert other.phi == (1.0 if other.abstained else other.choice.phi)
     assert r.decide(500, lr=0.1).phi == r.phi == r.phi_for(500, lr=0.1)
 
@@ -658,6 +660,19 @@ def test_the_resamples_are_seeded(thin) -> None:
     other = dataclasses.replace(r, seed=r.seed + 1)
     assert not np.array_equal(gains, _resampled_gains(other, 100, 0.3, 0.0, r.choice.phi))
     assert other.decide(100, lr=0.3).choice == r.choice  # the choice itself is not resampled
+
+
+def test_a_step_above_the_stability_limit_warns_once(thin) -> None:
+    _, r = thin
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        d = r.decide(100, lr=1.0)  # lam_max ~ 5: step * lam_max ~ 5 > 2
+    stability = [w for w in record if issubclass(w.category, uba.theory.StabilityWarning)]
+    assert len(stability) == 1 and stability[0].filename == __file__
+    assert f"2/lam_max = {2 / r.lam_max:.4g} of the measured curvature" in str(stability[0].message)
+    assert "above the stability limit 2)" in repr(d)
+    # its loss is computed all the same: phi = 1 diverges for a while, a phi that decays early not
+    assert math.isfinite(d.choice.loss) and d.choice.loss < d.choice.loss_default
 
 
 # ---- the model is left as it was -------------------------------------------------------------
