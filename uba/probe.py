@@ -225,18 +225,7 @@ class ProbeResult:
         (:meth:`start_quadrature`), less the noise of the mean
         (:func:`uba._probe_math.signal_energy`), divided by
         :math:`\theta^2` (:func:`uba._probe_math.start_from_gradient`)."""
-        grad_nodes, grad_weights = self.start_quadrature(rule)
-        energy = _probe_math.signal_energy(
-            grad_nodes,
-            grad_weights,
-            self.grad_norm2,
-            self.nodes,
-            self.weights,
-            self.params,
-            self.noise_fit,
-            self.batches,
-        )
-        return _probe_math.start_from_gradient(grad_nodes, energy)
+        return _start(self, self.start_quadrature(rule))
 
     @property
     def excess_loss(self) -> tuple[float, float]:
@@ -396,8 +385,27 @@ class ProbeResult:
 # ---- for choose_phi ----------------------------------------------------------------------
 
 
+def _start(result: ProbeResult, quadrature: tuple[_Array, _Array]) -> tuple[_Array, _Array]:
+    """:meth:`ProbeResult.start` from the mean gradient's ``quadrature``."""
+    grad_nodes, grad_weights = quadrature
+    energy = _probe_math.signal_energy(
+        grad_nodes,
+        grad_weights,
+        result.grad_norm2,
+        result.nodes,
+        result.weights,
+        result.params,
+        result.noise_fit,
+        result.batches,
+    )
+    return _probe_math.start_from_gradient(grad_nodes, energy)
+
+
 def _choose_phi_inputs(
-    result: ProbeResult, rule: str = "radau"
+    result: ProbeResult,
+    rule: str = "radau",
+    *,
+    quadrature: tuple[_Array, _Array] | None = None,
 ) -> tuple[_Array, _Array, _Array, _Array]:
     r"""``(eigenvalues, weights, start, noise)`` of the diagonal quadratic
     fitted to the probed model, in the form :func:`uba.theory.choose_phi`
@@ -406,10 +414,13 @@ def _choose_phi_inputs(
     :math:`c\theta^a`, then the gradient run's nodes (``rule``: ``"gauss"``
     or ``"radau"``) with the start :meth:`ProbeResult.start`.  Curvatures are
     of the optimizer's geometry; the step choose_phi must get is
-    ``lr / (1 - momentum)``.
+    ``lr / (1 - momentum)``.  A given ``quadrature`` of the mean gradient
+    stands for ``result.start_quadrature(rule)``.
     """
+    if quadrature is None:
+        quadrature = result.start_quadrature(rule)
     return _probe_math.choose_phi_inputs(
-        result.nodes, result.weights, result.params, result.noise_fit, *result.start(rule)
+        result.nodes, result.weights, result.params, result.noise_fit, *_start(result, quadrature)
     )
 
 
@@ -505,6 +516,9 @@ def _resampled_gains(result: ProbeResult, T: int, peak: float, floor: float, phi
     default = schedule(steps, T, 1.0, peak, floor)
     chosen = schedule(steps, T, phi, peak, floor)
     rng = np.random.default_rng(np.random.SeedSequence(result.seed).spawn(1)[0])
+    # The run from the mean gradient is one measurement, not resampled: its
+    # quadratures (eigendecompositions, the costly part) are the same in each.
+    quadratures = {rule: result.start_quadrature(rule) for rule in _probe_math.START_RULES}
     gains = []
     for _ in range(result.resamples):
         runs, run_weights, pairs, level = _probe_math.resample(
@@ -517,8 +531,8 @@ def _resampled_gains(result: ProbeResult, T: int, peak: float, floor: float, phi
             noise_samples=pairs,
             sigma2=result.sigma2 * level,
         )
-        for rule in _probe_math.START_RULES:
-            eigenvalues, weights, start, noise = _choose_phi_inputs(drawn, rule)
+        for quadrature in quadratures.values():
+            eigenvalues, weights, start, noise = _choose_phi_inputs(drawn, quadrature=quadrature)
             losses = [
                 theory.expected_loss(lrs, eigenvalues, weights=weights, start=start, noise=noise)
                 for lrs in (default, chosen)

@@ -348,8 +348,13 @@ def interrupt_delay(argv: list[str], tmp_path: Path, ready: float) -> float:
     ("argv", "ready"),
     [
         (["table", "-T", "1e9", "--rows", "1e9"], 1.0),  # a billion rows, streamed
-        (["bounds", "-T", "5e7", "--phi"], 1.5),  # four peers of 5e7 steps, in NumPy
-        (["bounds", "--phi", "--plot", "b.png", "--budgets", "5e7", "5e7", "5e7"], 1.0),
+        # the other long paths in the full tier (each waits seconds for its work)
+        pytest.param(["bounds", "-T", "5e7", "--phi"], 1.5, marks=pytest.mark.slow),
+        pytest.param(
+            ["bounds", "--phi", "--plot", "b.png", "--budgets", "5e7", "5e7", "5e7"],
+            1.0,
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_ctrl_c_lands_promptly_in_long_numpy_work(

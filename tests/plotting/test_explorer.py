@@ -267,6 +267,7 @@ explorer
 
 
 @WIDGETS
+@pytest.mark.slow  # the full tier: a Jupyter kernel, as the notebook's test
 def test_the_explorer_in_a_jupyter_kernel(tmp_path, monkeypatch) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
