@@ -28,10 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GAIN_QUANTILE",
-    "MAX_LANCZOS_STEPS",
     "MAX_NEGATIVE_SHARE",
     "MAX_NOISE_RESIDUAL",
-    "MAX_VECTORS",
     "START_RULES",
     "NoiseFit",
     "choose_phi_inputs",
@@ -52,12 +50,6 @@ __all__ = [
 
 _Array = npt.NDArray[np.float64]
 
-#: The most Lanczos steps per run.  A density is resolved in 20 to 100 steps
-#: (the literature uses up to ~100); each step costs one Hessian-vector
-#: product, and the quadrature's dense eigendecomposition grows as the cube.
-MAX_LANCZOS_STEPS = 1024
-#: The most Lanczos runs (random start vectors); 1 to 10 are usual.
-MAX_VECTORS = 1024
 
 #: The noise exponents the shape fit tries: a in [0, 2] in steps of 1/200
 #: (1 is Hessian-shaped, the 201st).

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from uba import _checks, _core, _probe_math, theory
-from uba._probe_math import MAX_LANCZOS_STEPS, MAX_VECTORS, NoiseFit, lower_end
+from uba._probe_math import NoiseFit, lower_end
 from uba._schedule import schedule
 
 if TYPE_CHECKING:
@@ -55,6 +55,12 @@ __all__ = [
 
 #: The optimizers whose geometry :func:`suggest_phi` models.
 OPTIMIZERS = ("sgd", "adam")
+#: The most Lanczos steps per run.  A density is resolved in 20 to 100 steps
+#: (the literature uses up to ~100); each step costs one Hessian-vector
+#: product, and the quadrature's dense eigendecomposition grows as the cube.
+MAX_LANCZOS_STEPS = 1024
+#: The most Lanczos runs (random start vectors); 1 to 10 are usual.
+MAX_VECTORS = 1024
 #: The most bootstrap resamples (each costs four evaluations of the loss).
 MAX_RESAMPLES = 100_000
 
