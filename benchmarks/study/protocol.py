@@ -23,15 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from .nqm import GEOMETRIC, NQM, WORST_CASE
-from .schedules import PEERS, PHI_OF, SCHEDULES
+from .nqm import EXPECTED_LOSS, GEOMETRIC, NQM, POWER_LAW
+from .schedules import PEERS, PHI_OF, SCHEDULES, GivenPhi
 from .statistics import Comparison, paired
 from .tasks import Chars, Digits
 
 GRID_FACTOR = 2.0
 
 #: Each task's runner: train(...) -> (validation, test) and probe(...).
-RUNNERS: dict[str, Any] = {"digits": Digits(), "chars": Chars(), "nqm": NQM(GEOMETRIC, WORST_CASE)}
+RUNNERS: dict[str, Any] = {
+    "digits": Digits(),
+    "chars": Chars(),
+    "nqm": NQM(GEOMETRIC, EXPECTED_LOSS),
+    "nqm_power": NQM(POWER_LAW, EXPECTED_LOSS),
+}
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,36 @@ TASKS = {
         "chars", "bits per byte (byte-level transformer, stdlib sources)", 800, 24, 3e-3, 0.05
     ),
     "nqm": Task(
-        "nqm", f"{RUNNERS['nqm'].score.description} (noisy quadratic model)", 200, 40, 2.0, 0.0
+        "nqm",
+        "expected final loss (noisy quadratic: 400 curvatures geometric in [0.01, 1], "
+        "isotropic noise)",
+        200,
+        40,
+        2.0,
+        0.0,
+    ),
+    "nqm_power": Task(
+        "nqm_power",
+        "expected final loss (noisy quadratic: power-law spectrum k^-1.5, d = 1000, "
+        "Hessian-shaped noise)",
+        1000,
+        40,
+        1.0,
+        0.0,
     ),
 }
 
 #: The schedules of the smoke test.
-QUICK_SCHEDULES = ("uba_phi=1", "cosine", "uba_probe", "wsd", "rex", "constant", "uba_theory_phi")
+QUICK_SCHEDULES = (
+    "uba_phi=1",
+    "cosine",
+    "uba_probe",
+    "wsd",
+    "rex",
+    "constant",
+    "uba_choose_phi",
+    "uba_theory_phi",
+)
 
 
 def schedules_of(task: str, quick: bool = False) -> tuple[str, ...]:
@@ -84,6 +113,7 @@ class Run:
     peak_lr: float
     phase: str  # "tune" or "eval"
     phi: float = math.nan  # UBA's phi (nan for the other schedules)
+    phi_note: str = ""  # what to know about a computed phi (schedules.GivenPhi)
     val: float = math.nan
     test: float = math.nan
     cpu_seconds: float = 0.0
@@ -118,22 +148,23 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
 
 
-def _phi_for(run: Run, probe: Probe | None) -> float:
+def _phi_for(run: Run, probe: Probe | None) -> GivenPhi:
     task = TASKS[run.task]
     uba_T = run.budget - task.warmup_steps(run.budget)
     if run.schedule == "uba_probe":
         assert probe is not None
-        return probe.result.phi_for(uba_T, lr=run.peak_lr)
+        return GivenPhi(probe.result.phi_for(uba_T, lr=run.peak_lr))
     rule = RUNNERS[run.task].phi_rows.get(run.schedule)
     if rule is not None:
         return rule(uba_T, run.peak_lr)
-    return PHI_OF.get(run.schedule, math.nan)
+    return GivenPhi(PHI_OF.get(run.schedule, math.nan))
 
 
 def _work(job: tuple[Run, Probe | None, bool]) -> Run:
     run, probe, quick = job
     wall, cpu = time.perf_counter(), time.process_time()
-    run.phi = _phi_for(run, probe)
+    given = _phi_for(run, probe)
+    run.phi, run.phi_note = given.phi, given.note
     run.val, run.test = RUNNERS[run.task].train(
         run.schedule,
         run.budget,
@@ -276,10 +307,12 @@ class Results:
         self.tunings = tunings
         self.test: dict[tuple[str, str, int], dict[int, float]] = defaultdict(dict)
         self.phis: dict[tuple[str, str, int], list[float]] = defaultdict(list)
+        self.phi_notes: dict[tuple[str, str, int], list[str]] = defaultdict(list)
         for r in runs:
             if r.phase == "eval":
                 self.test[(r.task, r.schedule, r.budget)][r.seed] = r.test
                 self.phis[(r.task, r.schedule, r.budget)].append(r.phi)
+                self.phi_notes[(r.task, r.schedule, r.budget)].append(r.phi_note)
 
     def tasks(self) -> list[str]:
         return [t for t in TASKS if any(k[0] == t for k in self.test)]
