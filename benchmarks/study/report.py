@@ -128,8 +128,51 @@ def _peak_cell(task: str, t: Tuning) -> str:
     return f"{t.lr(t.best()):.3g}{limit} ({grid}){edge}"
 
 
+#: The columns of the headline table: (title, first, second); a callable
+#: picks the schedule for (results, task, budget).
+HEADLINE: list[tuple[str, Any, Any]] = [
+    ("phi = 1 vs cosine", DEFAULT_PHI, "cosine"),
+    ("best UBA phi vs best other", Results.best_uba, Results.best_other),
+    ("choose_phi vs phi = 1", "uba_choose_phi", DEFAULT_PHI),
+    ("probe vs phi = 1", "uba_probe", DEFAULT_PHI),
+]
+
+
+def headline(res: Results) -> list[str]:
+    """The table the README and docs/study.md quote: a row per task and
+    budget, the paired differences of HEADLINE ("-" where a task does not
+    run the row; the best other schedule named)."""
+    lines = [
+        "| task, budget | " + " | ".join(title for title, _, _ in HEADLINE) + " |",
+        "|---|" + "---|" * len(HEADLINE),
+    ]
+    for task in res.tasks():
+        for T in res.budgets(task):
+            cells = []
+            for _, first, second in HEADLINE:
+                a = first(res, task, T) if callable(first) else first
+                b = second(res, task, T) if callable(second) else second
+                if a not in res.names(task):
+                    cells.append("-")
+                    continue
+                text = cell(res.compare(task, T, a, b))
+                cells.append(f"{text} ({label(b)})" if callable(second) else text)
+            lines.append(_row(f"{task}, {T}", cells))
+    return lines
+
+
 def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
     lines = ["# Budgeted training results", "", *header, ""]
+    lines += [
+        "## In short",
+        "",
+        "Paired differences on the test metric (first minus second, in % of the second; "
+        "negative: the first is better; **bold**: the 95% interval excludes 0; exact: the "
+        "same on every seed), from the tables below:",
+        "",
+        *headline(res),
+        "",
+    ]
     inside, total = res.all_interior()
     limited = [k for k, t in res.tunings.items() if hasattr(RUNNERS[k[0]], "stability_limit")]
     at_limit = sum(_at_limit(k[0], res.tunings[k]) for k in limited)

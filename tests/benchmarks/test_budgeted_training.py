@@ -380,6 +380,18 @@ def test_report_cells_bold_only_intervals_that_exclude_zero() -> None:
     assert report.cell(Comparison("a", "b", -2.0, -3.0, -1.0)) == "**-2.0% [-3.0, -1.0]**"
     assert report.cell(Comparison("a", "b", 1.0, -0.5, 2.5)) == "+1.0% [-0.5, +2.5]"
     assert report.cell(Comparison("a", "a", 0.0, 0.0, 0.0)) == "same schedule"
+    # below 1%, a decimal more per decade down to 3; an exact difference is one number
+    assert report.cell(Comparison("a", "b", 0.25, -0.1, 0.6)) == "+0.25% [-0.10, +0.60]"
+    assert report.cell(Comparison("a", "b", -0.031, -0.031, -0.031)) == "**-0.031% (exact)**"
+    assert report.cell(Comparison("a", "b", 0.0, 0.0, 0.0)) == "+0.0% (exact)"
+
+
+def test_an_exact_metric_has_no_interval_whatever_the_rounding_of_its_mean() -> None:
+    x = 0.7  # NumPy's standard deviation of three of them is not 0
+    assert np.std([x] * 3, ddof=1) > 0
+    assert interval([x] * 3) == (pytest.approx(x, rel=1e-15), 0.0)
+    c = paired("a", dict.fromkeys(range(3), x), "b", dict.fromkeys(range(3), 2 * x))
+    assert c.lo == c.hi == c.mean == pytest.approx(-50.0, rel=1e-14) and c.significant
 
 
 def test_every_file_goes_through_the_atomic_writer(tmp_path: Path, monkeypatch) -> None:
