@@ -2,7 +2,9 @@
 
 The metadata lives in pyproject.toml; the version in csrc/uba.h
 (UBA_VERSION_*, which the extension also publishes as uba.__version__); the
-warning flags in csrc/Makefile (STRICT, the flags the C core is tested with).
+core's sources and its warning flags in csrc/Makefile (CORE, and STRICT, the
+flags the C core is tested with).  The binding, csrc/python/_coremodule.c,
+is the one source that includes Python.h.
 UBA_WERROR=1 turns the warnings into errors (CI does; an install from source
 does not, so that a newer compiler's new warning never stops an install).
 """
@@ -16,7 +18,7 @@ import numpy
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CORE_SOURCES = ["csrc/schedule.c", "csrc/theory.c", "csrc/expected_loss.c"]
+BINDING = "csrc/python/_coremodule.c"
 
 
 def version() -> str:
@@ -31,17 +33,26 @@ def version() -> str:
     return ".".join(numbers)
 
 
+def makefile_variable(name: str) -> list[str]:
+    """The words of variable `name` of csrc/Makefile (continued lines too)."""
+    makefile = Path("csrc/Makefile").read_text(encoding="utf-8")
+    match = re.search(rf"^{name} = ((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"csrc/Makefile must define {name}")
+    return match.group(1).replace("\\\n", " ").split()
+
+
+def core_sources() -> list[str]:
+    """CORE of csrc/Makefile: the C core's sources."""
+    return [f"csrc/{name}" for name in makefile_variable("CORE")]
+
+
 def strict_flags() -> list[str]:
     """STRICT of csrc/Makefile (-std=c11 and the warnings the core is tested
     with), less -Werror (see UBA_WERROR) and -Wpedantic:
     CPython's type slots and method tables hold function pointers as void *,
     a conversion ISO C does not define (and every platform supports)."""
-    makefile = Path("csrc/Makefile").read_text(encoding="utf-8")
-    match = re.search(r"^STRICT = ((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
-    if match is None:
-        raise RuntimeError("csrc/Makefile must define STRICT")
-    flags = match.group(1).replace("\\\n", " ").split()
-    return [f for f in flags if f not in ("-Werror", "-Wpedantic")]
+    return [f for f in makefile_variable("STRICT") if f not in ("-Werror", "-Wpedantic")]
 
 
 def werror() -> bool:
@@ -81,7 +92,7 @@ setup(
     ext_modules=[
         Extension(
             "uba._core",
-            sources=["csrc/module.c", *CORE_SOURCES],
+            sources=[BINDING, *core_sources()],
             include_dirs=["csrc", numpy.get_include()],
         )
     ],

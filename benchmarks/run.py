@@ -522,7 +522,9 @@ def bench_optimal_phi(quick: bool) -> list[Row]:
             found["numpy"] = numpy_optimal_phi(T, 1.0, KAPPA, SIGMA2)
 
         def mine(T: int = T) -> None:
-            found["uba"] = _core.optimal_phi(T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, 1e-6, 1e8, None)
+            found["uba"] = _core.optimal_phi(
+                T, 1.0, KAPPA, SIGMA2, 1.0, 1 / KAPPA, (1e-6, 1e8), None
+            )
 
         times = compare(peer, mine, 1, 1)
         phi_np, phi_uba = found["numpy"][0], found["uba"][0]

@@ -3,164 +3,13 @@
  * stepping rule of a stateful scheduler.  See uba.h for the contracts.
  */
 #include "uba.h"
+#include "checks.h"
 #include "progress.h"
 #include "shape.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-/*
- * What each status says: the argument it names, as uba.h spells it, and
- * the rule that argument broke.  uba_strerror() gives both in one sentence
- * (one literal, concatenated at compile time); bindings that name the
- * argument their own way use the rule alone.
- */
-typedef struct status_text {
-    const char *argument;
-    const char *rule;
-    const char *sentence;
-} status_text;
-
-#define STATUS_TEXT(argument, rule) {argument, rule, argument " " rule}
-
-static const status_text STATUS[UBA_STATUS_COUNT] = {
-    [UBA_OK] = STATUS_TEXT("", "no error"),
-    [UBA_E_NULL] = STATUS_TEXT("a required pointer", "is NULL"),
-    [UBA_E_T] = STATUS_TEXT("T", "must be an integer in [1, 2**53]"),
-    [UBA_E_PHI] = STATUS_TEXT("phi", "must be a finite number > 0"),
-    [UBA_E_ETA_MAX] = STATUS_TEXT("eta_max", "must be a finite number"),
-    [UBA_E_ETA_MIN] = STATUS_TEXT("eta_min", "must be a finite number"),
-    [UBA_E_WARMUP_STEPS] = STATUS_TEXT("warmup_steps",
-                                       "must be an integer in [0, T)"),
-    [UBA_E_WARMUP_START] = STATUS_TEXT("warmup_start",
-                                       "must be a finite number"),
-    [UBA_E_STEP] = STATUS_TEXT("t", "must be a finite number >= 0"),
-    [UBA_E_LR] = STATUS_TEXT("lr_now[i]", "must be a finite number"),
-    [UBA_E_LAM_MIN] = STATUS_TEXT("lam_min", "must be a finite number > 0"),
-    [UBA_E_LAM_MAX] = STATUS_TEXT("lam_max",
-                                  "must be a finite number >= lam_min"),
-    [UBA_E_CURVATURE] = STATUS_TEXT("(lam_min, lam_max)",
-                                    "must give finite 1/lam_min and "
-                                    "2*lam_max/lam_min"),
-    [UBA_E_KAPPA] = STATUS_TEXT("kappa", "must be a finite number >= 1 "
-                                         "(with 2*kappa finite)"),
-    [UBA_E_PHI_KAPPA] = STATUS_TEXT("phi", "must be a finite number >= 2 "
-                                           "to be 2*kappa with kappa >= 1"),
-    [UBA_E_LRS_EMPTY] = STATUS_TEXT("lrs",
-                                    "must hold at least one step size"),
-    [UBA_E_LRS] = STATUS_TEXT("lrs[i]", "must be a finite number"),
-    [UBA_E_LRS_RANGE] = STATUS_TEXT("lrs[i]", "must be at most 1e100 / "
-                                              "lam_max in absolute value"),
-    [UBA_E_LRS_ZERO] = STATUS_TEXT("lrs",
-                                   "must hold at least one step size > 0"),
-    [UBA_E_STEP_CONDITION] = STATUS_TEXT("lrs[i]", "must meet the bound's "
-                                                   "step-size condition"),
-    [UBA_E_L] = STATUS_TEXT("L", "must be a finite number > 0"),
-    [UBA_E_MU] = STATUS_TEXT("mu", "must be a finite number in (0, L]"),
-    [UBA_E_SIGMA2] = STATUS_TEXT("sigma2", "must be a finite number >= 0"),
-    [UBA_E_F_GAP] = STATUS_TEXT("f_gap", "must be a finite number >= 0"),
-    [UBA_E_DIST2] = STATUS_TEXT("dist2", "must be a finite number >= 0"),
-    [UBA_E_ETA_RANGE] = STATUS_TEXT("(eta_max, eta_min)",
-                                    "must both be at most 5e99 / lam_max "
-                                    "in absolute value"),
-    [UBA_E_ETA_MAX_L] = STATUS_TEXT("eta_max",
-                                    "must be a finite number in (0, 1/L]"),
-    [UBA_E_PHI_RANGE] = STATUS_TEXT("(phi_lo, phi_hi)",
-                                    "must satisfy 0 < phi_lo < phi_hi, "
-                                    "both finite"),
-    [UBA_E_WORKSPACE] = STATUS_TEXT("the workspace",
-                                    "is shorter than its documented size"),
-    [UBA_E_INTERRUPTED] = STATUS_TEXT("the computation",
-                                      "was interrupted by its progress hook"),
-    [UBA_E_EIGENVALUES_EMPTY] = STATUS_TEXT("eigenvalues",
-                                            "must hold at least one value"),
-    [UBA_E_EIGENVALUES] = STATUS_TEXT("eigenvalues[i]",
-                                      "must be a finite number >= 0"),
-    [UBA_E_WEIGHTS_LENGTH] = STATUS_TEXT("weights", "must hold one value, "
-                                                    "or one per eigenvalue"),
-    [UBA_E_WEIGHTS] = STATUS_TEXT("weights[i]",
-                                  "must be a finite number >= 0"),
-    [UBA_E_START_LENGTH] = STATUS_TEXT("start", "must hold one value, "
-                                                "or one per eigenvalue"),
-    [UBA_E_START] = STATUS_TEXT("start[i]", "must be a finite number >= 0"),
-    [UBA_E_NOISE_LENGTH] = STATUS_TEXT("noise", "must hold one value, "
-                                                "or one per eigenvalue"),
-    [UBA_E_NOISE] = STATUS_TEXT("noise[i]", "must be a finite number >= 0"),
-    [UBA_E_PEAK] = STATUS_TEXT("eta_max",
-                               "must be a finite number > 0, or a range "
-                               "(lo, hi) with 0 <= lo < hi <= inf (lo = 0: "
-                               "2**-20 * hi; hi = inf: the stability limit "
-                               "2/max(eigenvalues)) that resolves to finite "
-                               "numbers > 0"),
-};
-
-static const status_text *
-status_text_of(uba_status status)
-{
-    static const status_text unknown = STATUS_TEXT("", "unknown uba_status");
-    if ((unsigned)status >= (unsigned)UBA_STATUS_COUNT) {
-        return &unknown;
-    }
-    return &STATUS[status];
-}
-
-const char *
-uba_strerror(uba_status status)
-{
-    if (status == UBA_OK || (unsigned)status >= (unsigned)UBA_STATUS_COUNT) {
-        return status_text_of(status)->rule;
-    }
-    return STATUS[status].sentence;
-}
-
-const char *
-uba_status_argument(uba_status status)
-{
-    return status_text_of(status)->argument;
-}
-
-const char *
-uba_status_rule(uba_status status)
-{
-    return status_text_of(status)->rule;
-}
-
-#define UBA_STR2(x) #x
-#define UBA_STR(x) UBA_STR2(x)
-
-const char *
-uba_version(void)
-{
-    return UBA_STR(UBA_VERSION_MAJOR) "." UBA_STR(UBA_VERSION_MINOR)
-        "." UBA_STR(UBA_VERSION_PATCH);
-}
-
-/* ---- argument checks -------------------------------------------------- */
-
-static int
-is_budget(double T)
-{
-    return T >= 1.0 && T <= UBA_MAX_BUDGET && floor(T) == T;
-}
-
-static int
-is_phi(double phi)
-{
-    return isfinite(phi) && phi > 0.0;
-}
-
-static int
-is_step(double t)
-{
-    return isfinite(t) && t >= 0.0;
-}
-
-static int
-is_warmup(double W, double T)
-{
-    return W >= 0.0 && W < T && floor(W) == W;
-}
 
 /* Maps any t >= 0 into [0, T]: the schedule has period 2T and mirrors
  * about T, exactly as cosine annealing does.  fmod is exact, and so is
@@ -566,25 +415,41 @@ update_group(double e_prev, double e_next, double floor_value, double lr_now,
 }
 
 uba_status
+uba_group_step_init(uba_group_step *s, double T, double phi,
+                    double warmup_steps, double warmup_start_factor)
+{
+    if (!is_budget(T)) {
+        return UBA_E_T;
+    }
+    if (!is_phi(phi)) {
+        return UBA_E_PHI;
+    }
+    if (!is_warmup(warmup_steps, T)) {
+        return UBA_E_WARMUP_STEPS;
+    }
+    if (!is_nonnegative(warmup_start_factor)) {
+        return UBA_E_WARMUP_FACTOR;
+    }
+    if (s == NULL) {
+        return UBA_E_NULL;
+    }
+    s->T = T;
+    s->phi = phi;
+    s->warmup_steps = warmup_steps;
+    s->warmup_start_factor = warmup_start_factor;
+    return UBA_OK;
+}
+
+uba_status
 uba_step_groups(const uba_group_step *s, double t_prev, double t, size_t n,
                 const double *base, const double *eta_min,
                 const double *lr_now, const double *written, double *ratio,
                 double *lr_next, size_t *bad_index)
 {
+    /* s was checked by uba_group_step_init: only what changes per step is
+     * checked here */
     if (s == NULL) {
         return UBA_E_NULL;
-    }
-    if (!is_budget(s->T)) {
-        return UBA_E_T;
-    }
-    if (!is_phi(s->phi)) {
-        return UBA_E_PHI;
-    }
-    if (!is_warmup(s->warmup_steps, s->T)) {
-        return UBA_E_WARMUP_STEPS;
-    }
-    if (!isfinite(s->warmup_start_factor)) {
-        return UBA_E_WARMUP_START;
     }
     if (!is_step(t) || !isfinite(t_prev)) {
         return UBA_E_STEP;

@@ -1,7 +1,7 @@
 /*
  * shape.h -- the arithmetic of the UBA shape g(t), shared by schedule.c
- * (the schedule itself) and theory.c (which evaluates the same schedule for
- * many phi at once, the angle computed once per step).  Internal to the
+ * (the schedule itself) and choose_phi.c (which evaluates the same schedule
+ * for many phi at once, the angle computed once per step).  Internal to the
  * core: static inline functions, so that every use compiles to the same
  * operations and rounds identically.
  */

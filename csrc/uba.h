@@ -7,9 +7,12 @@
  * left untouched when a function fails, except the _fill buffers, whose
  * contents are unspecified after a failure.
  *
- * Input policy: every argument is checked; a NaN, an infinity or a value
- * outside the documented range gives the status naming that argument
- * (never a NaN result, never a crash).  uba_strerror() says what is allowed.
+ * Input policy: every argument is checked, once: a NaN, an infinity or a
+ * value outside the documented range gives the status naming that argument
+ * (never a NaN result, never a crash).  Parameters used many times are
+ * checked when they are stored (uba_params_init, uba_group_step_init), and
+ * the functions given the stored struct trust it.  uba_strerror() says
+ * what is allowed; uba_status_blame() which argument a status is about.
  *
  * The schedule (docs/schedule.md), for budget T, step t, shape phi > 0:
  *
@@ -51,9 +54,10 @@ typedef enum uba_status {
     UBA_E_ETA_MIN,        /* eta_min: finite                               */
     UBA_E_WARMUP_STEPS,   /* warmup_steps: an integer in [0, T)            */
     UBA_E_WARMUP_START,   /* warmup_start: finite                          */
+    UBA_E_WARMUP_FACTOR,  /* warmup_start_factor: finite, >= 0             */
     UBA_E_STEP,           /* t: finite, >= 0                               */
     UBA_E_LR,             /* a learning rate (scheduler state): finite     */
-    /* theory (section "Theory" below) */
+    /* theory (docs/theory.md; the part "Theory" below) */
     UBA_E_LAM_MIN,        /* lam_min: finite, > 0                          */
     UBA_E_LAM_MAX,        /* lam_max: finite, >= lam_min                   */
     UBA_E_CURVATURE,      /* 1/lam_min and 2*lam_max/lam_min: finite       */
@@ -74,7 +78,7 @@ typedef enum uba_status {
     UBA_E_PHI_RANGE,      /* phi search range: 0 < phi_lo < phi_hi, finite */
     UBA_E_WORKSPACE,      /* a workspace shorter than its documented size  */
     UBA_E_INTERRUPTED,    /* the caller's progress hook asked to stop      */
-    /* the noisy quadratic's expected loss and choose_phi (last section) */
+    /* the expected loss over a spectrum and uba_choose_phi (sections 4, 5) */
     UBA_E_EIGENVALUES_EMPTY, /* eigenvalues: at least one                  */
     UBA_E_EIGENVALUES,    /* an eigenvalue: finite, >= 0                   */
     UBA_E_WEIGHTS_LENGTH, /* weights: one, or one per eigenvalue           */
@@ -87,16 +91,69 @@ typedef enum uba_status {
     UBA_STATUS_COUNT
 } uba_status;
 
+/*
+ * The arguments a status can be about, by the names this header gives
+ * them.  A binding that names arguments its own way maps these ids to its
+ * own names and positions (uba_status_blame says which id a status is
+ * about); no text needs to be parsed.
+ */
+typedef enum uba_arg {
+    UBA_ARG_NONE = 0,          /* no argument: UBA_OK, UBA_E_NULL, ...     */
+    UBA_ARG_T,
+    UBA_ARG_PHI,
+    UBA_ARG_ETA_MAX,           /* also base[i] of uba_step_groups          */
+    UBA_ARG_ETA_MIN,
+    UBA_ARG_WARMUP_STEPS,
+    UBA_ARG_WARMUP_START,
+    UBA_ARG_WARMUP_FACTOR,     /* warmup_start_factor                      */
+    UBA_ARG_STEP,              /* t (and t_prev of uba_step_groups)        */
+    UBA_ARG_LR_NOW,
+    UBA_ARG_LAM_MIN,
+    UBA_ARG_LAM_MAX,
+    UBA_ARG_KAPPA,
+    UBA_ARG_LRS,
+    UBA_ARG_L,
+    UBA_ARG_MU,
+    UBA_ARG_SIGMA2,
+    UBA_ARG_F_GAP,
+    UBA_ARG_DIST2,
+    UBA_ARG_PHI_LO,
+    UBA_ARG_PHI_HI,
+    UBA_ARG_EIGENVALUES,       /* the arrays of a uba_spectrum             */
+    UBA_ARG_WEIGHTS,
+    UBA_ARG_START,
+    UBA_ARG_NOISE,
+    UBA_ARG_COUNT
+} uba_arg;
+
+/* What a status blames: one argument (`arg`), or a pair of arguments
+ * whose combination is wrong (`arg` and `pair`: lam_min and lam_max for
+ * UBA_E_CURVATURE); `entry` is 1 where it is about one entry of an array
+ * argument, whose index the function wrote to *bad_index. */
+typedef struct uba_blame {
+    uba_arg arg;   /* UBA_ARG_NONE for UBA_OK, UBA_E_NULL, UBA_E_WORKSPACE,
+                    * UBA_E_INTERRUPTED and unknown codes               */
+    uba_arg pair;  /* the second argument of a pair, else UBA_ARG_NONE  */
+    int entry;
+} uba_blame;
+
+/* Returns the argument(s) behind `status` (see uba_blame). */
+UBA_API uba_blame uba_status_blame(uba_status status);
+
+/* Returns the name this header gives argument `arg` ("lam_min"); "" for
+ * UBA_ARG_NONE and unknown ids.  A static string. */
+UBA_API const char *uba_arg_name(uba_arg arg);
+
 /* Returns a static sentence saying what the argument behind `status` must
  * be ("phi must be a finite number > 0"); never NULL, also for unknown
  * codes.  It is uba_status_argument(status), a space, and
  * uba_status_rule(status). */
 UBA_API const char *uba_strerror(uba_status status);
 
-/* Returns the argument behind `status` as this header names it: "phi";
- * "lrs[i]" where the status is about one entry (its index is *bad_index);
- * "(lam_min, lam_max)" where it is about a pair.  A static string, "" for
- * UBA_OK and unknown codes. */
+/* Returns the argument behind `status` in words, from the names of
+ * uba_status_blame: "phi"; "lrs[i]" where the status is about one entry
+ * (its index is *bad_index); "(lam_min, lam_max)" where it is about a
+ * pair.  A static string, "" for UBA_OK and unknown codes. */
 UBA_API const char *uba_status_argument(uba_status status);
 
 /* Returns the rule that argument broke, without its name ("must be a
@@ -198,21 +255,34 @@ UBA_API uba_status uba_eta_fill(const uba_params *p, const double *t,
  * t_prev < 0 stands for "the lr before the first step", valued base[i];
  * t_prev may also lie after t (a schedule stepped back by hand).
  *
- * Writes the new lrs to lr_next[i] (a buffer that overlaps no input) and
- * the new ratios to ratio[i].  Fails with UBA_E_T, UBA_E_PHI,
- * UBA_E_WARMUP_STEPS, UBA_E_WARMUP_START (for f), UBA_E_STEP (t not
- * finite or negative, t_prev not finite), UBA_E_NULL, or, for group
- * *bad_index (if not NULL), UBA_E_ETA_MAX (base), UBA_E_ETA_MIN or UBA_E_LR
- * (lr_now not finite, or the new lr overflows); nothing is written on
- * failure.
+ * The parameters the groups share are checked once, when the scheduler
+ * is made (uba_group_step_init), and the step then trusts them.
  */
+
+/* The parameters a scheduler's groups share; fill it with
+ * uba_group_step_init. */
 typedef struct uba_group_step {
-    double T;                    /* budget                                */
-    double phi;                  /* shape                                 */
-    double warmup_steps;         /* W                                     */
-    double warmup_start_factor;  /* f: warmup starts at f * base          */
+    double T;                    /* budget, integer-valued, in [1, 2^53]  */
+    double phi;                  /* shape, finite, > 0                    */
+    double warmup_steps;         /* W, integer-valued, in [0, T)          */
+    double warmup_start_factor;  /* f: warmup starts at f * base, f >= 0  */
 } uba_group_step;
 
+/* Checks the arguments and stores them in *s.  Fails with UBA_E_T,
+ * UBA_E_PHI, UBA_E_WARMUP_STEPS, UBA_E_WARMUP_FACTOR (f not finite or
+ * negative) or UBA_E_NULL (checked in that order); nothing is written on
+ * failure. */
+UBA_API uba_status uba_group_step_init(uba_group_step *s, double T,
+                                       double phi, double warmup_steps,
+                                       double warmup_start_factor);
+
+/* One step of the n groups.  s must come from a successful
+ * uba_group_step_init.  Writes the new lrs to lr_next[i] (a buffer that
+ * overlaps no input) and the new ratios to ratio[i].  Fails with
+ * UBA_E_STEP (t not finite or negative, t_prev not finite), UBA_E_NULL,
+ * or, for group *bad_index (if not NULL), UBA_E_ETA_MAX (base), UBA_E_ETA_MIN
+ * or UBA_E_LR (lr_now not finite, or the new lr overflows); nothing is
+ * written on failure. */
 UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
                                    double t, size_t n, const double *base,
                                    const double *eta_min,
@@ -220,41 +290,46 @@ UBA_API uba_status uba_step_groups(const uba_group_step *s, double t_prev,
                                    const double *written, double *ratio,
                                    double *lr_next, size_t *bad_index);
 
-/* ---- Theory: docs/theory.md (derived in this project) ------------- */
+/* ---- Theory: docs/theory.md --------------------------------------- */
 
 /*
  * The paper gives only the schedule; everything below is derived for this
- * project (section 2) or is a standard bound instantiated for any step
- * sequence (section 3).  A curvature range is [lam_min, lam_max] with
- * 0 < lam_min <= lam_max, both finite; functions that form 1/lam_min or
- * phi = 2*lam_max/lam_min also need those finite (UBA_E_CURVATURE).
- * kappa = lam_max/lam_min.  `lrs` is any sequence of n step sizes
- * eta_0..eta_{n-1}; on a failure that points at one entry, *bad_index
- * (if not NULL) is the first offending index.  Statuses are checked in
- * the order listed, except that the per-entry statuses of lrs (UBA_E_LRS
- * and the range or condition status after it) are checked entry by entry:
- * the first offending entry gives its own status.  Every function with a
- * `progress` argument can also fail with UBA_E_INTERRUPTED (see
- * uba_progress), after its argument checks.
+ * project (docs/theory.md section 1), is a standard bound instantiated for
+ * any step sequence (section 2), or is this project's numerics (sections
+ * 3-5).  Each section is one C file: curvature.c, bounds.c, worst_case.c,
+ * noisy_quadratic.c, choose_phi.c.
+ *
+ * A curvature range is [lam_min, lam_max] with 0 < lam_min <= lam_max,
+ * both finite; functions that form 1/lam_min or phi = 2*lam_max/lam_min
+ * also need those finite (UBA_E_CURVATURE).  kappa = lam_max/lam_min.
+ * `lrs` is any sequence of n step sizes eta_0..eta_{n-1}; on a failure
+ * that points at one entry, *bad_index (if not NULL) is the first
+ * offending index.  Statuses are checked in the order listed, except that
+ * the per-entry statuses of lrs (UBA_E_LRS and the range or condition
+ * status after it) are checked entry by entry: the first offending entry
+ * gives its own status.  Every function with a `progress` argument can
+ * also fail with UBA_E_INTERRUPTED (see uba_progress), after its argument
+ * checks.  A function that needs a buffer of a size its arguments decide
+ * (the Chebyshev steps, a workspace) has a _check function that gives the
+ * status of those arguments alone, so that a caller can refuse bad ones
+ * before it allocates.
  */
 
-/* The largest |lrs[i]| * lam_max the residual functions accept.  A step
- * with eta*lam > 2 already makes |1 - eta*lam| > 1; the cap keeps every
- * factor and its derivative inside double range. */
-#define UBA_MAX_ETA_LAM 1e100
+/* -- Section 1: the curvature connection (curvature.c) -- */
 
-/* The default phi search range of the phi minimisers. */
-#define UBA_PHI_SEARCH_MIN 1e-6
-#define UBA_PHI_SEARCH_MAX 1e8
+/* Returns the status uba_chebyshev_steps gives for T, lam_min and lam_max:
+ * UBA_OK, UBA_E_T (T == 0 or T > 2^53), UBA_E_LAM_MIN, UBA_E_LAM_MAX or
+ * UBA_E_CURVATURE. */
+UBA_API uba_status uba_chebyshev_check(size_t T, double lam_min,
+                                       double lam_max);
 
 /* Writes the T Chebyshev min-max step sizes for the spectrum
  * [lam_min, lam_max], 2/(lam_max + lam_min - (lam_max - lam_min)
  * cos((2k-1) pi/(2T))), k = 1..T, to out[0..T-1]: evaluated as UBA with
- * phi = 2 kappa at t = k - 1/2 (the identity of section 2), so never
+ * phi = 2 kappa at t = k - 1/2 (the identity of section 1), so never
  * rising, and T copies of 1/lam_min exactly when lam_min == lam_max.
- * Fails with UBA_E_T (T == 0 or T > 2^53), UBA_E_LAM_MIN, UBA_E_LAM_MAX,
- * UBA_E_CURVATURE or UBA_E_NULL; out is unspecified after
- * UBA_E_INTERRUPTED. */
+ * Fails as uba_chebyshev_check, or with UBA_E_NULL; out is unspecified
+ * after UBA_E_INTERRUPTED. */
 UBA_API uba_status uba_chebyshev_steps(size_t T, double lam_min,
                                        double lam_max, double *out,
                                        const uba_progress *progress);
@@ -281,43 +356,13 @@ UBA_API uba_status uba_curvature_params(double lam_min, double lam_max,
                                         double *eta_max, double *eta_min,
                                         double *phi);
 
-/* Returns the number of doubles of workspace that uba_worst_case_residual
- * and uba_worst_case_noisy_error need for n step sizes: at least
- * 4n + 24,576 and at most about 12n + 24,576 (SIZE_MAX if that
- * overflows). */
-UBA_API size_t uba_worst_case_work_size(size_t n);
+/* -- Section 2: bounds for any step sequence (bounds.c) -- */
 
-/* Writes log max over lam in [lam_min, lam_max] of |prod_t (1 - lrs[t]
- * lam)| to *log_residual (-inf only for an exact zero) and a maximiser to
- * *lam_at (if not NULL).  The true maximum, certified bracket by bracket
- * (see theory.c), to about 1e-12 in the log, for every kappa >= 1; O(n log
- * n) time.  work: caller-owned, work_len >= uba_worst_case_work_size(n)
- * doubles.  Fails with UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE,
- * UBA_E_LRS_EMPTY, UBA_E_NULL, UBA_E_WORKSPACE, UBA_E_LRS or
- * UBA_E_LRS_RANGE. */
-UBA_API uba_status uba_worst_case_residual(const double *lrs, size_t n,
-                                           double lam_min, double lam_max,
-                                           double *work, size_t work_len,
-                                           double *log_residual,
-                                           double *lam_at,
-                                           size_t *bad_index,
-                                           const uba_progress *progress);
-
-/* Writes log max over lam in [lam_min, lam_max] of the noisy-quadratic
- * error E x_n^2 = prod_t (1 - eta_t lam)^2 + sigma2 sum_t eta_t^2
- * prod_{s>t} (1 - eta_s lam)^2 (x_0^2 = 1) to *log_error and a maximiser
- * to *lam_at (if not NULL).  Exact (2 * the log residual) for sigma2 = 0;
- * for sigma2 > 0 a search in O(n) time whose accuracy docs/theory.md gives
- * as measured (see theory.c).  Workspace as uba_worst_case_residual.  Fails
- * as uba_worst_case_residual, and with UBA_E_SIGMA2 (after the range). */
-UBA_API uba_status uba_worst_case_noisy_error(const double *lrs, size_t n,
-                                              double lam_min, double lam_max,
-                                              double sigma2, double *work,
-                                              size_t work_len,
-                                              double *log_error,
-                                              double *lam_at,
-                                              size_t *bad_index,
-                                              const uba_progress *progress);
+/* The step-size conditions of the bounds, 0 <= lrs[t] <= limit / L, as
+ * the limit: 1/L for (a) and (c), 1/(2L) for (b). */
+#define UBA_STEP_LIMIT_NONCONVEX 1.0
+#define UBA_STEP_LIMIT_CONVEX 0.5
+#define UBA_STEP_LIMIT_STRONGLY_CONVEX 1.0
 
 /* Bound (a), non-convex: writes (2 f_gap + L sigma2 S2) / S1 to *bound,
  * S1 = sum lrs, S2 = sum lrs^2.  Needs 0 <= lrs[t] <= 1/L.  Fails with
@@ -348,53 +393,66 @@ UBA_API uba_status uba_bound_strongly_convex(const double *lrs, size_t n,
                                              size_t *bad_index,
                                              const uba_progress *progress);
 
-/* Returns the doubles of workspace uba_optimal_phi needs for budget T
- * (SIZE_MAX if that overflows). */
-UBA_API size_t uba_optimal_phi_work_size(size_t T);
+/* -- Section 3: the worst-case residual (worst_case.c) -- */
 
-/* Writes to *phi the phi in [phi_lo, phi_hi] minimising the worst case
- * over lam in [lam_min, lam_max] of the noisy-quadratic error (as
- * uba_worst_case_noisy_error) of UBA(T, phi, eta_max, eta_min) sampled at
- * t = k - 1/2, k = 1..T, and the log of that error to *log_objective.  A
- * log-spaced scan (searched lazily, from cheap lower bounds) then Brent's
- * method on log phi.  With eta_max == eta_min the schedule ignores phi and
- * 2*lam_max/lam_min is returned.  Fails with UBA_E_T, UBA_E_LAM_MIN,
- * UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_SIGMA2, UBA_E_ETA_MAX,
- * UBA_E_ETA_MIN, UBA_E_ETA_RANGE (max(|eta_max|, |eta_min|) * lam_max >
- * UBA_MAX_ETA_LAM / 2 = 5e99: half the residual functions' cap, room for
- * rounding of the schedule values), UBA_E_PHI_RANGE, UBA_E_NULL or
- * UBA_E_WORKSPACE. */
-UBA_API uba_status uba_optimal_phi(size_t T, double lam_min, double lam_max,
-                                   double sigma2, double eta_max,
-                                   double eta_min, double phi_lo,
-                                   double phi_hi, double *work,
-                                   size_t work_len, double *phi,
-                                   double *log_objective,
-                                   const uba_progress *progress);
+/* The largest |lrs[i]| * lam_max the residual functions accept.  A step
+ * with eta*lam > 2 already makes |1 - eta*lam| > 1; the cap keeps every
+ * factor and its derivative inside double range. */
+#define UBA_MAX_ETA_LAM 1e100
 
-/* Writes to *phi the phi in [phi_lo, phi_hi] minimising bound (c) for UBA
- * with eta_min = 0 at t = 0..T-1, and that bound (as
- * uba_bound_strongly_convex gives it) to *bound; O(1) memory, O(T) per
- * trial.  f_gap = sigma2 = 0 makes every bound 0: phi_lo is returned.
- * Fails with UBA_E_T, UBA_E_L, UBA_E_MU, UBA_E_SIGMA2, UBA_E_F_GAP,
- * UBA_E_ETA_MAX_L, UBA_E_PHI_RANGE or UBA_E_NULL. */
-UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
-                                                   double L, double sigma2,
-                                                   double f_gap,
-                                                   double eta_max,
-                                                   double phi_lo,
-                                                   double phi_hi,
-                                                   double *phi,
-                                                   double *bound,
-                                                   const uba_progress *progress);
+/* Returns the number of doubles of workspace that uba_worst_case_residual
+ * and uba_worst_case_noisy_error need for n step sizes: at least
+ * 4n + 24,576 and at most about 12n + 24,576 (SIZE_MAX if that
+ * overflows). */
+UBA_API size_t uba_worst_case_work_size(size_t n);
 
-/* ---- The noisy quadratic: expected final loss, and choosing phi ------ */
+/* Returns the status both worst cases give for n steps and these
+ * constants (sigma2 = 0 for the residual), before any entry of lrs is
+ * read: UBA_OK, UBA_E_LAM_MIN, UBA_E_LAM_MAX, UBA_E_CURVATURE,
+ * UBA_E_SIGMA2 or UBA_E_LRS_EMPTY. */
+UBA_API uba_status uba_worst_case_check(size_t n, double lam_min,
+                                        double lam_max, double sigma2);
+
+/* Writes log max over lam in [lam_min, lam_max] of |prod_t (1 - lrs[t]
+ * lam)| to *log_residual (-inf only for an exact zero) and a maximiser to
+ * *lam_at (if not NULL).  The true maximum, certified bracket by bracket
+ * (see worst_case.c), to about 1e-12 in the log, for every kappa >= 1;
+ * O(n log n) time.  work: caller-owned, work_len >=
+ * uba_worst_case_work_size(n) doubles.  Fails with UBA_E_LAM_MIN,
+ * UBA_E_LAM_MAX, UBA_E_CURVATURE, UBA_E_LRS_EMPTY, UBA_E_NULL,
+ * UBA_E_WORKSPACE, UBA_E_LRS or UBA_E_LRS_RANGE. */
+UBA_API uba_status uba_worst_case_residual(const double *lrs, size_t n,
+                                           double lam_min, double lam_max,
+                                           double *work, size_t work_len,
+                                           double *log_residual,
+                                           double *lam_at,
+                                           size_t *bad_index,
+                                           const uba_progress *progress);
+
+/* -- Section 4: the noisy quadratic (noisy_quadratic.c) -- */
+
+/* Writes log max over lam in [lam_min, lam_max] of the noisy-quadratic
+ * error E x_n^2 = prod_t (1 - eta_t lam)^2 + sigma2 sum_t eta_t^2
+ * prod_{s>t} (1 - eta_s lam)^2 (x_0^2 = 1) to *log_error and a maximiser
+ * to *lam_at (if not NULL).  Exact (2 * the log residual) for sigma2 = 0;
+ * for sigma2 > 0 a search in O(n) time whose accuracy docs/theory.md gives
+ * as measured (see noisy_quadratic.c).  Workspace as
+ * uba_worst_case_residual.  Fails as uba_worst_case_residual, and with
+ * UBA_E_SIGMA2 (after the range). */
+UBA_API uba_status uba_worst_case_noisy_error(const double *lrs, size_t n,
+                                              double lam_min, double lam_max,
+                                              double sigma2, double *work,
+                                              size_t work_len,
+                                              double *log_error,
+                                              double *lam_at,
+                                              size_t *bad_index,
+                                              const uba_progress *progress);
 
 /*
- * docs/theory.md section 4 ("the noisy quadratic") and "choosing phi".
- * A spectrum describes a diagonal quadratic: direction k has curvature
- * lam_k >= 0, weight w_k >= 0 (how many directions it stands for, e.g.
- * quadrature weights times the dimension), start s_k = E x_0^2 >= 0 (the
+ * The expected final loss over a spectrum.  A spectrum describes a
+ * diagonal quadratic: direction k has curvature lam_k >= 0, weight
+ * w_k >= 0 (how many directions it stands for, e.g. quadrature weights
+ * times the dimension), start s_k = E x_0^2 >= 0 (the
  * squared distance from the minimum along it) and noise v_k >= 0 (the
  * per-step gradient-noise variance along it).  SGD with steps eta_t,
  *
@@ -440,6 +498,12 @@ typedef struct uba_spectrum {
  * 2n (SIZE_MAX if that overflows). */
 UBA_API size_t uba_expected_loss_work_size(size_t n);
 
+/* Returns the status uba_expected_loss gives for n steps and this spectrum
+ * before it touches its workspace or reads an entry of lrs: UBA_OK,
+ * UBA_E_LRS_EMPTY or a spectrum's status (*bad_index as there). */
+UBA_API uba_status uba_expected_loss_check(size_t n, const uba_spectrum *sp,
+                                           size_t *bad_index);
+
 /* Writes the expected final loss L of the n steps lrs[0..n-1] (in the
  * order taken) over the spectrum to *loss, and max_t |lrs[t]| times the
  * largest eigenvalue to *stability (if not NULL; above 2, some step is
@@ -454,10 +518,61 @@ UBA_API uba_status uba_expected_loss(const double *lrs, size_t n,
                                      double *stability, size_t *bad_index,
                                      const uba_progress *progress);
 
-/* The default phi search range of uba_choose_phi, and how far below the
- * top of the peak range the default bottom lies. */
-#define UBA_CHOOSE_PHI_MIN 0x1p-10
-#define UBA_CHOOSE_PHI_MAX 0x1p10
+/* -- Section 5: choosing phi (choose_phi.c) -- */
+
+/* Returns UBA_OK, or UBA_E_PHI_RANGE unless 0 < phi_lo < phi_hi, both
+ * finite: the search range every minimiser below takes. */
+UBA_API uba_status uba_phi_range_check(double phi_lo, double phi_hi);
+
+/* Returns the doubles of workspace uba_optimal_phi needs for budget T
+ * (SIZE_MAX if that overflows). */
+UBA_API size_t uba_optimal_phi_work_size(size_t T);
+
+/* Returns the status uba_optimal_phi gives for these arguments before it
+ * touches its workspace: UBA_OK, UBA_E_T, UBA_E_LAM_MIN, UBA_E_LAM_MAX,
+ * UBA_E_CURVATURE, UBA_E_SIGMA2, UBA_E_ETA_MAX, UBA_E_ETA_MIN,
+ * UBA_E_ETA_RANGE (max(|eta_max|, |eta_min|) * lam_max >
+ * UBA_MAX_ETA_LAM / 2 = 5e99: half the residual functions' cap, room for
+ * rounding of the schedule values) or UBA_E_PHI_RANGE. */
+UBA_API uba_status uba_optimal_phi_check(size_t T, double lam_min,
+                                         double lam_max, double sigma2,
+                                         double eta_max, double eta_min,
+                                         double phi_lo, double phi_hi);
+
+/* Writes to *phi the phi in [phi_lo, phi_hi] minimising the worst case
+ * over lam in [lam_min, lam_max] of the noisy-quadratic error (as
+ * uba_worst_case_noisy_error) of UBA(T, phi, eta_max, eta_min) sampled at
+ * t = k - 1/2, k = 1..T, and the log of that error to *log_objective.  A
+ * log-spaced scan (searched lazily, from cheap lower bounds) then Brent's
+ * method on log phi.  With eta_max == eta_min the schedule ignores phi and
+ * 2*lam_max/lam_min is returned.  Fails as uba_optimal_phi_check, or with
+ * UBA_E_NULL or UBA_E_WORKSPACE. */
+UBA_API uba_status uba_optimal_phi(size_t T, double lam_min, double lam_max,
+                                   double sigma2, double eta_max,
+                                   double eta_min, double phi_lo,
+                                   double phi_hi, double *work,
+                                   size_t work_len, double *phi,
+                                   double *log_objective,
+                                   const uba_progress *progress);
+
+/* Writes to *phi the phi in [phi_lo, phi_hi] minimising bound (c) for UBA
+ * with eta_min = 0 at t = 0..T-1, and that bound (as
+ * uba_bound_strongly_convex gives it) to *bound; O(1) memory, O(T) per
+ * trial.  f_gap = sigma2 = 0 makes every bound 0: phi_lo is returned.
+ * Fails with UBA_E_T, UBA_E_L, UBA_E_MU, UBA_E_SIGMA2, UBA_E_F_GAP,
+ * UBA_E_ETA_MAX_L, UBA_E_PHI_RANGE or UBA_E_NULL. */
+UBA_API uba_status uba_optimal_phi_strongly_convex(size_t T, double mu,
+                                                   double L, double sigma2,
+                                                   double f_gap,
+                                                   double eta_max,
+                                                   double phi_lo,
+                                                   double phi_hi,
+                                                   double *phi,
+                                                   double *bound,
+                                                   const uba_progress *progress);
+
+/* How far below the top of uba_choose_phi's peak range its bottom lies
+ * when given as 0. */
 #define UBA_PEAK_RANGE_DEPTH 0x1p-20
 
 /* What uba_choose_phi found. */
@@ -483,6 +598,15 @@ typedef struct uba_phi_choice {
  * (SIZE_MAX if that overflows). */
 UBA_API size_t uba_choose_phi_work_size(size_t T);
 
+/* Returns the status uba_choose_phi gives for these arguments before it
+ * touches its workspace: UBA_OK, UBA_E_T, a spectrum's status (*bad_index
+ * as there), UBA_E_PEAK, UBA_E_ETA_MIN, UBA_E_ETA_RANGE or
+ * UBA_E_PHI_RANGE. */
+UBA_API uba_status uba_choose_phi_check(size_t T, const uba_spectrum *sp,
+                                        double eta_lo, double eta_hi,
+                                        double eta_min, double phi_lo,
+                                        double phi_hi, size_t *bad_index);
+
 /*
  * Chooses phi, and if asked the peak, to minimise the expected final loss
  * L over the spectrum of UBA(T, phi, eta_max, eta_min) at the steps
@@ -494,7 +618,7 @@ UBA_API size_t uba_choose_phi_work_size(size_t T);
  * (0, 2/lam_max]).  phi is searched in [phi_lo, phi_hi] by a scan of four
  * points per octave of log phi (at most 1024), then Brent's method around
  * the best; the peak by a scan of log eta_max combined with it (see
- * expected_loss.c).  Writes the result to *out.  Fails with UBA_E_T, a
+ * choose_phi.c).  Writes the result to *out.  Fails with UBA_E_T, a
  * spectrum's status, UBA_E_PEAK (a fixed peak not finite or <= 0; a range
  * not 0 <= eta_lo < eta_hi <= +inf, or one that resolves to no finite
  * range > 0, e.g. eta_hi = +inf with every eigenvalue 0), UBA_E_ETA_MIN

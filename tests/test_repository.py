@@ -93,3 +93,28 @@ def test_the_version_is_spelled_only_in_uba_h() -> None:
         if spelled.search(line)
     ]
     assert not found, found
+
+
+def _makefile_list(name: str) -> list[str]:
+    """Variable `name` of csrc/Makefile, continued lines included."""
+    makefile = (REPO / "csrc" / "Makefile").read_text(encoding="utf-8")
+    match = re.search(rf"^{name} = ((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    assert match is not None, f"csrc/Makefile defines no {name}"
+    return match.group(1).replace("\\\n", " ").split()
+
+
+def test_the_core_is_pure_c_and_listed_once() -> None:
+    # csrc/Makefile's CORE is the one list of the core's sources (setup.py
+    # and the fuzzer build from it); the core never sees Python: only the
+    # binding, csrc/python/, includes Python.h.
+    csrc = REPO / "csrc"
+    core = _makefile_list("CORE") + _makefile_list("CORE_HEADERS")
+    on_disk = {p.name for p in csrc.glob("*.[ch]")}
+    assert set(core) == on_disk, "csrc/*.c and *.h must be exactly CORE and CORE_HEADERS"
+    python_h = re.compile(r"#\s*include\s*[<\"](Python|numpy/)")
+    assert not [name for name in core if python_h.search((csrc / name).read_text("utf-8"))]
+    binding = list((csrc / "python").glob("*.c"))
+    assert [p.name for p in binding] == ["_coremodule.c"]
+    assert python_h.search(binding[0].read_text("utf-8"))
+    setup = (REPO / "setup.py").read_text("utf-8")
+    assert '"csrc/python/_coremodule.c"' in setup and "CORE" in setup

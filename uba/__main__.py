@@ -39,7 +39,7 @@ import numpy as np
 from uba import __version__, _io, theory
 from uba import peers as _peers
 from uba._checks import MAX_BUDGET
-from uba._curves import SLICE, curves, sample
+from uba._curves import DEFAULT_PHIS, SLICE, curves, sample
 
 #: The highest --dpi: 1200 dots per inch makes the default figure about
 #: 8400 x 5000 pixels (170 MB to draw).
@@ -121,8 +121,9 @@ def _add_phis(p: argparse.ArgumentParser) -> None:
         "--phi",
         type=_positive_float,
         nargs="*",
-        default=[0.5, 1.0, 2.0, 4.0],
-        help="UBA shape parameters (default 0.5 1 2 4; none for no UBA)",
+        default=list(DEFAULT_PHIS),
+        help=f"UBA shape parameters (default {' '.join(f'{phi:g}' for phi in DEFAULT_PHIS)}; "
+        "none for no UBA)",
     )
 
 

@@ -1,12 +1,28 @@
 """Type stubs for the C extension uba._core (positional-only entry points)."""
 
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any, final, overload
 
 import numpy as np
 import numpy.typing as npt
 
 c_version: str
+MAX_BUDGET: int
+STEP_LIMIT_NONCONVEX: float
+STEP_LIMIT_CONVEX: float
+STEP_LIMIT_STRONGLY_CONVEX: float
+
+@final
+class StepParams:
+    def __new__(
+        cls, T_max: float, phi: float, warmup_steps: float, warmup_start_factor: float, /
+    ) -> StepParams: ...
+    @property
+    def args(self) -> tuple[int, float, int, float]: ...
+    def current(
+        self, T_max: float, phi: float, warmup_steps: float, warmup_start_factor: float, /
+    ) -> StepParams: ...
+    def __reduce__(self) -> tuple[type[StepParams], tuple[int, float, int, float]]: ...
 
 @overload
 def schedule(
@@ -31,10 +47,7 @@ def schedule(
     /,
 ) -> npt.NDArray[np.float64]: ...
 def step_groups(
-    T_max: float,
-    phi: float,
-    warmup_steps: float,
-    warmup_start_factor: float,
+    params: StepParams,
     t_prev: float,
     t: float,
     base_lrs: Any,
@@ -78,8 +91,7 @@ def optimal_phi(
     sigma2: float,
     eta_max: float,
     eta_min: float,
-    phi_lo: float,
-    phi_hi: float,
+    phi_range: tuple[float, float],
     progress: Callable[[float], object] | None,
     /,
 ) -> tuple[float, float]: ...
@@ -90,8 +102,7 @@ def optimal_phi_strongly_convex(
     sigma2: float,
     f_gap: float,
     eta_max: float,
-    phi_lo: float,
-    phi_hi: float,
+    phi_range: tuple[float, float],
     progress: Callable[[float], object] | None,
     /,
 ) -> tuple[float, float]: ...
@@ -112,10 +123,10 @@ def choose_phi(
     noise: npt.ArrayLike,
     eta_max: float | tuple[float, float],
     eta_min: float,
-    phi_lo: float,
-    phi_hi: float,
+    phi_range: tuple[float, float],
     progress: Callable[[float], object] | None,
     /,
 ) -> tuple[
     float, float, float, float, float, float, float, float, int, int, float, float, float, float
 ]: ...
+def check_phi_range(phi_range: tuple[float, float], /) -> None: ...

@@ -27,6 +27,10 @@ Curve = Callable[[_Array, int], _Array]
 #: Steps per slice (512 KiB of doubles).
 SLICE = 1 << 16
 
+#: The shapes a comparison shows when none are given (the plots and the
+#: command line): either side of 1, the default, and cosine's 2.
+DEFAULT_PHIS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+
 
 def phis_of(phis: Sequence[float]) -> list[float]:
     """The shape parameters, each a finite number > 0, named by index."""

@@ -8,7 +8,8 @@ state and resume.  What the two add on top, they take from here:
 * the torch releases' differences they depend on (2.2 to 2.15);
 * torch's warning for ``get_lr()`` called outside ``step()``;
 * ``eta_min``, one floor or one per parameter group;
-* the one call into the C step, and the one place its parameters are made;
+* the one place the C step's parameters are made (checked once, kept out of
+  ``state_dict``), and the one call into the C step;
 * the values written back as each group's lr type (a tensor lr stays a
   tensor).
 
@@ -40,6 +41,7 @@ __all__ = [
     "copy_lr",
     "in_initial_step",
     "step_groups",
+    "step_params",
     "warn_outside_step",
 ]
 
@@ -127,8 +129,24 @@ def _never_compiled(fn: _F) -> _F:
     return cast(_F, skip(fn))
 
 
+def step_params(
+    T_max: Any, phi: Any, warmup_steps: Any, warmup_start_factor: Any
+) -> _core.StepParams:
+    """The schedule's parameters a scheduler's steps share, checked by the
+    core once (``uba_group_step_init`` in csrc/uba.h; its errors name
+    ``T_max``, ``phi``, ``warmup_steps`` and ``warmup_start_factor``).  Their
+    ``.args`` are the checked values, as plain numbers.
+
+    A scheduler keeps them in a slot, ``_step_params``, outside its
+    ``__dict__``: torch's ``state_dict`` holds the plain values alone (and
+    ``torch.load(weights_only=True)`` reads it), and :func:`step_groups`
+    checks them again only when those values change."""
+    return _core.StepParams(T_max, phi, warmup_steps, warmup_start_factor)
+
+
 @_never_compiled
 def step_groups(
+    params: _core.StepParams,
     T_max: int,
     phi: float,
     warmup_steps: float,
@@ -140,29 +158,26 @@ def step_groups(
     lrs: Any,
     written: Any,
     ratios: Any,
-) -> tuple[list[float], list[float | None], bool]:
+) -> tuple[_core.StepParams, list[float], list[float | None], bool]:
     """Every group's value at step ``t`` from its lr at step ``t_prev``, in
     one call into the core (``uba_step_groups`` in csrc/uba.h): the closed
     form where ``lrs`` and ``written`` are the base lrs and ``ratios`` is 1,
     composed from the recorded ``written`` values and ``ratios`` otherwise
-    (``None``: from the lrs alone).  Returns (values, new ratios, whether
-    every lr is a plain float).
+    (``None``: from the lrs alone).
 
-    The one place the schedulers call the C step and hand it the schedule's
-    parameters (``T_max`` to ``warmup_start_factor``)."""
-    return _core.step_groups(
-        T_max,
-        phi,
-        warmup_steps,
-        warmup_start_factor,
-        t_prev,
-        t,
-        base_lrs,
-        eta_min,
-        lrs,
-        written,
-        ratios,
+    The one place the schedulers call the C step.  ``params`` are the ones
+    the scheduler holds (:func:`step_params`); the schedule's parameters
+    ``T_max`` to ``warmup_start_factor`` are what they are now (a rebudget's
+    segment, a cycle of warm restarts, a loaded state or an attribute set by
+    hand may have changed them): ``params.current`` returns ``params``
+    itself while they are the same, else new parameters, checked.  Returns
+    (the parameters to hold from now on, values, new ratios, whether every
+    lr is a plain float)."""
+    params = params.current(T_max, phi, warmup_steps, warmup_start_factor)
+    values, new_ratios, plain = _core.step_groups(
+        params, t_prev, t, base_lrs, eta_min, lrs, written, ratios
     )
+    return params, values, new_ratios, plain
 
 
 # ---- the values, as the groups' lr types ------------------------------------

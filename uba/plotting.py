@@ -21,7 +21,7 @@ import numpy.typing as npt
 from uba import _io, theory
 from uba import peers as _peers
 from uba._checks import budget, items, real
-from uba._curves import curves, phis_of, sample
+from uba._curves import DEFAULT_PHIS, curves, phis_of, sample
 from uba._schedule import schedule
 from uba.theory import BOUNDS as BOUNDS  # its home is uba.theory; kept here by name
 from uba.theory import Bound as Bound
@@ -120,7 +120,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (7, 4.2)) -> Axes:
 
 def plot_schedules(
     T: int,
-    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    phis: Sequence[float] = DEFAULT_PHIS,
     *,
     eta_max: float = 1.0,
     eta_min: float = 0.0,
@@ -170,7 +170,7 @@ def plot_schedules(
 
 def plot_peers(
     T: int,
-    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    phis: Sequence[float] = DEFAULT_PHIS,
     peers: Sequence[str] = DEFAULT_PEERS,
     *,
     eta_max: float = 1.0,
@@ -299,7 +299,7 @@ def plot_phi_vs_condition_number(
 def plot_bounds(
     budgets: Sequence[int] | None = None,
     *,
-    phis: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    phis: Sequence[float] = DEFAULT_PHIS,
     peers: Sequence[str] = DEFAULT_PEERS,
     bound: str = "nonconvex",
     L: float = 1.0,

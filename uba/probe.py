@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from uba import _checks, _probe_math, theory
+from uba import _checks, _core, _probe_math, theory
 from uba._probe_math import MAX_LANCZOS_STEPS, MAX_VECTORS, NoiseFit, lower_end
 
 if TYPE_CHECKING:
@@ -491,7 +491,7 @@ def suggest_phi(
     seed = _checks.integer("seed", seed, 0, 2**63 - 1, "[0, 2**63 - 1]")
 
     if phi_range is not None:  # refused now, not after the probing
-        theory._phi_range(phi_range)
+        _core.check_phi_range(phi_range)
 
     params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
     if not params:

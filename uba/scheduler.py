@@ -18,7 +18,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from uba import _checks, _rebudget, _torch
+from uba import _checks, _core, _rebudget, _torch
 
 __all__ = ["UBALR"]
 
@@ -87,6 +87,11 @@ class UBALR(LRScheduler):
         0.066667
     """
 
+    # The core's checked parameters: not in __dict__, so not in state_dict
+    # (which holds plain values only).
+    __slots__ = ("_step_params",)
+    _step_params: _core.StepParams
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -98,18 +103,11 @@ class UBALR(LRScheduler):
         warmup_steps: int = 0,
         warmup_start_factor: float = 0.0,
     ) -> None:
-        self.T_max = _checks.budget(T_max, "T_max")
+        # T_max, phi and the warmup, checked by the core once (and again only
+        # when they change: uba._torch.step_groups)
+        self._step_params = _torch.step_params(T_max, phi, warmup_steps, warmup_start_factor)
+        self.T_max, self.phi, self.warmup_steps, self.warmup_start_factor = self._step_params.args
         self.eta_min = _torch.checked_eta_min(eta_min, optimizer)
-        self.phi = _checks.phi(phi)
-        self.warmup_steps = _checks.integer(
-            "warmup_steps", warmup_steps, 0, self.T_max - 1, "[0, T_max)"
-        )
-        self.warmup_start_factor = _checks.real(
-            "warmup_start_factor",
-            warmup_start_factor,
-            "a finite number >= 0",
-            lambda v: v >= 0,
-        )
         last_epoch = _checks.integer(
             "last_epoch", last_epoch, -1, _checks.MAX_BUDGET, "[-1, 2**53]"
         )
@@ -200,7 +198,8 @@ class UBALR(LRScheduler):
         T = self.T_max
         if self.rebudgets:
             T, t_prev, t = _rebudget.positions(t_prev, t, self.warmup_steps, T, self.rebudgets)
-        values, self._ratios, plain = _torch.step_groups(
+        self._step_params, values, self._ratios, plain = _torch.step_groups(
+            self._step_params,
             T,
             self.phi,
             self.warmup_steps,

@@ -14,17 +14,18 @@ What comes from where:
 * **Standard results, instantiated** (``docs/theory.md`` section 2): SGD
   bounds for non-convex, convex and strongly convex smooth objectives,
   stated for an arbitrary step sequence so that any schedule can be compared.
-* **This project's numerics** (``docs/theory.md`` sections 3 and 4): the
+* **This project's numerics** (``docs/theory.md`` sections 3 to 5): the
   exact worst-case residual of any step sequence, the noisy-quadratic worst
   case, the exact expected loss of any step sequence over a spectrum
   (:func:`expected_loss`), and the minimisers that choose :math:`\varphi`:
   :func:`choose_phi` for the expected loss (what a user ends up with),
   :func:`optimal_phi` for the worst case over a curvature interval (robust).
 
-Everything runs in the C core (``csrc/theory.c``, ``csrc/expected_loss.c``);
-``docs/theory.md`` has the statements, assumptions, derivations and the
-measured guideline on choosing :math:`\varphi`.  Importing this module
-imports neither torch nor matplotlib.
+Everything runs in the C core, one file per section of ``docs/theory.md``
+(``csrc/curvature.c`` to ``csrc/choose_phi.c``); ``docs/theory.md`` has the
+statements, assumptions, derivations and the measured guideline on choosing
+:math:`\varphi`.  Importing this module imports neither torch nor
+matplotlib.
 
 **Progress and Ctrl-C.**  The long computations (the worst cases and the
 choices of :math:`\varphi`) take ``progress``: ``None``, or a callable that
@@ -83,15 +84,64 @@ __all__ = [
 #: The type of a ``progress`` callback (*Progress and Ctrl-C* above).
 Progress = Callable[[float], object]
 
+# ---- the theory's defaults: decided here, and only here ---------------------
+
 #: The default search range of :func:`optimal_phi` and
 #: :func:`optimal_phi_strongly_convex` (the upper end of the former grows to
-#: ``200 * kappa`` for very ill-conditioned ranges).
+#: ``PHI_RANGE_PER_KAPPA * kappa`` for very ill-conditioned ranges).
 PHI_RANGE = (1e-6, 1e8)
+PHI_RANGE_PER_KAPPA = 200.0
 
 
 #: The default search range of :func:`choose_phi`: ten octaves either side
 #: of phi = 1.
 CHOOSE_PHI_RANGE = (2.0**-10, 2.0**10)
+
+
+def _ratio(x: float, y: float) -> float:
+    """x/y, +-inf or nan for y = 0: for defaults formed before the core
+    checks y."""
+    return x / y if y != 0.0 else x * math.inf
+
+
+def _optimal_phi_defaults(
+    lam_min: Any, lam_max: Any, eta_max: Any, eta_min: Any, phi_range: Any
+) -> tuple[Any, Any, Any]:
+    """:func:`optimal_phi`'s ``(eta_max, eta_min, phi_range)``, each left
+    ``None`` given its default: a schedule users run, the peak ``1/lam_max``
+    and the floor 0, and :data:`PHI_RANGE` widened to
+    ``PHI_RANGE_PER_KAPPA * kappa``.  The curvatures are read as numbers
+    (TypeError naming them otherwise) but not checked: the core checks them
+    before anything derived from them, so a bad curvature is reported as
+    itself, never as a default."""
+    if eta_max is None or phi_range is None:
+        lo = _checks.real_number("lam_min", lam_min)
+        hi = _checks.real_number("lam_max", lam_max)
+        eta_max = _ratio(1.0, hi) if eta_max is None else eta_max
+        if phi_range is None:
+            kappa = _ratio(hi, lo)
+            phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], PHI_RANGE_PER_KAPPA * kappa))
+    return eta_max, 0.0 if eta_min is None else eta_min, phi_range
+
+
+def _optimal_phi_strongly_convex_defaults(L: Any, eta_max: Any, phi_range: Any) -> tuple[Any, Any]:
+    """:func:`optimal_phi_strongly_convex`'s ``(eta_max, phi_range)``, each
+    left ``None`` given its default: the largest peak bound (c) allows,
+    ``UBA_STEP_LIMIT_STRONGLY_CONVEX / L``, and :data:`PHI_RANGE`.  ``L`` is
+    read as a number but not checked (the core checks it first)."""
+    if eta_max is None:
+        eta_max = _ratio(_core.STEP_LIMIT_STRONGLY_CONVEX, _checks.real_number("L", L))
+    return eta_max, PHI_RANGE if phi_range is None else phi_range
+
+
+def _choose_phi_peak(eta_max: Any) -> Any:
+    """:func:`choose_phi`'s peak as the core takes it: ``None`` chooses it in
+    ``(0, inf)``, which the core reads as ``(2**-20 * hi, hi]`` with ``hi``
+    the stability limit ``2/lam_max``."""
+    return (0.0, math.inf) if eta_max is None else eta_max
+
+
+# ---- diagnostics: answers at a range end, unstable peaks ----------------------
 
 
 class BoundaryWarning(UserWarning):
@@ -115,6 +165,12 @@ def _stability_check(what: str, eta: float, lam_max: float) -> None:
             ),
             stacklevel=3,
         )
+
+
+def _floats(pair: Any) -> tuple[float, float]:
+    """A pair the core has read and accepted (``phi_range``), as floats."""
+    first, second = pair
+    return float(first), float(second)
 
 
 def _end_of(phi: float, phi_lo: float, phi_hi: float) -> int:
@@ -144,22 +200,6 @@ def _warn_end(func: str, end: int, phi: float, phi_lo: float, phi_hi: float) -> 
         ),
         stacklevel=3,
     )
-
-
-def _phi_range(phi_range: Any) -> tuple[float, float]:
-    """``(phi_lo, phi_hi)`` with ``0 < phi_lo < phi_hi``, both finite."""
-    try:
-        lo, hi = phi_range
-    except (TypeError, ValueError):
-        raise TypeError(f"phi_range must be a pair (phi_lo, phi_hi), got {phi_range!r}") from None
-    lo = _checks.real_number("phi_range[0]", lo)
-    hi = _checks.real_number("phi_range[1]", hi)
-    if not (0 < lo < hi < math.inf):
-        raise ValueError(
-            "phi_range must be (phi_lo, phi_hi) with 0 < phi_lo < phi_hi, both "
-            f"finite, got {phi_range!r}"
-        )
-    return lo, hi
 
 
 def _exp(log_value: float) -> float:
@@ -757,9 +797,11 @@ class Bound(NamedTuple):
 #: :func:`uba.plotting.plot_bounds`' ``bound``), read-only.
 BOUNDS: Mapping[str, Bound] = MappingProxyType(
     {
-        "nonconvex": Bound(bound_nonconvex, 1.0, ("L", "sigma2", "f_gap")),
-        "convex": Bound(bound_convex, 0.5, ("L", "sigma2", "dist2")),
-        "strongly-convex": Bound(bound_strongly_convex, 1.0, ("mu", "L", "sigma2", "f_gap")),
+        "nonconvex": Bound(bound_nonconvex, _core.STEP_LIMIT_NONCONVEX, ("L", "sigma2", "f_gap")),
+        "convex": Bound(bound_convex, _core.STEP_LIMIT_CONVEX, ("L", "sigma2", "dist2")),
+        "strongly-convex": Bound(
+            bound_strongly_convex, _core.STEP_LIMIT_STRONGLY_CONVEX, ("mu", "L", "sigma2", "f_gap")
+        ),
     }
 )
 
@@ -788,7 +830,7 @@ def optimal_phi(
     where :math:`T` is the budget, :math:`[\lambda_{\min}, \lambda_{\max}]`
     the range of the Hessian's eigenvalues, :math:`\sigma^2` the variance of
     the gradient noise, :math:`x_0^2 = 1`, and :math:`\eta_k` the schedule at
-    the midpoints of its steps (``docs/theory.md`` section 4; the values come
+    the midpoints of its steps (``docs/theory.md`` section 5; the values come
     from the same C code as :func:`uba.schedule`).  This is the *robust*
     choice: the worst curvature of the range, whatever the spectrum inside
     it.  For the loss a user ends up with on a known spectrum use
@@ -848,19 +890,13 @@ def optimal_phi(
         >>> round(theory.optimal_phi(1000, 1.0, 100.0, sigma2=1e-2), 3)  # peak 1/lam_max
         0.507
     """
-    curvature = uba_params_from_curvature(lam_min, lam_max)  # checks the range
-    if eta_max is None:
-        eta_max = curvature.eta_min  # 1/lam_max
-    if eta_min is None:
-        eta_min = 0.0
-    if phi_range is None:
-        phi_range = (PHI_RANGE[0], max(PHI_RANGE[1], curvature.phi * 100.0))
-    phi_lo, phi_hi = _phi_range(phi_range)
-    phi = _core.optimal_phi(
-        T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_lo, phi_hi, progress
-    )[0]
+    eta_max, eta_min, phi_range = _optimal_phi_defaults(
+        lam_min, lam_max, eta_max, eta_min, phi_range
+    )
+    phi, _ = _core.optimal_phi(T, lam_min, lam_max, sigma2, eta_max, eta_min, phi_range, progress)
     _stability_check("eta_max", float(eta_max), float(lam_max))
     if float(eta_max) != float(eta_min):  # else phi has no effect
+        phi_lo, phi_hi = _floats(phi_range)
         _warn_end("optimal_phi", _end_of(phi, phi_lo, phi_hi), phi, phi_lo, phi_hi)
     return phi
 
@@ -925,13 +961,12 @@ def optimal_phi_strongly_convex(
         >>> phis == sorted(phis)  # more noise, earlier decay
         True
     """
-    if eta_max is None:  # 1/L, once L is known to be a real number > 0
-        eta_max = 1.0 / _checks.positive("L", L)
-    phi_lo, phi_hi = _phi_range(PHI_RANGE if phi_range is None else phi_range)
+    eta_max, phi_range = _optimal_phi_strongly_convex_defaults(L, eta_max, phi_range)
     phi, bound = _core.optimal_phi_strongly_convex(
-        T, mu, L, sigma2, f_gap, eta_max, phi_lo, phi_hi, progress
+        T, mu, L, sigma2, f_gap, eta_max, phi_range, progress
     )
     if bound > 0.0:  # else every phi gives 0 and phi_lo is simply the first
+        phi_lo, phi_hi = _floats(phi_range)
         end = _end_of(phi, phi_lo, phi_hi)
         _warn_end("optimal_phi_strongly_convex", end, phi, phi_lo, phi_hi)
     return phi
@@ -1102,15 +1137,6 @@ class PhiChoice:
         return "\n".join(lines)
 
 
-def _pair(name: str, value: Any) -> tuple[Any, Any]:
-    """A pair's two items (their values are checked by the C core)."""
-    try:
-        first, second = value
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a pair (lo, hi), got {value!r}") from None
-    return first, second
-
-
 def choose_phi(
     T: int,
     eigenvalues: npt.ArrayLike,
@@ -1136,7 +1162,7 @@ def choose_phi(
 
     with :math:`\mathbb{E}\,x_T^2` the exact recursion of
     :func:`expected_loss` (SGD on a diagonal quadratic with gradient noise;
-    ``docs/theory.md`` sections 4 and "choosing phi").  Symbols: :math:`T`
+    ``docs/theory.md`` sections 4 and 5).  Symbols: :math:`T`
     the budget; :math:`\lambda_k` the curvatures ``eigenvalues``;
     :math:`w_k` the ``weights`` (how many directions each stands for, e.g.
     SLQ quadrature weights times the dimension); :math:`s_k = \mathbb{E}\,
@@ -1215,8 +1241,6 @@ def choose_phi(
         >>> c.at_boundary, round(c.gain, 3)
         (False, 0.208)
     """
-    phi_lo, phi_hi = _pair("phi_range", phi_range)
-    peak: Any = (0.0, math.inf) if eta_max is None else eta_max
     (
         phi,
         eta,
@@ -1233,8 +1257,17 @@ def choose_phi(
         lam_max,
         evaluations,
     ) = _core.choose_phi(
-        T, eigenvalues, weights, start, noise, peak, eta_min, phi_lo, phi_hi, progress
+        T,
+        eigenvalues,
+        weights,
+        start,
+        noise,
+        _choose_phi_peak(eta_max),
+        eta_min,
+        phi_range,
+        progress,
     )
+    phi_lo, phi_hi = _floats(phi_range)
     ranged = eta_lo != eta_hi
     if not ranged:
         peak_end = 0
@@ -1247,12 +1280,12 @@ def choose_phi(
         initial_loss=initial,
         at_boundary=phi_end != 0 or peak_end != 0,
         flat=(flat_lo, flat_hi),
-        phi_range=(float(phi_lo), float(phi_hi)),
+        phi_range=(phi_lo, phi_hi),
         eta_max_range=(eta_lo, eta_hi) if ranged else None,
         ends=(phi_end, peak_end),
         evaluations=int(evaluations),
     )
-    _warn_end("choose_phi", phi_end, phi, float(phi_lo), float(phi_hi))
+    _warn_end("choose_phi", phi_end, phi, phi_lo, phi_hi)
     if peak_end != 0:
         stable = eta_max is None or (isinstance(eta_max, (tuple, list)) and eta_max[1] == math.inf)
         top = " (the stability limit 2/lam_max)" if stable and peak_end > 0 else ""

@@ -10,7 +10,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
-from uba import _checks, _torch
+from uba import _checks, _core, _torch
 
 __all__ = ["UBAWarmRestarts"]
 
@@ -90,6 +90,9 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
     """
 
     phi: float
+    # The core's checked parameters: not in __dict__, so not in state_dict.
+    __slots__ = ("_step_params",)
+    _step_params: _core.StepParams
 
     def __init__(
         self,
@@ -104,7 +107,8 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         T_0 = _checks.budget(T_0, "T_0")
         T_mult = _checks.integer("T_mult", T_mult, 1, _checks.MAX_BUDGET, "[1, 2**53]")
         eta_min = _checks.real("eta_min", eta_min)
-        self.phi = _checks.phi(phi)
+        self._step_params = _torch.step_params(T_0, phi, 0, 0.0)  # phi, checked by the core
+        self.phi = self._step_params.args[1]
         super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch)
 
     def get_lr(self) -> list[float | torch.Tensor]:
@@ -118,7 +122,7 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         # since (optimizer.add_param_group) is left to torch's step(), which
         # leaves it alone or refuses it as the installed torch does.  All in
         # one call: the closed form (ratio 1, nothing to compose).
-        values, _, _ = _torch.step_groups(
-            T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0
+        self._step_params, values, _, _ = _torch.step_groups(
+            self._step_params, T, self.phi, 0, 0.0, t, t, base, self.eta_min, base, base, 1.0
         )
         return _torch.as_group_types(self.optimizer.param_groups, values)

@@ -313,6 +313,15 @@ fuzz_strerror(input *in)
     }
     const char *text = uba_strerror((uba_status)code);
     REQUIRE(text != NULL && strlen(text) > 0);
+    /* what a status blames: ids in range, named, none for unknown codes */
+    const uba_blame b = uba_status_blame((uba_status)code);
+    REQUIRE((unsigned)b.arg < (unsigned)UBA_ARG_COUNT
+            && (unsigned)b.pair < (unsigned)UBA_ARG_COUNT);
+    REQUIRE(uba_arg_name(b.arg) != NULL && uba_arg_name(b.pair) != NULL);
+    REQUIRE(uba_arg_name((uba_arg)code) != NULL);
+    if ((unsigned)code >= (unsigned)UBA_STATUS_COUNT) {
+        REQUIRE(b.arg == UBA_ARG_NONE && b.pair == UBA_ARG_NONE);
+    }
     const char *version = uba_version();
     char want[32];
     snprintf(want, sizeof want, "%d.%d.%d", UBA_VERSION_MAJOR,
@@ -632,15 +641,34 @@ fuzz_monotone(input *in)
 static void
 fuzz_step_groups(input *in)
 {
-    uba_group_step s;
-    s.T = take_double(in);
-    s.phi = take_double(in);
-    s.warmup_steps = take_double(in);
-    s.warmup_start_factor = take_double(in);
+    double T = take_double(in), phi = take_double(in);
+    double W = take_double(in);
+    const double f = take_double(in);
     const uint8_t w = take_byte(in);
-    if ((w & 3) == 0 && valid_budget(s.T)) {
-        s.warmup_steps = floor(s.T * (w >> 2) / 64.0);
+    if ((w & 3) == 0 && valid_budget(T)) {
+        W = floor(T * (w >> 2) / 64.0);
     }
+    /* The shared parameters are checked once, by uba_group_step_init:
+     * its status in the documented order, nothing written on failure, the
+     * values kept on success.  Only a step from checked ones is made. */
+    uba_group_step s = {-7.0, -7.0, -7.0, -7.0};
+    const uba_group_step untouched = s;
+    CONTEXT("uba_group_step_init(T=%a, phi=%a, W=%a, f=%a)", T, phi, W, f);
+    const uba_status init = uba_group_step_init(&s, T, phi, W, f);
+    const uba_status init_expected = !valid_budget(T) ? UBA_E_T
+        : !valid_phi(phi) ? UBA_E_PHI
+        : !valid_warmup(W, T) ? UBA_E_WARMUP_STEPS
+        : !(isfinite(f) && f >= 0.0) ? UBA_E_WARMUP_FACTOR : UBA_OK;
+    REQUIRE(init == init_expected);
+    REQUIRE(uba_group_step_init(NULL, T, phi, W, f)
+            == (init == UBA_OK ? UBA_E_NULL : init));
+    if (init != UBA_OK) {
+        REQUIRE(memcmp(&s, &untouched, sizeof s) == 0);
+        return;
+    }
+    REQUIRE(same_bits(s.T, T) && same_bits(s.phi, phi)
+            && same_bits(s.warmup_steps, W)
+            && same_bits(s.warmup_start_factor, f));
     double t_prev = take_double(in), t = take_double(in);
     const uint8_t how = take_byte(in);
     if ((how & 3) == 0) {
@@ -710,18 +738,6 @@ fuzz_step_groups(input *in)
     if (null_s) {
         expected = UBA_E_NULL;
     }
-    else if (!valid_budget(s.T)) {
-        expected = UBA_E_T;
-    }
-    else if (!valid_phi(s.phi)) {
-        expected = UBA_E_PHI;
-    }
-    else if (!valid_warmup(s.warmup_steps, s.T)) {
-        expected = UBA_E_WARMUP_STEPS;
-    }
-    else if (!isfinite(s.warmup_start_factor)) {
-        expected = UBA_E_WARMUP_START;
-    }
     else if (!valid_step(t) || !isfinite(t_prev)) {
         expected = UBA_E_STEP;
     }
@@ -766,7 +782,7 @@ fuzz_step_groups(input *in)
     free(next_copy);
 }
 
-/* ---- theory (uba.h, section "Theory") ------------------------------------ */
+/* ---- theory (uba.h, part "Theory"; docs/theory.md sections 1-5) ----------- */
 
 /* A size_t: small, 16-bit, an edge of the budget and workspace contracts,
  * or any 64-bit pattern shifted right by 0..63. */
@@ -971,6 +987,7 @@ fuzz_chebyshev(input *in)
     uba_status expected = !valid_budget_size(T) ? UBA_E_T
                                                 : range_status(lam_min,
                                                                lam_max);
+    REQUIRE(uba_chebyshev_check(T, lam_min, lam_max) == expected);
     if (expected == UBA_OK && null_out) {
         expected = UBA_E_NULL;
     }
@@ -1211,11 +1228,12 @@ fuzz_worst_case(input *in, int noisy)
     if (expected == UBA_OK && noisy && !nonnegative(sigma2)) {
         expected = UBA_E_SIGMA2;
     }
+    if (expected == UBA_OK && n == 0) {
+        expected = UBA_E_LRS_EMPTY;
+    }
+    REQUIRE(uba_worst_case_check(n, lam_min, lam_max, sigma2) == expected);
     if (expected == UBA_OK) {
-        if (n == 0) {
-            expected = UBA_E_LRS_EMPTY;
-        }
-        else if (which_null >= 0 && which_null <= 2) {
+        if (which_null >= 0 && which_null <= 2) {
             expected = UBA_E_NULL;
         }
         else if (wlen < need) {
@@ -1483,7 +1501,11 @@ fuzz_optimal_phi(input *in)
     else if (!valid_phi_range(phi_lo, phi_hi)) {
         expected = UBA_E_PHI_RANGE;
     }
-    else if (which_null >= 0) {
+    REQUIRE(uba_optimal_phi_check(T, lam_min, lam_max, sigma2, eta_max,
+                                  eta_min, phi_lo, phi_hi) == expected);
+    REQUIRE(uba_phi_range_check(phi_lo, phi_hi)
+            == (valid_phi_range(phi_lo, phi_hi) ? UBA_OK : UBA_E_PHI_RANGE));
+    if (expected == UBA_OK && which_null >= 0) {
         expected = UBA_E_NULL;
     }
     /* Keep the run short: T^2 * grid points <= OPT_PHI_BUDGET, unless the
@@ -1612,7 +1634,8 @@ fuzz_optimal_phi_sc(input *in)
     }
 }
 
-/* ---- the noisy quadratic over a spectrum (expected_loss.c) ------------ */
+/* ---- the noisy quadratic over a spectrum (noisy_quadratic.c,
+ *      choose_phi.c) ------------------------------------------------------ */
 
 /* Directions one input may ask for (two lane groups and a part), and the
  * work of a choose_phi call: evaluations * T * padded directions. */
@@ -1812,6 +1835,14 @@ fuzz_expected_loss(input *in)
     else if (f.status != UBA_OK) {
         before = f.status;
     }
+    /* the checks before the workspace: the _check function gives them */
+    size_t check_bad = (size_t)-1;
+    REQUIRE(uba_expected_loss_check(n, which_null == 3 ? NULL : &f.sp,
+                                    &check_bad) == before);
+    REQUIRE(check_bad == (before == f.status && before != UBA_OK
+                          ? f.bad : (size_t)-1));
+    if (before != UBA_OK) {
+    }
     else if (which_null >= 0 && which_null <= 2) {
         before = UBA_E_NULL;
     }
@@ -1861,8 +1892,8 @@ fuzz_expected_loss(input *in)
     free_spectrum(&f);
 }
 
-/* The expected evaluations of a choose_phi call (as expected_loss.c
- * counts them, generously). */
+/* The expected evaluations of a choose_phi call (as choose_phi.c counts
+ * them, generously). */
 static double
 choose_evaluations(int ranged, double lo, double hi, double phi_lo,
                    double phi_hi)
@@ -1941,9 +1972,16 @@ fuzz_choose_phi(input *in)
         else if (expected == UBA_OK && !valid_phi_range(phi_lo, phi_hi)) {
             expected = UBA_E_PHI_RANGE;
         }
-        else if (expected == UBA_OK && which_null > 0) {
-            expected = UBA_E_NULL;
-        }
+    }
+    /* the checks before the workspace: the _check function gives them */
+    size_t check_bad = (size_t)-1;
+    REQUIRE(uba_choose_phi_check(T, which_null == 0 ? NULL : &f.sp, lo, hi,
+                                 eta_min, phi_lo, phi_hi, &check_bad)
+            == expected);
+    REQUIRE(check_bad == (expected == f.status && expected != UBA_OK
+                          ? f.bad : (size_t)-1));
+    if (expected == UBA_OK && which_null > 0) {
+        expected = UBA_E_NULL;
     }
     size_t need = uba_choose_phi_work_size(T), wlen;
     if (expected == UBA_OK) {

@@ -1,5 +1,5 @@
 /* check.h -- a minimal test harness: CHECK, CHECK_EQ, CHECK_CLOSE, RUN,
- * and fnv1a to compare values with a stored hash. */
+ * and a hash of doubles' bits (check_fnv1a). */
 #ifndef UBA_CHECK_H
 #define UBA_CHECK_H
 
@@ -58,12 +58,12 @@ static int check_count = 0;
                #test);                                                    \
     } while (0)
 
-/* FNV-1a over the bit patterns of n doubles, low byte first, continuing
- * from h (start from FNV_OFFSET).  Inline: not every test uses it. */
-#define FNV_OFFSET UINT64_C(0xCBF29CE484222325)
+/* FNV-1a over the bit patterns of n doubles, continuing from h (start
+ * with CHECK_FNV_START): a hash of results that must stay bit for bit. */
+#define CHECK_FNV_START UINT64_C(0xCBF29CE484222325)
 
 static inline uint64_t
-fnv1a(uint64_t h, const double *v, size_t n)
+check_fnv1a(uint64_t h, const double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t bits;

@@ -6,7 +6,7 @@ Run: python csrc/tests/make_references.py           (write the header)
 Needs uba built (the binding makes the inputs), numpy and mpmath; about a
 minute.
 
-test_theory.c checks the worst-case searches of theory.c against the
+test_theory.c checks the worst-case searches (worst_case.c) against the
 maximum of the residual over an interval.  Found by search in long double,
 that maximum cost minutes per run where long double is a software
 binary128 (aarch64 under qemu), so it is computed here instead, once, for
@@ -77,7 +77,7 @@ class Uniform:
 
 
 def fnv1a(*arrays: np.ndarray | float) -> int:
-    """FNV-1a over the bits of the doubles, as check.h's fnv1a."""
+    """FNV-1a over the bits of the doubles, as check.h's check_fnv1a."""
     h = 0xCBF29CE484222325
     for values in arrays:
         for byte in np.asarray(values, "<f8").tobytes():

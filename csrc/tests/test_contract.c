@@ -163,7 +163,8 @@ eta_is_monotone_on_each_piece(void)
 static void
 failed_step_writes_nothing(void)
 {
-    const uba_group_step s = {100, 1, 10, 1e300};  /* f * base overflows */
+    uba_group_step s;
+    CHECK(uba_group_step_init(&s, 100, 1, 10, 1e300) == UBA_OK);  /* f * base overflows */
     const double base[2] = {0.1, 1e10}, floor_[2] = {0, 0};
     const double lr_now[2] = {0.05, 0.05};
     const double written[2] = {0.05, 0.05};

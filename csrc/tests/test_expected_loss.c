@@ -1,5 +1,6 @@
-/* test_expected_loss.c -- C-only tests of expected_loss.c: the expected
- * final loss of SGD on a noisy quadratic over a spectrum, and choose_phi.
+/* test_expected_loss.c -- C-only tests of the expected final loss of SGD
+ * on a noisy quadratic over a spectrum (noisy_quadratic.c) and of
+ * choose_phi, which minimises it (choose_phi.c).
  * References: the recursion of uba.h in long double, closed forms, and
  * brute-force scans over phi through uba_expected_loss itself. */
 #include "../uba.h"
@@ -68,6 +69,30 @@ uba_steps(double *out, size_t T, double phi, double peak, double floor_)
         out[t] = (double)t;
     }
     CHECK(uba_eta_fill(&p, out, T, out, NULL, NULL) == UBA_OK);
+}
+
+/* The statuses a call gives after its _check has passed: from its
+ * pointers, workspace or an entry of lrs (or none). */
+static int
+after_the_check(uba_status s)
+{
+    return s == UBA_OK || s == UBA_E_NULL || s == UBA_E_WORKSPACE
+           || s == UBA_E_LRS || s == UBA_E_LRS_RANGE;
+}
+
+/* A call's status `full`, checked against its _check's status `pre`: the
+ * same status (and the same bad index, for an entry), or UBA_OK where the
+ * call's status comes after the check.  The indices are read here, once
+ * both calls have written them. */
+static uba_status
+agrees_with_check(uba_status full, uba_status pre, const size_t *bad_full,
+                  const size_t *bad_pre)
+{
+    CHECK(pre == full || (pre == UBA_OK && after_the_check(full)));
+    if (pre == full && pre != UBA_OK && uba_status_blame(pre).entry) {
+        CHECK(*bad_pre == *bad_full);
+    }
+    return full;
 }
 
 /* ---- the expected loss ---------------------------------------------------- */
@@ -268,8 +293,11 @@ loss_refuses_bad_input_in_order(void)
     double loss = 7.0, stab = 8.0;
     size_t bad = 99;
     uba_spectrum sp = spectrum(lam, w, s, v, 3);
-#define EL(lr, n_, spp, wk, wl) \
-    uba_expected_loss(lr, n_, spp, wk, wl, &loss, &stab, &bad, NULL)
+    size_t bad_pre = 98;
+#define EL(lr, n_, spp, wk, wl)                                            \
+    agrees_with_check(                                                     \
+        uba_expected_loss(lr, n_, spp, wk, wl, &loss, &stab, &bad, NULL),  \
+        uba_expected_loss_check(n_, spp, &bad_pre), &bad, &bad_pre)
     CHECK(EL(lrs, 0, &sp, work, 8) == UBA_E_LRS_EMPTY);
     CHECK(EL(lrs, 4, NULL, work, 8) == UBA_E_NULL);
     sp.n = 0;
@@ -467,8 +495,13 @@ choose_phi_refuses_bad_input_in_order(void)
     memset(&c, 0x5a, sizeof c);
     uba_phi_choice same = c;
     size_t bad = 99;
-#define CP(T_, spp, lo, hi, fl, plo, phi_, wk, wl) \
-    uba_choose_phi(T_, spp, lo, hi, fl, plo, phi_, wk, wl, &c, &bad, NULL)
+    size_t bad_pre = 98;
+#define CP(T_, spp, lo, hi, fl, plo, phi_, wk, wl)                         \
+    agrees_with_check(                                                     \
+        uba_choose_phi(T_, spp, lo, hi, fl, plo, phi_, wk, wl, &c, &bad,   \
+                       NULL),                                              \
+        uba_choose_phi_check(T_, spp, lo, hi, fl, plo, phi_, &bad_pre),    \
+        &bad, &bad_pre)
     const size_t need = uba_choose_phi_work_size(4);
     double *w = doubles(need);
     CHECK(CP(0, &sp, 1.0, 1.0, 0.0, 0.5, 2.0, w, need) == UBA_E_T);

@@ -27,7 +27,7 @@ schedule_hash(double *first_values, size_t n_first)
                                      9007199254740992.0};
     static const double phis[] = {1e-3, 0.5, 1.0, 2.0, 4.0, 200.0};
     double t[N_STEPS], out[N_STEPS];
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = CHECK_FNV_START;
     size_t first = 0;
     for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
         const double T = budgets[b];
@@ -42,7 +42,7 @@ schedule_hash(double *first_values, size_t n_first)
         for (size_t p = 0; p < sizeof phis / sizeof phis[0]; p++) {
             size_t bad = 0;
             CHECK(uba_shape_fill(t, N_STEPS, T, phis[p], out, &bad, NULL) == UBA_OK);
-            h = fnv1a(h, out, N_STEPS);
+            h = check_fnv1a(h, out, N_STEPS);
             for (size_t i = 0; i < N_STEPS; i += 97) {
                 double g = -1.0;
                 CHECK(uba_shape(t[i], T, phis[p], &g) == UBA_OK);
@@ -52,7 +52,7 @@ schedule_hash(double *first_values, size_t n_first)
             const double W = T > 10.0 ? floor(T / 10.0) : 0.0;
             CHECK(uba_params_init(&params, T, phis[p], 3e-4, 1e-6, W, 1e-5) == UBA_OK);
             CHECK(uba_eta_fill(&params, t, N_STEPS, out, &bad, NULL) == UBA_OK);
-            h = fnv1a(h, out, N_STEPS);
+            h = check_fnv1a(h, out, N_STEPS);
             while (first < n_first && first < N_STEPS) {
                 first_values[first] = out[first];
                 first++;

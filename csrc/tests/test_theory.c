@@ -1,4 +1,6 @@
-/* test_theory.c -- C-only tests of the theory functions (theory.c).
+/* test_theory.c -- C-only tests of the theory functions (docs/theory.md
+ * sections 1-5: curvature.c, bounds.c, worst_case.c, noisy_quadratic.c,
+ * choose_phi.c).
  *
  * The maxima the worst-case searches are checked against are computed once
  * at 50 digits by make_references.py and stored, with the hash of the
@@ -74,7 +76,7 @@ stored(const reference *r, uint64_t h)
 static uint64_t
 hash_range(double a, double b, const double *eta, size_t n)
 {
-    return fnv1a(fnv1a(fnv1a(FNV_OFFSET, &a, 1), &b, 1), eta, n);
+    return check_fnv1a(check_fnv1a(check_fnv1a(CHECK_FNV_START, &a, 1), &b, 1), eta, n);
 }
 
 static double
@@ -352,7 +354,7 @@ worst_case_at_a_budget_of_1e5(void)
     CHECK(fabsl(ref_log_residual_at(eta, T, at) - got) <= 1e-9L);
     /* the middle maxima, log|p| at 5.5 + 4.5 cos(pi j / T) (50 digits), are
      * as the closed form says, and no larger */
-    const uint64_t h = fnv1a(FNV_OFFSET, eta, T);
+    const uint64_t h = check_fnv1a(CHECK_FNV_START, eta, T);
     for (size_t j = 0; j < COUNT(REF_BUDGET_1E5); j++) {
         const long double v = stored(&REF_BUDGET_1E5[j], h);
         CHECK(fabsl(v - ref) <= 1e-9L);
@@ -400,7 +402,7 @@ noisy_worst_case_is_exact_without_noise_and_beats_dense_sampling(void)
         /* the largest log V on the grid 1 + 49 j / 200000, j = 0..200000 */
         const long double dense = stored(
             &REF_NOISY_DENSE[i],
-            fnv1a(fnv1a(FNV_OFFSET, eta, T), &sigmas[i], 1));
+            check_fnv1a(check_fnv1a(CHECK_FNV_START, eta, T), &sigmas[i], 1));
         CHECK(lv >= dense - 1e-12L);
         CHECK(lv <= dense + 1e-6L);
         inside += at > 1 && at < 50;
@@ -544,7 +546,7 @@ optimal_phi_recovers_two_kappa(void)
             double *work = doubles(w);
             double phi = NAN, obj = NAN, ref = NAN;
             CHECK(uba_optimal_phi(T, 1, KAPPAS[i], 0, 1, 1 / KAPPAS[i],
-                                  UBA_PHI_SEARCH_MIN, UBA_PHI_SEARCH_MAX,
+                                  1e-6, 1e8,
                                   work, w, &phi, &obj, NULL) == UBA_OK);
             CHECK_CLOSE(phi, 2 * KAPPAS[i], 1e-8);
             CHECK(uba_chebyshev_log_residual(T, 1, KAPPAS[i], &ref)
@@ -955,7 +957,7 @@ noisy_search_matches_an_exhaustive_one(void)
               == UBA_OK);
         const long double ref = stored(
             &REF_NOISY_SEARCH[c],
-            fnv1a(fnv1a(FNV_OFFSET, eta, n), &cases[c][2], 1));
+            check_fnv1a(check_fnv1a(CHECK_FNV_START, eta, n), &cases[c][2], 1));
         /* never above the exhaustive search's maximum (beyond rounding),
          * and not below it */
         CHECK(fabsl((long double)got - ref) <= 1e-10L * (1.0L + fabsl(ref)));

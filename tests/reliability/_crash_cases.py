@@ -218,7 +218,7 @@ def run_schedule(examples: int) -> None:
 def run_core_any_arity(examples: int) -> None:
     @settings(max_examples=examples, **SETTINGS)
     @given(
-        fn=st.sampled_from([_core.schedule, _core.step_groups]),
+        fn=st.sampled_from([_core.schedule, _core.step_groups, _core.StepParams]),
         args=st.lists(anything, max_size=12),
     )
     def core(fn, args):
@@ -254,7 +254,9 @@ def run_step_groups(examples: int) -> None:
     def step_groups(a, groups):
         lists = [g if a[name] is None else a[name] for name, g in zip(names, groups)]
         check(
-            lambda: _core.step_groups(a["T"], a["phi"], a["W"], a["f"], a["t_prev"], a["t"], *lists)
+            lambda: _core.step_groups(
+                _core.StepParams(a["T"], a["phi"], a["W"], a["f"]), a["t_prev"], a["t"], *lists
+            )
         )
 
     step_groups()

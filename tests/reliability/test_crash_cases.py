@@ -95,7 +95,9 @@ def test_a_real_too_large_for_a_double_is_out_of_range(value, pattern: str) -> N
 
 def test_step_groups_with_huge_values_refuses_with_value_error() -> None:
     with pytest.raises(ValueError, match=r"param_groups\[0\]\['lr'\] must be a finite number"):
-        _core.step_groups(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], [10**400], [0.1], [1.0])
+        _core.step_groups(
+            _core.StepParams(10, 1.0, 0, 0.0), 2, 3, [0.1], [0.0], [10**400], [0.1], [1.0]
+        )
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ G40 = ([0.1] * 40, [0.0] * 40, [0.1] * 40, [0.1] * 40, [1.0] * 40)
 
 S = _core.schedule
 G = _core.step_groups
+P = _core.StepParams
 
 # (weight, error, call): error None means the call must succeed.
 SCHEDULE = [
@@ -86,26 +87,30 @@ SCHEDULE = [
 ]
 
 STEP_GROUPS = [
-    (8, None, lambda: G(10, 1.0, 0, 0.0, 2, 3, *G2)),
-    (8, None, lambda: G(10, 1.0, 2, 0.1, -1, 0, *G2)),
-    (2, None, lambda: G(10, 1.0, 0, 0.0, 2, 3, *G40)),
-    (4, ValueError, lambda: G(10, 1.0, 0, 0.0, 2, 3, *G40[:4], [1.0] * 39)),
-    (4, ValueError, lambda: G(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], [float("inf")], [0.1], [1.0])),
-    (4, ValueError, lambda: G(10, 0.0, 0, 0.0, 2, 3, [0.1], [0.0], [0.1], [0.1], [1.0])),
-    (4, ValueError, lambda: G(10, 1.0, 0, 0.0, NAN, 3, [0.1], [0.0], [0.1], [0.1], [1.0])),
+    (8, None, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, *G2)),
+    (8, None, lambda: G(P(10, 1.0, 2, 0.1), -1, 0, *G2)),
+    (2, None, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, *G40)),
+    (4, ValueError, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, *G40[:4], [1.0] * 39)),
+    (
+        4,
+        ValueError,
+        lambda: G(P(10, 1.0, 0, 0.0), 2, 3, [0.1], [0.0], [float("inf")], [0.1], [1.0]),
+    ),
+    (4, ValueError, lambda: G(P(10, 0.0, 0, 0.0), 2, 3, [0.1], [0.0], [0.1], [0.1], [1.0])),
+    (4, ValueError, lambda: G(P(10, 1.0, 0, 0.0), NAN, 3, [0.1], [0.0], [0.1], [0.1], [1.0])),
     (
         2,
         ValueError,
         lambda: G(
-            10, 1.0, 5, 1e300, 3, 4, [0.1, 1e10], [0.0, 0.0], [0.05] * 2, [0.05] * 2, [1.0] * 2
+            P(10, 1.0, 5, 1e300), 3, 4, [0.1, 1e10], [0.0, 0.0], [0.05] * 2, [0.05] * 2, [1.0] * 2
         ),
     ),
-    (2, ValueError, lambda: G(10, 1.0, 0, 0.0, 2, 3, *G40[:2], [0.1] * 39 + [NAN], *G40[3:])),
-    (2, TypeError, lambda: G(10, 1.0, 0, 0.0, 2, 3, [0.1], [0.0], ["a"], [0.1], [1.0])),
-    (2, None, lambda: G(10, 1.0, 0, 0.0, 2, 3, 0.5, 0.0, [0.1], None, None)),
-    (2, TypeError, lambda: G(10, 1.0, 0, 0.0, 2, 3, {}, [0.0], [0.1], [0.1], [1.0])),
-    (2, TypeError, lambda: G(10, 1.0, 0, 0.0, 2, 3, [0.1], "x", [0.1], [0.1], [1.0])),
-    (4, TypeError, lambda: G(10, 1.0, 0, 0.0, 2, 3)),
+    (2, ValueError, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, *G40[:2], [0.1] * 39 + [NAN], *G40[3:])),
+    (2, TypeError, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, [0.1], [0.0], ["a"], [0.1], [1.0])),
+    (2, None, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, 0.5, 0.0, [0.1], None, None)),
+    (2, TypeError, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, {}, [0.0], [0.1], [0.1], [1.0])),
+    (2, TypeError, lambda: G(P(10, 1.0, 0, 0.0), 2, 3, [0.1], "x", [0.1], [0.1], [1.0])),
+    (4, TypeError, lambda: G(P(10, 1.0, 0, 0.0), 2, 3)),
 ]
 
 
@@ -167,30 +172,34 @@ THEORY = [
 # The phi minimisers cost 20-400 us a call: 4,000 calls a variant still
 # turn one leaked object per call into >= 64 kB.
 OPTIMIZERS = [
-    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
-    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, PROGRESS)),
+    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.0, 1.0, 0.1, (1e-3, 1e6), None)),
+    (1, None, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, (1e-3, 1e6), PROGRESS)),
     (
         1,
         None,
-        lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, PROGRESS),
+        lambda: C.optimal_phi_strongly_convex(8, 0.1, 1.0, 0.01, 1.0, 1.0, (1e-3, 1e6), PROGRESS),
     ),
-    (1, ValueError, lambda: C.optimal_phi(0, 1.0, 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
+    (1, ValueError, lambda: C.optimal_phi(0, 1.0, 10.0, 0.0, 1.0, 0.1, (1e-3, 1e6), None)),
     (
         1,
         ValueError,
-        lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, 1e-3, 1e6, None),
+        lambda: C.optimal_phi_strongly_convex(8, 2.0, 1.0, 0.01, 1.0, 1.0, (1e-3, 1e6), None),
     ),
-    (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, 1e-3, 1e6, None)),
-    (1, ZeroDivisionError, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, 1e-3, 1e6, STOP)),
-    (1, None, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, 1.0, 0.0, 0.25, 4.0, PROGRESS)),
-    (1, None, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, (0.5, 2.0), 0.0, 0.25, 4.0, None)),
+    (1, TypeError, lambda: C.optimal_phi(4, "1", 10.0, 0.0, 1.0, 0.1, (1e-3, 1e6), None)),
+    (1, ZeroDivisionError, lambda: C.optimal_phi(4, 1.0, 10.0, 0.01, 1.0, 0.1, (1e-3, 1e6), STOP)),
+    (1, None, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, 1.0, 0.0, (0.25, 4.0), PROGRESS)),
+    (1, None, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, (0.5, 2.0), 0.0, (0.25, 4.0), None)),
     (
         1,
         ValueError,
-        lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, (2.0, 1.0), 0.0, 0.25, 4.0, None),
+        lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, (2.0, 1.0), 0.0, (0.25, 4.0), None),
     ),
-    (1, TypeError, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, "x", 0.0, 0.25, 4.0, None)),
-    (1, ZeroDivisionError, lambda: C.choose_phi(4, LRS, None, 1.0, 0.0, 1.0, 0.0, 0.25, 4.0, STOP)),
+    (1, TypeError, lambda: C.choose_phi(4, LRS, None, 1.0, 0.01, "x", 0.0, (0.25, 4.0), None)),
+    (
+        1,
+        ZeroDivisionError,
+        lambda: C.choose_phi(4, LRS, None, 1.0, 0.0, 1.0, 0.0, (0.25, 4.0), STOP),
+    ),
 ]
 
 

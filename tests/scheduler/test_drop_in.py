@@ -20,6 +20,7 @@ import uba  # noqa: E402
 from uba import _core  # noqa: E402
 
 from ..helpers import scaled  # noqa: E402
+from ..schedule.test_binding import FloatOverflows  # noqa: E402
 from .twins import KINDS, round_trip, torch_updates_tensor_lrs_in_place  # noqa: E402
 
 REL = 1e-12
@@ -356,6 +357,33 @@ def test_strings_are_refused_as_uba_schedule_refuses_them(kwargs, error, pattern
         uba.UBALR(opt, 50, **kwargs)
 
 
+def test_parameters_set_by_hand_are_checked_once_and_used_from_the_next_step() -> None:
+    """The core checks T_max, phi and the warmup when the scheduler is made,
+    and again only when they change (here by hand), as they were read at
+    every step before."""
+    opt = torch.optim.SGD(layers(1)[0].parameters(), lr=0.1)
+    sched = uba.UBALR(opt, 100, phi=1.0)
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    sched.phi, sched.T_max = 3.0, 200
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.1 * uba.schedule(11, 200, phi=3.0)
+    sched.phi = -1.0
+    opt.step()
+    with pytest.raises(ValueError, match=r"^phi must be a finite number > 0, got -1\.0$"):
+        sched.step()
+    assert sched.last_epoch == 11
+
+
+def test_a_phi_whose_float_overflows_is_named() -> None:
+    """It used to give "'<' not supported between instances"."""
+    opt = torch.optim.SGD(layers(1)[0].parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"^phi must be a real number a double can hold, got <"):
+        uba.UBALR(opt, 50, phi=FloatOverflows())
+
+
 def test_a_nan_base_lr_is_reported_as_base_lrs() -> None:
     opt = torch.optim.SGD(layers(1)[0].parameters(), lr=math.nan)
     with pytest.raises(ValueError, match=r"base_lrs\[0\] must be a finite number, got nan"):
@@ -377,7 +405,9 @@ class Float:
 
 
 def step_groups(lrs_now):
-    return _core.step_groups(10, 2.0, 0, 0.0, 2, 3, [0.1, 0.1], 0.0, lrs_now, None, None)
+    return _core.step_groups(
+        _core.StepParams(10, 2.0, 0, 0.0), 2, 3, [0.1, 0.1], 0.0, lrs_now, None, None
+    )
 
 
 def test_a_list_emptied_by_an_items_float_is_refused_not_read_after_free() -> None:

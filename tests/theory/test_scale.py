@@ -276,7 +276,7 @@ def test_optimal_phi_with_noise_at_1e4_is_a_minimum_of_the_exact_objective() -> 
 
 @pytest.mark.parametrize("T", [100, pytest.param(10_000, marks=pytest.mark.slow)])
 def test_optimal_phi_strongly_convex_reports_the_bound_of_the_schedule(T: int) -> None:
-    phi, bound = _core.optimal_phi_strongly_convex(T, 0.01, 1.0, 0.01, 1.0, 0.9, 1e-6, 1e8, None)
+    phi, bound = _core.optimal_phi_strongly_convex(T, 0.01, 1.0, 0.01, 1.0, 0.9, (1e-6, 1e8), None)
     lrs = uba.schedule(np.arange(T), T, phi, 0.9)
     assert bound == theory.bound_strongly_convex(lrs, mu=0.01, L=1.0, sigma2=0.01, f_gap=1.0)
     for factor in (0.98, 1.02):

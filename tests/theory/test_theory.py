@@ -50,7 +50,7 @@ def np_log_residual(lrs: np.ndarray, lams: np.ndarray) -> np.ndarray:
     return out
 
 
-# ---- section 2: Chebyshev steps are UBA with phi = 2 kappa -----------------------
+# ---- section 1: Chebyshev steps are UBA with phi = 2 kappa -----------------------
 
 
 @pytest.mark.parametrize(("kappa", "T"), GRID)
@@ -211,7 +211,7 @@ def test_budget_1e5_growing_product_does_not_overflow() -> None:
     assert theory.worst_case_residual(lrs, 1.0, 10.0) == math.inf
 
 
-# ---- section 4: choosing phi ----------------------------------------------------
+# ---- section 5: choosing phi ----------------------------------------------------
 
 
 def chebyshev_optimal_phi(T: int, lam_min: float, lam_max: float, sigma2: float = 0.0) -> float:
@@ -305,7 +305,7 @@ def test_phi_and_condition_number_conversions() -> None:
         theory.condition_number_from_phi(1.5)
 
 
-# ---- section 3: bounds equal their formulas ------------------------------------
+# ---- section 2: bounds equal their formulas ------------------------------------
 
 
 def _random_steps(seed: int, n: int, top: float) -> np.ndarray:
