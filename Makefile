@@ -4,9 +4,10 @@
 #   pip install pre-commit && pre-commit install
 #
 #   make test          the quick tier of the Python suite, with every docstring
-#                      example (python -m pytest; about a minute)
+#                      example, on every core (python -m pytest -n auto; about
+#                      a minute on two)
 #   make test-all      both tiers: the quick one and the tests marked slow
-#                      (python -m pytest --slow)
+#                      (python -m pytest -n auto --slow)
 #   make test-c        the C core's tests, plain and under ASan + UBSan
 #   make test-aarch64  the C tests cross-compiled for aarch64, run under qemu-user
 #   make lint          ruff check and ruff format --check
@@ -22,10 +23,10 @@ PYTHON ?= python3
 .PHONY: test test-all test-c test-aarch64 lint format typecheck bench docs sdist wheel ci clean
 
 test:
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n auto
 
 test-all:
-	$(PYTHON) -m pytest --slow
+	$(PYTHON) -m pytest -n auto --slow
 
 test-c:
 	$(MAKE) -C csrc test sanitize

@@ -14,6 +14,7 @@ scheduler tests' shared module, which imports torch: without torch the
 tests that use it skip, and it is left alone."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,14 @@ collect_ignore = [
 if importlib.util.find_spec("torch") is None:
     collect_ignore.append("scheduler/twins.py")
 
+# Folders and modules whose every test is the full tier's (each also carries
+# the `slow` mark).  The quick tier does not import them: their frameworks
+# (Lightning, transformers, Accelerate, Jupyter) take ~20 s to import.
+FULL_TIER_ONLY = [
+    Path(__file__).parent / name
+    for name in ("integration", "reliability/test_leaks.py", "scheduler/test_distributed.py")
+]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -39,6 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     helpers.FULL_TIER = bool(config.getoption("--slow"))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if not config.getoption("--slow") and collection_path in FULL_TIER_ONLY:
+        return True
+    return None  # pytest decides
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

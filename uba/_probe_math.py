@@ -7,32 +7,43 @@ curvature the gradient noise sees.  This module turns those into the
 quantities of docs/theory.md (section on the probe): the quadrature and the
 spectral density, the low end of the useful curvature range, the distance and
 noise of the noisy quadratic model, the shape of the noise, the start along
-each curvature, and the inputs of :func:`uba.theory.choose_phi`.  It imports
-neither torch nor anything that does.
+each curvature, the inputs of :func:`uba.theory.choose_phi`, and what
+decides whether its phi is returned: bootstrap resamples of the measurements
+and the rule that abstains.  It imports neither torch nor anything that does.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from uba import _checks
 
+if TYPE_CHECKING:
+    from uba.theory import PhiChoice
+
 __all__ = [
+    "GAIN_QUANTILE",
     "MAX_LANCZOS_STEPS",
+    "MAX_NEGATIVE_SHARE",
+    "MAX_NOISE_RESIDUAL",
     "MAX_VECTORS",
     "START_RULES",
     "NoiseFit",
     "choose_phi_inputs",
+    "decision",
     "distance",
     "fit_noise",
     "gauss_quadrature",
     "lower_end",
     "negative_share",
     "radau_quadrature",
+    "relative_gain",
+    "resample",
     "signal_energy",
     "smoothed_density",
     "start_from_gradient",
@@ -570,3 +581,155 @@ def choose_phi_inputs(
         np.concatenate([zeros_d, start]),
         np.concatenate([noise.variance(density), zeros_s]),
     )
+
+
+# ---- the decision: is choose_phi's phi worth returning? ------------------------------------
+
+#: The gain over phi = 1 must be positive at this quantile of the resamples.
+GAIN_QUANTILE = 0.05
+#: The noise fit fails beyond this many standard errors (:attr:`NoiseFit.residual`).
+MAX_NOISE_RESIDUAL = 3.0
+#: The quadratic fails when more than this share of the curvature is negative.
+MAX_NEGATIVE_SHARE = 0.2
+
+
+def resample(
+    nodes: _Array, weights: _Array, samples: _Array, rng: np.random.Generator
+) -> tuple[_Array, _Array, _Array, float]:
+    r"""A bootstrap resample of the probe's independent measurements.
+
+    The :math:`V` Lanczos runs (rows of ``nodes`` and ``weights``, each
+    :math:`1/V` of the density) and the :math:`K` noise pairs (rows of
+    ``samples``, :math:`(d^{\mathsf T}Hd, \|d\|^2)`) are each drawn with
+    replacement, as many as there are, so the weights still sum to 1.  The
+    last item, ``level``, is the drawn pairs' :math:`\sum\|d\|^2` over all
+    pairs': the noise level :math:`\mathrm{tr}\,\Sigma_B` resampled with
+    them (1 without pairs).  The Lanczos run from the mean gradient is one
+    measurement and is not resampled; its uncertainty is the gap between the
+    Gauss and Radau rules (:func:`start_quadrature`).
+
+    Example:
+        >>> import numpy as np
+        >>> from uba._probe_math import resample
+        >>> nodes = np.array([[1.0, 2.0], [3.0, np.nan]])
+        >>> weights = np.array([[0.25, 0.25], [0.5, 0.0]])
+        >>> samples = np.array([[1.0, 1.0], [4.0, 3.0]])
+        >>> n, w, s, level = resample(nodes, weights, samples, np.random.default_rng(0))
+        >>> float(w.sum()), n.shape, s.shape, level in (0.5, 1.0, 1.5)
+        (1.0, (2, 2), (2, 2), True)
+    """
+    rows = rng.integers(0, nodes.shape[0], nodes.shape[0])
+    pairs = rng.integers(0, samples.shape[0], samples.shape[0])
+    total = float(samples[:, 1].sum())
+    level = float(samples[pairs, 1].sum()) / total if total > 0 else 1.0
+    return nodes[rows], weights[rows], samples[pairs], level
+
+
+def relative_gain(loss_default: float, loss: float) -> float:
+    r"""The share of phi = 1's loss that another phi saves,
+    :math:`g = 1 - L(\varphi)/L(1)`: 1 where only phi = 1 diverges,
+    :math:`-\infty` where only the other phi does (or phi = 1's loss is 0
+    and the other's is not), 0 where the two are equal (both 0, or both
+    infinite).
+
+    Example:
+        >>> from uba._probe_math import relative_gain
+        >>> relative_gain(4.0, 3.0), relative_gain(float("inf"), 3.0), relative_gain(0.0, 0.0)
+        (0.25, 1.0, 0.0)
+        >>> relative_gain(3.0, float("inf"))
+        -inf
+    """
+    if loss == loss_default:
+        return 0.0
+    if loss_default == 0.0:
+        return -math.inf
+    return 1.0 - loss / loss_default
+
+
+def decision(
+    choice: PhiChoice,
+    gain_low: float,
+    fit: NoiseFit,
+    excess: float,
+    loss: float,
+    loss_stderr: float,
+    negative_share: float,
+) -> tuple[bool, str]:
+    r"""Whether to abstain from ``choice.phi`` (and return phi = 1), and why.
+
+    The rule (docs/theory.md, the probe's section), in this order:
+
+    1. the fit fails: more than :data:`MAX_NEGATIVE_SHARE` of the
+       curvature is negative (``negative_share``); the noise's measured
+       curvature is more than :data:`MAX_NOISE_RESIDUAL` standard errors
+       from the family :math:`c|\lambda|^a` (``fit.residual``); or the
+       excess loss the quadratic implies, from below (``excess``, the Gauss
+       rule), exceeds the measured ``loss`` by more than three of its
+       standard errors (for a loss that is never negative it cannot: the
+       quadratic does not reach to its minimum);
+    2. phi = 1 is in ``choice.flat``: within 1% of the best predicted loss;
+    3. the gain over phi = 1 is inside its uncertainty: ``gain_low``, its
+       :data:`GAIN_QUANTILE` quantile over the resamples, is not positive.
+
+    Otherwise ``choice.phi`` is returned, also at an end of its range (the
+    sentence says so).
+
+    Returns:
+        ``(abstained, reason)``, the reason a sentence.
+
+    Example:
+        >>> import numpy as np
+        >>> from uba import theory
+        >>> from uba._probe_math import NoiseFit, decision
+        >>> lam = np.geomspace(0.05, 5.0, 50)
+        >>> c = theory.choose_phi(2000, lam, noise=1e-3 * lam, eta_max=0.1)
+        >>> fit = NoiseFit(2.0, 0.1, 1.0, 2.0, 1.0, 1e-3, 0.5)
+        >>> decision(c, -0.01, fit, 1.0, 2.0, 0.1, 0.0)[0]
+        True
+        >>> abstained, reason = decision(c, c.gain / 2, fit, 1.0, 2.0, 0.1, 0.0)
+        >>> abstained, reason.startswith(f"phi = {c.phi:.3g} is predicted to save")
+        (False, True)
+    """
+    if negative_share > MAX_NEGATIVE_SHARE:
+        return True, (
+            f"{negative_share:.0%} of the curvature is negative (more than "
+            f"{MAX_NEGATIVE_SHARE:.0%}): a convex quadratic does not describe this loss here"
+        )
+    if abs(fit.residual) > MAX_NOISE_RESIDUAL:
+        return True, (
+            f"the gradient noise does not fit c|lambda|^a: the curvature it lies along is "
+            f"{fit.residual:+.1f} standard errors from the nearest the family gives "
+            f"(a = {fit.exponent:.3g})"
+        )
+    if excess > loss + 3.0 * _finite_or_zero(loss_stderr) + 1e-9 * abs(loss):
+        return True, (
+            f"the quadratic's excess loss at the start, at least {excess:.4g}, exceeds the "
+            f"loss itself, {loss:.4g}: the quadratic does not reach to its minimum"
+        )
+    lo, hi = choice.flat
+    if lo <= 1.0 <= hi:
+        return True, (
+            f"phi = 1 is within 1% of the best predicted loss (flat for phi in "
+            f"{lo:.3g}..{hi:.3g}): there is nothing to gain"
+        )
+    gain = choice.gain
+    if not gain_low > 0:
+        return True, (
+            f"the predicted gain of phi = {choice.phi:.3g} over phi = 1, {gain:.1%}, is inside "
+            f"its uncertainty ({GAIN_QUANTILE:.0%} quantile over the resamples: {gain_low:+.1%})"
+        )
+    reason = (
+        f"phi = {choice.phi:.3g} is predicted to save {gain:.1%} of phi = 1's loss "
+        f"(at least {gain_low:.1%} in {1 - GAIN_QUANTILE:.0%} of the resamples)"
+    )
+    if choice.ends[0] != 0:
+        side, way = ("lower", "below") if choice.ends[0] < 0 else ("upper", "above")
+        reason += (
+            f"; it is the {side} end of phi_range {choice.phi_range[0]:.3g}.."
+            f"{choice.phi_range[1]:.3g} and the loss still falls {way} it"
+        )
+    return False, reason
+
+
+def _finite_or_zero(x: float) -> float:
+    return x if math.isfinite(x) else 0.0

@@ -5,9 +5,13 @@ spectral density of the loss's curvature (from Hessian-vector products, by
 stochastic Lanczos quadrature), how far the parameters are from the minimum
 along each curvature (a Lanczos run from the gradient), and the gradient noise
 at the user's batch size, with the curvature it lies along (from a few
-minibatch gradients).  It returns a :class:`ProbeResult` with the suggested
-phi, what was measured and what it cost.  docs/theory.md (the probe's section)
-defines each measured quantity and says why.
+minibatch gradients).  It fits a diagonal quadratic to them, asks
+:func:`uba.theory.choose_phi` which phi minimises its expected final loss at
+the user's budget and learning rate, and returns that phi only when the gain
+over phi = 1 is robust to the measurements' own uncertainty and the fit
+holds; otherwise phi = 1, and why.  The :class:`ProbeResult` holds the
+answer, the reason, what was measured and what it cost.  docs/theory.md (the
+probe's section) defines each measured quantity and the rule.
 
 This module is the torch side (running the model, leaving it as it was); the
 mathematics on what it measures is NumPy, in :mod:`uba._probe_math`.  torch is
@@ -18,6 +22,8 @@ imported.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +36,7 @@ import numpy.typing as npt
 
 from uba import _checks, _core, _probe_math, theory
 from uba._probe_math import MAX_LANCZOS_STEPS, MAX_VECTORS, NoiseFit, lower_end
+from uba._schedule import schedule
 
 if TYPE_CHECKING:
     import torch
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_LANCZOS_STEPS",
+    "MAX_RESAMPLES",
     "MAX_VECTORS",
     "OPTIMIZERS",
     "NoiseFit",
@@ -47,6 +55,8 @@ __all__ = [
 
 #: The optimizers whose geometry :func:`suggest_phi` models.
 OPTIMIZERS = ("sgd", "adam")
+#: The most bootstrap resamples (each costs four evaluations of the loss).
+MAX_RESAMPLES = 100_000
 
 _Array = npt.NDArray[np.float64]
 
@@ -61,9 +71,17 @@ def _no_samples() -> _Array:
 
 @dataclass(frozen=True, eq=False)
 class ProbeResult:
-    r"""What :func:`suggest_phi` measured, the phi it suggests, and the cost.
+    r"""What :func:`suggest_phi` measured, the phi it returns and why, and the cost.
 
-    The spectral density is the stochastic Lanczos quadrature estimate
+    The answer: ``phi`` is :func:`uba.theory.choose_phi`'s (``choice``) for
+    the fitted quadratic at the budget ``T`` and step
+    ``lr / (1 - momentum)``, or 1 where the probe ``abstained``; ``reason``
+    says which, ``gain`` and ``gain_low`` how much is predicted
+    (:meth:`decide` answers for another budget or peak).  Its repr is a
+    readable report of the answer, the model and how well the data fit it.
+
+    The measurements: the spectral density is the stochastic Lanczos
+    quadrature estimate
 
     .. math::
 
@@ -83,10 +101,11 @@ class ProbeResult:
     """
 
     phi: float
-    """The suggested phi: :func:`uba.theory.optimal_phi` for the measured
-    range and noise, this budget and peak."""
+    """The phi to train with: ``choice.phi``, or 1 where the probe
+    ``abstained``."""
     T: int
-    """The budget phi was chosen for."""
+    """The budget phi was chosen for: the steps of the UBA schedule
+    (a warmup before it is not modelled)."""
     lr: float
     """The optimizer's peak learning rate phi was chosen for."""
     eta_min: float
@@ -139,6 +158,28 @@ class ProbeResult:
     :math:`(d^{\mathsf T}Hd, \|d\|^2)` for :math:`d = (g_a - g_b)/\sqrt 2`."""
     batches: int = 0
     r"""The batches :math:`n` the mean gradient :math:`\bar g` is over."""
+    loss_stderr: float = math.nan
+    """The standard error of ``loss`` over the probed batches."""
+    choice: theory.PhiChoice | None = None
+    """What :func:`uba.theory.choose_phi` found for the fitted quadratic
+    (the Radau start): its phi, the losses it predicts at it, at phi = 1 and
+    at phi = 2, and the phis within 1% of the best (``flat``)."""
+    gain: float = math.nan
+    r"""The predicted gain of ``choice.phi`` over phi = 1,
+    :math:`g = 1 - L(\varphi^*)/L(1)` (``choice.gain``)."""
+    gain_low: float = math.nan
+    """The 5% quantile of that gain over the bootstrap resamples and both
+    start rules (:meth:`decide`): the gain is robust where it is positive."""
+    abstained: bool = False
+    """Whether the probe returned phi = 1 instead of ``choice.phi``."""
+    reason: str = ""
+    """Why, in a sentence: the phi returned and its gain, or what made the
+    probe abstain."""
+    resamples: int = 0
+    """The bootstrap resamples behind ``gain_low``."""
+    seed: int = 0
+    """The seed of the Lanczos start vectors, the dropout masks and the
+    resamples."""
 
     @property
     def kappa(self) -> float:
@@ -148,10 +189,16 @@ class ProbeResult:
     @property
     def noise(self) -> float:
         """``sigma2 / dist2``: the noise of the noisy quadratic that starts at
-        distance 1, the ``sigma2`` that :func:`uba.theory.optimal_phi` gets."""
+        distance 1 (what :func:`uba.theory.optimal_phi`'s worst case takes)."""
         return self.sigma2 / self.dist2
 
     @property
+    def flat(self) -> tuple[float, float]:
+        """The phis whose predicted loss is within 1% of the best
+        (``choice.flat``; NaN without a choice): how little phi matters."""
+        return (math.nan, math.nan) if self.choice is None else self.choice.flat
+
+    @functools.cached_property
     def noise_fit(self) -> NoiseFit:
         r"""The shape of the gradient noise: the curvature it lies along,
         measured, against what isotropic and Hessian-shaped noise predict,
@@ -199,12 +246,54 @@ class ProbeResult:
         (the mean's noise removed, :meth:`start`), from below (Gauss) and
         from above (Radau).  For a loss that is never negative it cannot
         exceed :attr:`loss`; where the lower value does, the quadratic's reach
-        to the minimum is not to be trusted."""
+        to the minimum is not to be trusted (and the probe abstains)."""
         bounds = []
         for rule in _probe_math.START_RULES:
             lams, start = self.start(rule)
             bounds.append(0.5 * float(lams @ start))
         return bounds[0], bounds[1]
+
+    def decide(
+        self,
+        T: int,
+        *,
+        lr: float,
+        eta_min: float = 0.0,
+        phi_range: tuple[float, float] | None = None,
+    ) -> ProbeResult:
+        r"""The answer for another budget or peak, from the same measurements
+        (no new Hessian-vector products): this result with ``phi``,
+        ``choice``, ``gain``, ``gain_low``, ``abstained`` and ``reason`` for
+        ``T``, ``lr`` and ``eta_min``.
+
+        :func:`uba.theory.choose_phi` chooses :math:`\varphi^*` for the fitted
+        quadratic (:func:`_choose_phi_inputs`, Radau start) at the step
+        :math:`\eta = \mathrm{lr}/(1-\beta)` and floor
+        :math:`\eta_{\min}/(1-\beta)`.  With :math:`\varphi^*` fixed, the gain
+        :math:`g = 1 - L(\varphi^*)/L(1)` is evaluated on ``resamples``
+        bootstrap resamples of the measurements
+        (:func:`uba._probe_math.resample`: the Lanczos runs, the noise pairs
+        and the noise fit on them), each with the Gauss and the Radau start;
+        ``gain_low`` is the 5% quantile (an order statistic) of those
+        :math:`2B` gains.  The rule
+        of :func:`uba._probe_math.decision` then returns :math:`\varphi^*` or
+        abstains (phi = 1).  Seeded by ``seed``: the same result answers the
+        same way every time.
+
+        Warns :class:`uba.theory.StabilityWarning` when the step is above the
+        stability limit :math:`2/\lambda_{\max}` of the measured curvature
+        (the loss there is still computed exactly, and phi chosen for it),
+        and :class:`uba.theory.BoundaryWarning` when the phi returned is an
+        end of ``phi_range`` with the loss still falling beyond it.
+
+        Args:
+            T: the budget of the UBA schedule in steps, in ``[1, 2**53]``.
+            lr: the peak learning rate, finite and ``> 0``.
+            eta_min: the schedule's floor, in ``[0, lr)``.  Default 0.
+            phi_range: :func:`uba.theory.choose_phi`'s search range
+                (default ``(2**-10, 2**10)``).
+        """
+        return self._checked_decision(T, lr, eta_min, phi_range)
 
     def phi_for(
         self,
@@ -214,11 +303,66 @@ class ProbeResult:
         eta_min: float = 0.0,
         phi_range: tuple[float, float] | None = None,
     ) -> float:
-        """The suggested phi for another budget or peak, from the same
-        measurements (no new Hessian-vector products)."""
-        return _phi_from(
-            self.lam_min, self.lam_max, self.noise, T, lr, eta_min, self.momentum, phi_range
+        """The phi :meth:`decide` returns for another budget or peak: the
+        phi to train with (1 where it abstains)."""
+        return self._checked_decision(T, lr, eta_min, phi_range).phi
+
+    def _checked_decision(
+        self, T: int, lr: float, eta_min: float, phi_range: tuple[float, float] | None
+    ) -> ProbeResult:
+        T = _checks.budget(T)
+        lr, eta_min = _peak(lr, eta_min)
+        # warnings point at the caller of decide or phi_for
+        return _decided(self, T, lr, eta_min, _search_range(phi_range), stacklevel=4)
+
+    def __repr__(self) -> str:
+        scale = 1.0 / (1.0 - self.momentum)
+        step = self.lr * scale
+        lines = [
+            f"ProbeResult: phi = {self.phi:.4g} for T = {self.T} at lr = {self.lr:.4g}"
+            + (f" (step lr / (1 - momentum) = {step:.4g})" if self.momentum else ""),
+            f"  {'abstained: ' if self.abstained else ''}{self.reason}",
+        ]
+        if self.choice is not None:
+            c = self.choice
+            lines.append(
+                f"  choose_phi: phi = {c.phi:.3g}, loss {c.loss:.4g} against {c.loss_default:.4g}"
+                f" at phi = 1 (gain {self.gain:.1%}; {self.resamples} resamples: 5% quantile "
+                f"{self.gain_low:+.1%}); within 1% of the best for phi in "
+                f"{c.flat[0]:.3g}..{c.flat[1]:.3g}"
+            )
+        ok = np.isfinite(self.nodes)
+        runs, steps = self.nodes.shape if self.nodes.ndim == 2 else (1, self.nodes.size)
+        stable = "below" if step * self.lam_max <= 2 else "above"
+        lines.append(
+            f"  model: SGD on a diagonal quadratic along the measured spectrum ({runs} Lanczos "
+            f"runs of {steps} steps over {self.params} parameters; curvature "
+            f"{float(self.nodes[ok].min()):.3g}..{self.lam_max:.3g}, step * lam_max = "
+            f"{step * self.lam_max:.3g}, {stable} the stability limit 2)"
         )
+        fit = self.noise_fit
+        if fit.shape == "none":
+            lines.append("  noise: none measured")
+        else:
+            miss = (
+                f"{fit.residual:+.1f} standard errors from the fit's"
+                if math.isfinite(fit.residual)
+                else "not resolved (one pair of batches)"
+            )
+            lines.append(
+                f"  noise: {fit.shape}-shaped, sigma2(lam) = {fit.scale:.3g} |lam|^"
+                f"{fit.exponent:.3g}; the curvature it lies along: {fit.curvature:.3g}, {miss}"
+            )
+        low, high = self.excess_loss
+        lines.append(
+            f"  start: from the mean gradient (Radau rule; Gauss in the resamples too); the "
+            f"excess loss it implies, {low:.4g}..{high:.4g}, against the loss {self.loss:.4g}"
+        )
+        lines.append(
+            f"  negative curvature: {self.negative_share:.1%} of |curvature|; cost: "
+            f"{self.hvps} Hessian-vector products, {self.gradients} gradients"
+        )
+        return "\n".join(lines)
 
     def density(self, lams: npt.ArrayLike, *, width: float | None = None) -> _Array:
         r"""The estimated spectral density at ``lams``, each Ritz value
@@ -230,17 +374,15 @@ class ProbeResult:
     def plot_density(self, ax: Axes | None = None, *, width: float | None = None) -> Axes:
         """Draw :meth:`density` (smoothed by ``width``) over the Ritz values'
         span, with the useful range ``[lam_min, lam_max]`` shaded and the
-        suggestion in the title (:func:`uba.plotting.plot_spectral_density`)."""
+        answer in the title (:func:`uba.plotting.plot_spectral_density`)."""
         from uba.plotting import plot_spectral_density
 
         theta = self.nodes[np.isfinite(self.nodes)]
         lo, hi = float(theta.min()), float(theta.max())
         pad = 0.05 * (hi - lo) + 1e-12 * abs(hi)
         lams = np.linspace(lo - pad, hi + pad, 801)
-        title = (
-            f"kappa = {self.kappa:.3g}, sigma2 = {self.sigma2:.3g}: "
-            f"phi = {self.phi:.3g} for T = {self.T}"
-        )
+        answer = "abstained: phi = 1" if self.abstained else f"phi = {self.phi:.3g}"
+        title = f"kappa = {self.kappa:.3g}, sigma2 = {self.sigma2:.3g}: {answer} for T = {self.T}"
         return plot_spectral_density(
             lams,
             self.density(lams, width=width),
@@ -271,7 +413,7 @@ def _choose_phi_inputs(
     )
 
 
-# ---- the optimal_phi of the measured range ---------------------------------------------
+# ---- the decision: choose_phi, the uncertainty of its gain, the rule -----------------------
 
 
 def _peak(lr: float, eta_min: float) -> tuple[float, float]:
@@ -281,27 +423,108 @@ def _peak(lr: float, eta_min: float) -> tuple[float, float]:
     return lr, eta_min
 
 
-def _phi_from(
-    lam_min: float,
-    lam_max: float,
-    noise: float,
+def _search_range(phi_range: tuple[float, float] | None) -> tuple[float, float]:
+    """choose_phi's search range, checked by the core's rule (before any probing)."""
+    if phi_range is None:
+        return theory.CHOOSE_PHI_RANGE
+    _core.check_phi_range(phi_range)
+    lo, hi = phi_range
+    return float(lo), float(hi)
+
+
+def _decided(
+    result: ProbeResult,
     T: int,
     lr: float,
     eta_min: float,
-    momentum: float,
-    phi_range: tuple[float, float] | None,
-) -> float:
-    lr, eta_min = _peak(lr, eta_min)
-    scale = 1.0 / (1.0 - momentum)
-    return theory.optimal_phi(
-        T,
-        lam_min,
-        lam_max,
-        sigma2=noise,
-        eta_max=lr * scale,
-        eta_min=eta_min * scale,
-        phi_range=phi_range,
+    phi_range: tuple[float, float],
+    stacklevel: int,
+) -> ProbeResult:
+    """``result`` with the answer for ``T``, ``lr`` and ``eta_min``
+    (:meth:`ProbeResult.decide`)."""
+    scale = 1.0 / (1.0 - result.momentum)  # SGD with momentum: its long-run step
+    peak, floor = lr * scale, eta_min * scale
+    # The loss above the stability limit, or with phi at an end of its range,
+    # is computed exactly; what is returned warns once, below.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", theory.StabilityWarning)
+        warnings.simplefilter("ignore", theory.BoundaryWarning)
+        eigenvalues, weights, start, noise = _choose_phi_inputs(result, "radau")
+        choice = theory.choose_phi(
+            T,
+            eigenvalues,
+            weights=weights,
+            start=start,
+            noise=noise,
+            eta_max=peak,
+            eta_min=floor,
+            phi_range=phi_range,
+        )
+        gains = _resampled_gains(result, T, peak, floor, choice.phi)
+    # an order statistic (no interpolation, which a diverging resample's -inf would spoil)
+    gain_low = float(np.quantile(gains, _probe_math.GAIN_QUANTILE, method="lower"))
+    abstained, reason = _probe_math.decision(
+        choice,
+        gain_low,
+        result.noise_fit,
+        result.excess_loss[0],
+        result.loss,
+        result.loss_stderr,
+        result.negative_share,
     )
+    if peak * result.lam_max > 2.0:
+        warnings.warn(
+            theory.StabilityWarning(
+                f"the step lr / (1 - momentum) = {peak:.4g} is above the stability limit "
+                f"2/lam_max = {2.0 / result.lam_max:.4g} of the measured curvature: the fitted "
+                "quadratic's top directions grow until the schedule decays below it (its loss "
+                "is computed so, and phi chosen for it)"
+            ),
+            stacklevel=stacklevel,
+        )
+    if not abstained and choice.ends[0] != 0:
+        warnings.warn(theory.BoundaryWarning(reason), stacklevel=stacklevel)
+    return dataclasses.replace(
+        result,
+        phi=1.0 if abstained else choice.phi,
+        T=T,
+        lr=lr,
+        eta_min=eta_min,
+        choice=choice,
+        gain=choice.gain,
+        gain_low=gain_low,
+        abstained=abstained,
+        reason=reason,
+    )
+
+
+def _resampled_gains(result: ProbeResult, T: int, peak: float, floor: float, phi: float) -> _Array:
+    """The gain of ``phi`` over phi = 1 on each bootstrap resample of the
+    measurements (:func:`uba._probe_math.resample`), with each start rule."""
+    steps = np.arange(T)
+    default = schedule(steps, T, 1.0, peak, floor)
+    chosen = schedule(steps, T, phi, peak, floor)
+    rng = np.random.default_rng(np.random.SeedSequence(result.seed).spawn(1)[0])
+    gains = []
+    for _ in range(result.resamples):
+        runs, run_weights, pairs, level = _probe_math.resample(
+            result.nodes, result.weights, result.noise_samples, rng
+        )
+        drawn = dataclasses.replace(
+            result,
+            nodes=runs,
+            weights=run_weights,
+            noise_samples=pairs,
+            sigma2=result.sigma2 * level,
+        )
+        for rule in _probe_math.START_RULES:
+            eigenvalues, weights, start, noise = _choose_phi_inputs(drawn, rule)
+            losses = [
+                theory.expected_loss(lrs, eigenvalues, weights=weights, start=start, noise=noise)
+                for lrs in (default, chosen)
+            ]
+            gains.append(_probe_math.relative_gain(*losses))
+    return np.array(gains)
 
 
 def suggest_phi(
@@ -322,59 +545,72 @@ def suggest_phi(
     mass: float = 0.1,
     seed: int = 0,
     phi_range: tuple[float, float] | None = None,
+    resamples: int = 200,
 ) -> ProbeResult:
-    r"""Suggest phi for training ``model`` for ``T`` steps, from its own curvature and noise.
+    r"""The phi to train ``model`` with for ``T`` steps at ``lr``, from its own curvature and noise.
 
-    Fits the noisy quadratic model of docs/theory.md (section 4) to the loss
-    at the model's current parameters and returns its best phi,
+    Fits a diagonal quadratic to the loss at the model's current parameters
+    (docs/theory.md, the probe's section) and returns the phi of the UBA
+    schedule that minimises its expected final loss at this budget and peak,
 
     .. math::
 
-        \varphi^* = \arg\min_\varphi \max_{\lambda\in[\lambda_{\min},\lambda_{\max}]}
-            \mathbb E\,x_T^2(\lambda),\qquad
-        \sigma^2_{\mathrm{NQM}} = \frac{\mathrm{tr}\,\Sigma_B / P}
-            {\|\nabla f\|^2 / \mathrm{tr}(H^2)},
+        \varphi^* = \arg\min_\varphi\ \frac12\sum_k w_k\lambda_k\,
+            \mathbb E\,x_T(\lambda_k)^2,\qquad
+        \mathbb E\,x_{t+1}^2 = (1-\eta_t\lambda_k)^2\,\mathbb E\,x_t^2
+            + \eta_t^2\sigma^2(\lambda_k),\quad \mathbb E\,x_0^2 = s_k,
 
-    via :func:`uba.theory.optimal_phi` with peak ``lr / (1 - momentum)``.
+    (:func:`uba.theory.choose_phi`) with :math:`\eta_t` the UBA schedule of
+    peak ``lr / (1 - momentum)`` and floor ``eta_min / (1 - momentum)``;
+    :math:`\lambda_k` the measured curvatures, :math:`w_k` the directions each
+    stands for, :math:`s_k` the squared distance to the minimum along them and
+    :math:`\sigma^2(\lambda) = c|\lambda|^a` the gradient noise, all
+    measured.  It does no harm: it returns phi = 1 instead (``abstained``,
+    with the ``reason``) when the predicted gain over phi = 1 is inside its
+    own uncertainty (its 5% quantile over ``resamples`` bootstrap resamples
+    of the measurements and both start rules is not positive), when phi = 1
+    is within 1% of the best, or when the data do not fit the model (more
+    than 20% negative curvature, noise outside :math:`c|\lambda|^a`, or a
+    quadratic whose excess loss exceeds the loss): :meth:`ProbeResult.decide`.
+
     What is measured, from the first ``n_batches`` batches (inputs, targets):
 
     * the spectral density of the Hessian of the mean loss over the first
       ``hessian_batches`` batches, by stochastic Lanczos quadrature:
       ``vectors`` Lanczos runs of ``lanczos_steps`` Hessian-vector products
       from random sign vectors, without reorthogonalisation (three vectors in
-      memory; the quadrature stays valid in floating point);
-    * ``lam_max``, the largest Ritz value (a lower bound that converges
-      fastest of all, typically to < 1% in 20 steps);
-    * ``lam_min``, the low end of the useful range: the curvature below which
-      the positive eigen-directions hold only the fraction ``mass`` of
-      :math:`\mathrm{tr}(H_+^2)`, i.e. of the starting gradient's energy
-      (:func:`lower_end`; within +-30% with the defaults on the test spectra);
-    * ``sigma2``, the per-parameter variance of one batch's gradient,
-      from the spread of the ``n_batches`` batch gradients;
-    * ``dist2`` = :math:`\|\nabla f\|^2/\mathrm{tr}(H^2)`, with
-      :math:`\|\nabla f\|^2` debiased for the noise in the mean gradient;
+      memory; the quadrature stays valid in floating point); it gives the
+      curvatures :math:`\lambda_k` and their weights;
     * the start along each curvature: one more Lanczos run of
       ``lanczos_steps`` products, from the mean gradient :math:`\bar g`; under
       the fitted quadratic :math:`\bar g = He`, so its node :math:`\theta_k`
       of weight :math:`\tau_k` stands for a squared distance
-      :math:`\|\bar g\|^2\tau_k/\theta_k^2`
-      (:meth:`ProbeResult.start_quadrature`);
-    * the noise's shape: for pairs of batches, :math:`d^{\mathsf T}Hd` over
-      :math:`\|d\|^2` for :math:`d = (g_a - g_b)/\sqrt 2`, the curvature the
-      noise lies along, against isotropic and Hessian-shaped noise
-      (:attr:`ProbeResult.noise_fit`).
+      :math:`\|\bar g\|^2\tau_k/\theta_k^2` (the mean's own noise removed;
+      :meth:`ProbeResult.start`), by the Gauss and the Gauss-Radau rule,
+      which bracket what the lowest curvatures hold;
+    * the gradient noise at the batch size: its level
+      :math:`\mathrm{tr}\,\Sigma_B` from the spread of the ``n_batches``
+      batch gradients, and its shape from pairs of batches,
+      :math:`d^{\mathsf T}Hd` over :math:`\|d\|^2` for
+      :math:`d = (g_a - g_b)/\sqrt 2`, the curvature the noise lies along,
+      against isotropic and Hessian-shaped noise
+      (:attr:`ProbeResult.noise_fit`);
+    * for inspection: ``lam_max`` (the largest Ritz value), ``lam_min``
+      (the curvature below which the positive directions hold only the
+      fraction ``mass`` of :math:`\mathrm{tr}(H_+^2)`, :func:`lower_end`),
+      ``sigma2``, ``dist2``, ``negative_share``, the loss and the excess loss
+      the quadratic implies.
 
-    Assumptions (the noisy quadratic model's): the loss is locally quadratic
-    over the run, with the start equally far from the minimum along every
-    eigen-direction and the same noise variance in each (the two last
-    measurements test these); curvature measured at the start holds for the
-    whole run; SGD with momentum :math:`\beta` acts like SGD with step
-    :math:`\eta/(1-\beta)`; Adam (``optimizer="adam"``) acts like SGD in the
-    coordinates scaled by :math:`(\sqrt{v}+\epsilon)^{-1/2}`, with :math:`v`
-    the mean squared gradient over the probed batches.  Negative curvature is
-    measured (``negative_share``) and left out of the range.  None of this is
-    a guarantee for a network; the study in the README measures how the
-    suggestion does.
+    Assumptions (the model's): the loss is locally quadratic over the run,
+    with the curvature measured at the start holding for the whole run;
+    the noise's variance along a curvature is :math:`c|\lambda|^a`; SGD with
+    momentum :math:`\beta` acts like SGD with step :math:`\eta/(1-\beta)`;
+    Adam (``optimizer="adam"``) acts like SGD in the coordinates scaled by
+    :math:`(\sqrt{v}+\epsilon)^{-1/2}`, with :math:`v` the mean squared
+    gradient over the probed batches; a warmup before the schedule is not
+    modelled (``T`` is the UBA schedule's own steps).  Negative curvature is
+    measured (``negative_share``) and left out.  None of this is a guarantee
+    for a network; the study in the README measures how the answer does.
 
     Cost: ``(vectors + 1) * lanczos_steps + n_batches // 2`` Hessian-vector
     products (each one a double backward pass over ``hessian_batches``
@@ -382,8 +618,12 @@ def suggest_phi(
     ``2 * n_batches`` gradients (88 products and 32 gradients by default);
     the memory is a few copies of the parameters (measured: 6.8 for SGD, 8.8
     for Adam, 3.4 of them what any double backward needs) plus one batch's
-    autograd graph.  Attention runs on PyTorch's math kernel while probing
-    (the fused kernels have no double backward).
+    autograd graph.  Then no more model: ``choose_phi`` (about 90
+    evaluations of the loss over the ~80 measured curvatures) and
+    ``4 * resamples`` evaluations for the uncertainty, each :math:`O(T)`
+    (about 0.4 s at ``T = 1e4``, 4 s at ``1e5`` with the defaults).
+    Attention runs on PyTorch's math kernel while probing (the fused kernels
+    have no double backward).
 
     The model is left exactly as it was found: its parameters and their
     ``.grad``, its buffers (BatchNorm's running statistics and
@@ -405,7 +645,8 @@ def suggest_phi(
         T: the budget of the UBA schedule in steps, an integer in ``[1, 2**53]``.
         lr: the peak learning rate, finite and ``> 0``.
         eta_min: the schedule's floor, in ``[0, lr)``.  Default 0.
-        momentum: SGD momentum, in ``[0, 1)``.  Default 0.
+        momentum: SGD momentum, in ``[0, 1)``; 0 with Adam (whose first
+            moment is an average: its step is ``lr``).  Default 0.
         optimizer: ``"sgd"`` or ``"adam"`` (Adam, AdamW: the geometry
             their preconditioner gives; pass their ``eps``).
         eps: Adam's epsilon, finite and ``> 0``.
@@ -420,11 +661,17 @@ def suggest_phi(
         vectors: random Lanczos runs, an integer in ``[1, MAX_VECTORS]``
             (1024).  Default 3.
         mass: the share of ``tr(H+^2)`` left below ``lam_min``, in ``[0, 1)``.
-        seed: seeds the random start vectors and the per-batch dropout masks.
-        phi_range: the search range of :func:`uba.theory.optimal_phi`.
+        seed: seeds the random start vectors, the per-batch dropout masks and
+            the bootstrap resamples, an integer in ``[0, 2**63 - 1]``.
+        phi_range: :func:`uba.theory.choose_phi`'s search range, ``(lo, hi)``
+            with ``0 < lo < hi``, finite.  Default ``(2**-10, 2**10)``.
+        resamples: bootstrap resamples for the gain's uncertainty, an
+            integer in ``[10, MAX_RESAMPLES]``.  Default 200.
 
     Returns:
-        A :class:`ProbeResult`.
+        A :class:`ProbeResult`: ``phi`` to train with, ``abstained`` and
+        ``reason``, ``choice``, ``gain`` and ``gain_low``, and the
+        measurements.
 
     Raises:
         ImportError: PyTorch is not installed.
@@ -438,6 +685,12 @@ def suggest_phi(
             every gradient exactly zero (a stationary point of every batch),
             or no positive curvature at all; the message names the argument.
 
+    Warns:
+        uba.theory.StabilityWarning: the step ``lr / (1 - momentum)`` is
+            above ``2 / lam_max`` of the measured curvature.
+        uba.theory.BoundaryWarning: the phi returned is an end of
+            ``phi_range`` and the predicted loss still falls beyond it.
+
     Example:
         >>> import torch
         >>> from uba.probe import suggest_phi
@@ -449,10 +702,12 @@ def suggest_phi(
         >>> result = suggest_phi(model, torch.nn.functional.mse_loss, batches, 1000, lr=0.1)
         >>> result.hvps, result.gradients, result.params  # (3 + 1) * 20 + 8 // 2
         (84, 16, 20)
-        >>> 0 < result.lam_min < result.lam_max and result.phi > 0
-        True
         >>> result.noise_fit.shape  # the gradient noise of least squares is shaped like H
         'hessian'
+        >>> result.abstained, result.phi == result.choice.phi, result.gain_low > 0
+        (False, True, True)
+        >>> result.decide(1000, lr=0.01).phi < result.phi  # a smaller peak: decay later
+        True
     """
     try:
         import torch
@@ -467,6 +722,11 @@ def suggest_phi(
     lr, eta_min = _peak(lr, eta_min)
     momentum = _checks.real("momentum", momentum, "a number in [0, 1)", lambda x: 0 <= x < 1)
     optimizer = _checks.choice("optimizer", optimizer, OPTIMIZERS)
+    if optimizer == "adam" and momentum != 0:
+        raise ValueError(
+            f"momentum must be 0 with optimizer='adam', got {momentum!r}: Adam's first moment "
+            "is an average of the gradients, so its step is lr (not lr / (1 - beta1))"
+        )
     eps = _checks.real("eps", eps, "a finite number > 0", lambda x: x > 0)
     n_batches = _checks.integer("n_batches", n_batches, 2, 2**31, "[2, 2**31]")
     hessian_batches = _checks.integer(
@@ -489,9 +749,8 @@ def suggest_phi(
     )
     _checks.real("mass", mass, "a number in [0, 1)", lambda x: 0 <= x < 1)
     seed = _checks.integer("seed", seed, 0, 2**63 - 1, "[0, 2**63 - 1]")
-
-    if phi_range is not None:  # refused now, not after the probing
-        _core.check_phi_range(phi_range)
+    span = _search_range(phi_range)  # refused now, not after the probing
+    resamples = _checks.integer("resamples", resamples, 10, MAX_RESAMPLES, f"[10, {MAX_RESAMPLES}]")
 
     params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
     if not params:
@@ -519,18 +778,15 @@ def suggest_phi(
             RuntimeWarning,
             stacklevel=2,
         )
-    sigma2 = m.trace_sigma / P
-    lam_min = lower_end(nodes, weights, mass)
-    phi = _phi_from(lam_min, lam_max, sigma2 / dist2, T, lr, eta_min, momentum, phi_range)
-    return ProbeResult(
-        phi=phi,
+    measured = ProbeResult(
+        phi=math.nan,
         T=T,
         lr=lr,
         eta_min=eta_min,
         momentum=momentum,
-        lam_min=lam_min,
+        lam_min=lower_end(nodes, weights, mass),
         lam_max=lam_max,
-        sigma2=sigma2,
+        sigma2=m.trace_sigma / P,
         dist2=dist2,
         negative_share=_probe_math.negative_share(nodes, weights),
         mass=float(mass),
@@ -546,7 +802,11 @@ def suggest_phi(
         grad_beta=m.grad_beta,
         noise_samples=m.noise_samples,
         batches=m.batches,
+        loss_stderr=m.loss_stderr,
+        resamples=resamples,
+        seed=seed,
     )
+    return _decided(measured, T, lr, eta_min, span, stacklevel=3)
 
 
 # ---- the measurements (torch) -----------------------------------------------------------
@@ -557,6 +817,7 @@ class _Measured:
     """What one probe measured, before the mathematics."""
 
     loss: float
+    loss_stderr: float
     batches: int
     trace_sigma: float
     grad_norm2: float
@@ -578,9 +839,9 @@ def _measure(
     # place), which also give Adam's second moment.
     K = len(loss_of.data)
     mean, m2, g = flat.zeros(), flat.zeros(), flat.zeros()
-    total_loss = 0.0
+    losses = np.zeros(K)
     for k in range(K):
-        total_loss += loss_of.gradient(k, g)
+        losses[k] = loss_of.gradient(k, g)
         delta = g.sub_(mean)  # in place: (g - new mean) = delta * k / (k + 1)
         mean.add_(delta, alpha=1.0 / (k + 1))
         m2.addcmul_(delta, delta, value=k / (k + 1))
@@ -627,7 +888,8 @@ def _measure(
 
     nodes, weights = _slq(hvp, flat, steps, vectors, seed)
     return _Measured(
-        loss=total_loss / K,
+        loss=float(losses.mean()),
+        loss_stderr=float(losses.std(ddof=1)) / math.sqrt(K),
         batches=K,
         trace_sigma=trace_sigma,
         grad_norm2=grad_norm2,

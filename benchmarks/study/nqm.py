@@ -177,7 +177,7 @@ class NQM:
             c = uba.theory.choose_phi(
                 T, s.eigenvalues, weights=s.weights, start=s.start, noise=s.noise, eta_max=peak
             )
-        return GivenPhi(c.phi, {-1: "phi-", 0: "", 1: "phi+"}[c.ends[0]])
+        return GivenPhi(c.phi, GivenPhi.at_end(c.ends[0]))
 
     def theory_phi(self, T: int, peak: float) -> GivenPhi:
         """uba.theory.optimal_phi (the worst case over the curvatures) for the

@@ -13,15 +13,19 @@ best UBA phi, the best other schedule) and compares schedules on test.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+import uba
 
 from .nqm import EXPECTED_LOSS, GEOMETRIC, NQM, POWER_LAW
 from .schedules import PEERS, PHI_OF, SCHEDULES, GivenPhi
@@ -114,6 +118,7 @@ class Run:
     phase: str  # "tune" or "eval"
     phi: float = math.nan  # UBA's phi (nan for the other schedules)
     phi_note: str = ""  # what to know about a computed phi (schedules.GivenPhi)
+    phi_reason: str = ""  # the probe's reason for its phi, in a sentence
     val: float = math.nan
     test: float = math.nan
     cpu_seconds: float = 0.0
@@ -134,6 +139,12 @@ class Probe:
     hvps: int
     gradients: int
     cpu_seconds: float
+    # its own answer, for the task's full budget at the grid's center lr
+    phi: float
+    abstained: bool
+    gain: float
+    gain_low: float
+    reason: str
     result: Any = field(default=None, repr=False)  # the uba.probe.ProbeResult
 
 
@@ -153,18 +164,32 @@ def _phi_for(run: Run, probe: Probe | None) -> GivenPhi:
     uba_T = run.budget - task.warmup_steps(run.budget)
     if run.schedule == "uba_probe":
         assert probe is not None
-        return GivenPhi(probe.result.phi_for(uba_T, lr=run.peak_lr))
+        with _expected_warnings():
+            return GivenPhi.of_probe(probe.result.decide(uba_T, lr=run.peak_lr))
     rule = RUNNERS[run.task].phi_rows.get(run.schedule)
     if rule is not None:
-        return rule(uba_T, run.peak_lr)
+        return rule(uba_T, run.peak_lr)  # its own warnings are its notes
     return GivenPhi(PHI_OF.get(run.schedule, math.nan))
+
+
+@contextlib.contextmanager
+def _expected_warnings() -> Iterator[None]:
+    """uba.theory's StabilityWarning and BoundaryWarning, silenced where the
+    study expects them: the tuning grid tries peaks above the stability limit
+    on purpose, and the probe's answer at an end of its search range is still
+    its answer (runs.csv records each run's phi, its note and the probe's
+    reason)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", uba.theory.StabilityWarning)
+        warnings.simplefilter("ignore", uba.theory.BoundaryWarning)
+        yield
 
 
 def _work(job: tuple[Run, Probe | None, bool]) -> Run:
     run, probe, quick = job
     wall, cpu = time.perf_counter(), time.process_time()
     given = _phi_for(run, probe)
-    run.phi, run.phi_note = given.phi, given.note
+    run.phi, run.phi_note, run.phi_reason = given.phi, given.note, given.reason
     run.val, run.test = RUNNERS[run.task].train(
         run.schedule,
         run.budget,
@@ -187,9 +212,10 @@ QUICK_PROBE = {"lanczos_steps": 4, "vectors": 1, "n_batches": 4, "hessian_batche
 def _probe_work(job: tuple[str, int, bool]) -> Probe:
     task, seed, quick = job
     cpu = time.process_time()
-    result = RUNNERS[task].probe(
-        seed, TASKS[task].full, TASKS[task].center, **(QUICK_PROBE if quick else {})
-    )
+    with _expected_warnings():
+        result = RUNNERS[task].probe(
+            seed, TASKS[task].full, TASKS[task].center, **(QUICK_PROBE if quick else {})
+        )
     return Probe(
         task,
         seed,
@@ -203,6 +229,11 @@ def _probe_work(job: tuple[str, int, bool]) -> Probe:
         result.hvps,
         result.gradients,
         time.process_time() - cpu,
+        result.phi,
+        result.abstained,
+        result.gain,
+        result.gain_low,
+        result.reason,
         result,
     )
 

@@ -34,10 +34,26 @@ class GivenPhi:
     it: `note` is "" (a plain answer), "phi-" or "phi+" (at the lower or
     upper end of the range searched, with the objective still falling
     beyond: the optimum is outside) or "abstained" (the probe kept phi = 1,
-    its predicted gain being inside its own uncertainty)."""
+    its predicted gain being inside its own uncertainty); `reason` is the
+    probe's own sentence for its answer."""
 
     phi: float
     note: str = ""
+    reason: str = ""
+
+    @staticmethod
+    def at_end(end: int) -> str:
+        """The note of an answer at `end` of its range (PhiChoice.ends[0]:
+        -1 lower, 0 inside, 1 upper)."""
+        return {-1: "phi-", 0: "", 1: "phi+"}[end]
+
+    @classmethod
+    def of_probe(cls, result: Any) -> GivenPhi:
+        """The answer of a uba.probe.ProbeResult (from decide): its phi, 1
+        where it abstained."""
+        if result.abstained:
+            return cls(result.phi, "abstained", result.reason)
+        return cls(result.phi, cls.at_end(result.choice.ends[0]), result.reason)
 
 
 def build_scheduler(name: str, opt: Any, T: int, warmup: int, phi: float | None = None) -> Any:

@@ -344,6 +344,129 @@ def test_the_noise_of_the_mean_gradient_is_not_taken_for_start() -> None:
     )
 
 
+# ---- the decision --------------------------------------------------------------------------
+
+
+def a_choice(phi=4.0, loss=0.6, flat=(3.0, 5.0), ends=(0, 0)) -> uba.theory.PhiChoice:
+    """A PhiChoice by hand: phi = 4 predicted to save 40% of phi = 1's loss 1."""
+    return uba.theory.PhiChoice(
+        phi=phi,
+        eta_max=0.1,
+        loss=loss,
+        loss_default=1.0,
+        loss_cosine=0.8,
+        initial_loss=10.0,
+        at_boundary=ends[0] != 0,
+        flat=flat,
+        phi_range=(2.0**-10, 2.0**10),
+        eta_max_range=None,
+        ends=ends,
+        evaluations=1,
+    )
+
+
+FIT = pm.NoiseFit(2.0, 0.1, 1.0, 2.0, 1.0, 1e-3, residual=0.5)
+# (choice, gain_low, fit, excess, loss, loss_stderr, negative_share) that return phi = 4
+HOLDS = (a_choice(), 0.3, FIT, 1.0, 2.0, 0.1, 0.0)
+
+
+def decide(**change):
+    names = ("choice", "gain_low", "fit", "excess", "loss", "loss_stderr", "negative_share")
+    args = dict(zip(names, HOLDS))
+    args.update(change)
+    return pm.decision(*args.values())
+
+
+def test_the_decision_returns_a_robust_gain_and_says_how_much() -> None:
+    assert decide() == (
+        False,
+        "phi = 4 is predicted to save 40.0% of phi = 1's loss (at least 30.0% in 95% of the "
+        "resamples)",
+    )
+    abstained, reason = decide(choice=a_choice(phi=2.0**-10, ends=(-1, 0), flat=(2**-10, 0.01)))
+    assert not abstained
+    assert reason.endswith(
+        "; it is the lower end of phi_range 0.000977..1.02e+03 and the loss still falls below it"
+    )
+    abstained, reason = decide(choice=a_choice(phi=2.0**10, ends=(1, 0), flat=(100.0, 2**10)))
+    assert not abstained and "upper end of phi_range" in reason and "falls above it" in reason
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"negative_share": 0.25}, "25% of the curvature is negative (more than 20%)"),
+        ({"fit": pm.NoiseFit(2.0, 0.1, 1.0, 2.0, 1.0, 1e-3, 3.5)}, "+3.5 standard errors"),
+        ({"fit": pm.NoiseFit(2.0, 0.1, 1.0, 2.0, 1.0, 1e-3, -3.5)}, "-3.5 standard errors"),
+        ({"excess": 2.31}, "excess loss at the start, at least 2.31, exceeds the loss"),
+        ({"excess": 2.01, "loss_stderr": math.nan}, "the quadratic does not reach to its minimum"),
+        ({"choice": a_choice(flat=(0.5, 5.0))}, "phi = 1 is within 1% of the best predicted"),
+        ({"gain_low": 0.0}, "gain of phi = 4 over phi = 1, 40.0%, is inside its uncertainty"),
+        ({"gain_low": -0.2}, "(5% quantile over the resamples: -20.0%)"),
+        ({"gain_low": math.nan}, "inside its uncertainty"),
+    ],
+)
+def test_the_decision_abstains_and_says_why(change, says) -> None:
+    abstained, reason = decide(**change)
+    assert abstained and says in reason
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"negative_share": pm.MAX_NEGATIVE_SHARE},
+        {"fit": pm.NoiseFit(2.0, 0.1, 1.0, 2.0, 1.0, 1e-3, -pm.MAX_NOISE_RESIDUAL)},
+        {"fit": pm.NoiseFit(math.nan, math.nan, 1.0, 2.0, math.nan, 0.0, math.nan)},  # no noise
+        {"excess": 2.29},  # within three standard errors of the loss
+        {"choice": a_choice(flat=(1.01, 5.0))},
+        {"gain_low": 1e-9},
+    ],
+)
+def test_the_decision_at_the_edge_of_each_rule_returns_phi(change) -> None:
+    assert decide(**change)[0] is False
+
+
+def test_the_decision_says_the_first_reason_that_holds() -> None:
+    # the data do not fit before there is nothing to gain before the uncertainty
+    everything = {"negative_share": 0.5, "excess": 9.0, "choice": a_choice(flat=(0.5, 5.0))}
+    assert "negative" in decide(**everything, gain_low=-1.0)[1]
+    assert "excess" in decide(**{**everything, "negative_share": 0.0}, gain_low=-1.0)[1]
+    assert "within 1%" in decide(choice=a_choice(flat=(0.5, 5.0)), gain_low=-1.0)[1]
+
+
+def test_relative_gain_is_the_share_of_phi_1s_loss_saved() -> None:
+    assert pm.relative_gain(4.0, 3.0) == 0.25
+    assert pm.relative_gain(3.0, 4.0) == pytest.approx(-1 / 3, rel=1e-15)
+    # a phi that diverges is the worst there is, phi = 1 diverging the best gain
+    assert pm.relative_gain(math.inf, 3.0) == 1.0 and pm.relative_gain(3.0, math.inf) == -math.inf
+    assert pm.relative_gain(0.0, 1e-300) == -math.inf
+    assert pm.relative_gain(0.0, 0.0) == 0.0 and pm.relative_gain(math.inf, math.inf) == 0.0
+    assert pm.relative_gain(1.0, 0.6) == a_choice().gain  # PhiChoice.gain, the same rule
+
+
+def test_a_resample_draws_whole_runs_and_pairs_with_replacement() -> None:
+    rng = np.random.default_rng(3)
+    nodes = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
+    weights = np.array([[0.1, 0.7 / 3], [1 / 3, 0.0], [0.2, 2 / 15]])
+    samples = np.array([[1.0, 1.0], [8.0, 2.0], [27.0, 3.0], [64.0, 4.0]])
+    seen = set()
+    for _ in range(200):
+        n, w, pairs, level = pm.resample(nodes, weights, samples, rng)
+        assert w.sum() == pytest.approx(1.0)  # each run is 1/3 of the density
+        rows = [int(np.flatnonzero(nodes[:, 0] == first)[0]) for first in n[:, 0]]
+        np.testing.assert_array_equal(w, weights[rows])
+        picked = [int(np.flatnonzero(samples[:, 1] == b)[0]) for b in pairs[:, 1]]
+        np.testing.assert_array_equal(pairs, samples[picked])
+        assert level == pytest.approx(pairs[:, 1].sum() / 10.0)
+        seen.add(tuple(rows))
+    assert len(seen) > 10  # with replacement: repeats and omissions
+    # seeded; and without noise pairs the level is 1
+    a = pm.resample(nodes, weights, samples, np.random.default_rng(7))
+    b = pm.resample(nodes, weights, samples, np.random.default_rng(7))
+    assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b))
+    assert pm.resample(nodes, weights, np.zeros((0, 2)), rng)[3] == 1.0
+
+
 def test_the_mathematics_imports_without_torch() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
