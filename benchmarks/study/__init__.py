@@ -28,7 +28,9 @@ decaying schedule ends at 0, and every schedule of a task has the same warmup
 only on the seed (the initial model and the probe's training batches), so they
 are computed once per seed and task; its phi, and the theory's, are then
 computed for each run's budget and peak lr (the peak is tuned like every
-schedule's).
+schedule's).  The probe's phi is its decision (ProbeResult.decide): choose_phi's
+phi for the measured model, or phi = 1 where it abstains, its predicted gain
+being inside its own uncertainty (runs.csv records which, and why).
 
 Protocol, for every task, schedule and budget (10%, 30%, 100% of a full run):
   1. tune: the peak lr on a grid of factor 2 around a task default, each point
