@@ -27,15 +27,20 @@ import numpy as np
 
 import uba
 
-from .nqm import GEOMETRIC, NQM, WORST_CASE
-from .schedules import PEERS, PHI_OF, SCHEDULES
+from .nqm import EXPECTED_LOSS, GEOMETRIC, NQM, POWER_LAW
+from .schedules import PEERS, PHI_OF, SCHEDULES, GivenPhi
 from .statistics import Comparison, paired
 from .tasks import Chars, Digits
 
 GRID_FACTOR = 2.0
 
 #: Each task's runner: train(...) -> (validation, test) and probe(...).
-RUNNERS: dict[str, Any] = {"digits": Digits(), "chars": Chars(), "nqm": NQM(GEOMETRIC, WORST_CASE)}
+RUNNERS: dict[str, Any] = {
+    "digits": Digits(),
+    "chars": Chars(),
+    "nqm": NQM(GEOMETRIC, EXPECTED_LOSS),
+    "nqm_power": NQM(POWER_LAW, EXPECTED_LOSS),
+}
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,36 @@ TASKS = {
         "chars", "bits per byte (byte-level transformer, stdlib sources)", 800, 24, 3e-3, 0.05
     ),
     "nqm": Task(
-        "nqm", f"{RUNNERS['nqm'].score.description} (noisy quadratic model)", 200, 40, 2.0, 0.0
+        "nqm",
+        "expected final loss (noisy quadratic: 400 curvatures geometric in [0.01, 1], "
+        "isotropic noise)",
+        200,
+        40,
+        2.0,
+        0.0,
+    ),
+    "nqm_power": Task(
+        "nqm_power",
+        "expected final loss (noisy quadratic: power-law spectrum k^-1.5, d = 1000, "
+        "Hessian-shaped noise)",
+        1000,
+        40,
+        1.0,
+        0.0,
     ),
 }
 
 #: The schedules of the smoke test.
-QUICK_SCHEDULES = ("uba_phi=1", "cosine", "uba_probe", "wsd", "rex", "constant", "uba_theory_phi")
+QUICK_SCHEDULES = (
+    "uba_phi=1",
+    "cosine",
+    "uba_probe",
+    "wsd",
+    "rex",
+    "constant",
+    "uba_choose_phi",
+    "uba_theory_phi",
+)
 
 
 def schedules_of(task: str, quick: bool = False) -> tuple[str, ...]:
@@ -88,6 +117,8 @@ class Run:
     peak_lr: float
     phase: str  # "tune" or "eval"
     phi: float = math.nan  # UBA's phi (nan for the other schedules)
+    phi_note: str = ""  # what to know about a computed phi (schedules.GivenPhi)
+    phi_reason: str = ""  # the probe's reason for its phi, in a sentence
     val: float = math.nan
     test: float = math.nan
     cpu_seconds: float = 0.0
@@ -108,6 +139,12 @@ class Probe:
     hvps: int
     gradients: int
     cpu_seconds: float
+    # its own answer, for the task's full budget at the grid's center lr
+    phi: float
+    abstained: bool
+    gain: float
+    gain_low: float
+    reason: str
     result: Any = field(default=None, repr=False)  # the uba.probe.ProbeResult
 
 
@@ -122,25 +159,26 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
 
 
-def _phi_for(run: Run, probe: Probe | None) -> float:
+def _phi_for(run: Run, probe: Probe | None) -> GivenPhi:
     task = TASKS[run.task]
     uba_T = run.budget - task.warmup_steps(run.budget)
-    with _expected_warnings():
-        if run.schedule == "uba_probe":
-            assert probe is not None
-            return probe.result.phi_for(uba_T, lr=run.peak_lr)
-        rule = RUNNERS[run.task].phi_rows.get(run.schedule)
-        if rule is not None:
-            return rule(uba_T, run.peak_lr)
-    return PHI_OF.get(run.schedule, math.nan)
+    if run.schedule == "uba_probe":
+        assert probe is not None
+        with _expected_warnings():
+            return GivenPhi.of_probe(probe.result.decide(uba_T, lr=run.peak_lr))
+    rule = RUNNERS[run.task].phi_rows.get(run.schedule)
+    if rule is not None:
+        return rule(uba_T, run.peak_lr)  # its own warnings are its notes
+    return GivenPhi(PHI_OF.get(run.schedule, math.nan))
 
 
 @contextlib.contextmanager
 def _expected_warnings() -> Iterator[None]:
     """uba.theory's StabilityWarning and BoundaryWarning, silenced where the
     study expects them: the tuning grid tries peaks above the stability limit
-    on purpose, and a phi row's answer at an end of its search range is still
-    its answer (runs.csv records each run's phi)."""
+    on purpose, and the probe's answer at an end of its search range is still
+    its answer (runs.csv records each run's phi, its note and the probe's
+    reason)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", uba.theory.StabilityWarning)
         warnings.simplefilter("ignore", uba.theory.BoundaryWarning)
@@ -150,7 +188,8 @@ def _expected_warnings() -> Iterator[None]:
 def _work(job: tuple[Run, Probe | None, bool]) -> Run:
     run, probe, quick = job
     wall, cpu = time.perf_counter(), time.process_time()
-    run.phi = _phi_for(run, probe)
+    given = _phi_for(run, probe)
+    run.phi, run.phi_note, run.phi_reason = given.phi, given.note, given.reason
     run.val, run.test = RUNNERS[run.task].train(
         run.schedule,
         run.budget,
@@ -190,6 +229,11 @@ def _probe_work(job: tuple[str, int, bool]) -> Probe:
         result.hvps,
         result.gradients,
         time.process_time() - cpu,
+        result.phi,
+        result.abstained,
+        result.gain,
+        result.gain_low,
+        result.reason,
         result,
     )
 
@@ -294,10 +338,12 @@ class Results:
         self.tunings = tunings
         self.test: dict[tuple[str, str, int], dict[int, float]] = defaultdict(dict)
         self.phis: dict[tuple[str, str, int], list[float]] = defaultdict(list)
+        self.phi_notes: dict[tuple[str, str, int], list[str]] = defaultdict(list)
         for r in runs:
             if r.phase == "eval":
                 self.test[(r.task, r.schedule, r.budget)][r.seed] = r.test
                 self.phis[(r.task, r.schedule, r.budget)].append(r.phi)
+                self.phi_notes[(r.task, r.schedule, r.budget)].append(r.phi_note)
 
     def tasks(self) -> list[str]:
         return [t for t in TASKS if any(k[0] == t for k in self.test)]

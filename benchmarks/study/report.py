@@ -18,8 +18,9 @@ import numpy as np
 import uba.probe
 from uba import _io
 
+from .nqm import NQM
 from .protocol import RUNNERS, TASKS, Probe, Results, Tuning
-from .schedules import DEFAULT_PHI, PEERS
+from .schedules import DEFAULT_PHI, GIVEN_PHI, PEERS
 from .statistics import Comparison, interval
 
 
@@ -40,26 +41,38 @@ def write_csv(path: Path, rows: list[Any]) -> None:
 
 
 def cell(c: Comparison) -> str:
-    """A comparison as a table cell; bold where its interval excludes 0."""
+    """A comparison as a table cell; bold where its interval excludes 0.  A
+    difference that is the same on every seed (an exact metric) is one
+    number, marked "exact"; one decimal, more below 1%."""
     if not math.isfinite(c.mean):
         return "n/a"
     if c.a == c.b:
         return "same schedule"
-    text = f"{c.mean:+.1f}% [{c.lo:+.1f}, {c.hi:+.1f}]"
+    largest = max(abs(c.mean), abs(c.lo), abs(c.hi))
+    digits = 1 if largest >= 1 or largest == 0 else min(3, 1 - math.floor(math.log10(largest)))
+    if c.lo == c.hi:
+        text = f"{c.mean:+.{digits}f}% (exact)"
+    else:
+        text = f"{c.mean:+.{digits}f}% [{c.lo:+.{digits}f}, {c.hi:+.{digits}f}]"
     return f"**{text}**" if c.significant else text
 
 
 def _fmt(mean: float, half: float) -> str:
     if not math.isfinite(mean):
         return "diverged"
+    if half == 0:  # the same on every seed: an exact metric
+        return f"{mean:.5g}"
     return f"{mean:.4g} ± {half:.2g}" if math.isfinite(half) else f"{mean:.4g}"
 
 
 LABELS = {
     "uba_probe": "UBA, phi from probe",
-    "uba_theory_phi": "UBA, phi from theory",
+    "uba_choose_phi": "UBA, phi from choose_phi",
+    "uba_theory_phi": "UBA, phi from optimal_phi",
     "cosine": "cosine (= UBA phi 2)",
 }
+#: The short names of the GIVEN_PHI rows in the comparisons.
+SHORT = {"uba_probe": "probe", "uba_choose_phi": "choose_phi", "uba_theory_phi": "optimal_phi"}
 
 
 def label(name: str) -> str:
@@ -75,16 +88,16 @@ def comparisons(res: Results, task: str, T: int) -> list[tuple[str, Comparison]]
         for p in ("cosine", *PEERS)
         if p in res.names(task)
     ]
-    rows += [
-        ("UBA phi 1 (default) vs cosine", res.compare(task, T, DEFAULT_PHI, "cosine")),
-        ("probe vs best tuned phi", res.compare(task, T, "uba_probe", bu)),
-        ("probe vs phi 1 (default)", res.compare(task, T, "uba_probe", DEFAULT_PHI)),
-    ]
-    if "uba_theory_phi" in res.names(task):
-        rows += [
-            ("theory phi vs best tuned phi", res.compare(task, T, "uba_theory_phi", bu)),
-            ("theory phi vs best other", res.compare(task, T, "uba_theory_phi", bo)),
-        ]
+    rows.append(("UBA phi 1 (default) vs cosine", res.compare(task, T, DEFAULT_PHI, "cosine")))
+    for name in GIVEN_PHI:
+        if name in res.names(task):
+            rows += [
+                (f"{SHORT[name]} vs phi 1 (default)", res.compare(task, T, name, DEFAULT_PHI)),
+                (f"{SHORT[name]} vs best tuned phi", res.compare(task, T, name, bu)),
+                (f"{SHORT[name]} vs best other", res.compare(task, T, name, bo)),
+            ]
+    if {"uba_probe", "uba_choose_phi"} <= set(res.names(task)):
+        rows.append(("probe vs choose_phi", res.compare(task, T, "uba_probe", "uba_choose_phi")))
     return rows
 
 
@@ -100,18 +113,78 @@ def _metric_cell(res: Results, task: str, name: str, T: int) -> str:
     return f"**{_fmt(mean, half)}**" if mean == best else _fmt(mean, half)
 
 
-def _peak_cell(t: Tuning) -> str:
-    """The chosen peak lr, with the grid tried (* = at an edge)."""
+def _at_limit(task: str, t: Tuning) -> bool:
+    """Whether the chosen peak is the task's stability limit (the NQM's
+    2/lam_max: a larger peak diverges there)."""
+    return t.lr(t.best()) == getattr(RUNNERS[task], "stability_limit", None)
+
+
+def _peak_cell(task: str, t: Tuning) -> str:
+    """The chosen peak lr, with the grid tried (* = at an edge; "limit": the
+    stability limit)."""
     edge = "" if t.interior() else " *"
-    return f"{t.lr(t.best()):.3g} ({t.lr(min(t.scores)):.3g}-{t.lr(max(t.scores)):.3g}){edge}"
+    limit = " = limit" if _at_limit(task, t) else ""
+    grid = f"{t.lr(min(t.scores)):.3g}-{t.lr(max(t.scores)):.3g}"
+    return f"{t.lr(t.best()):.3g}{limit} ({grid}){edge}"
+
+
+#: The columns of the headline table: (title, first, second); a callable
+#: picks the schedule for (results, task, budget).
+HEADLINE: list[tuple[str, Any, Any]] = [
+    ("phi = 1 vs cosine", DEFAULT_PHI, "cosine"),
+    ("best UBA phi vs best other", Results.best_uba, Results.best_other),
+    ("choose_phi vs phi = 1", "uba_choose_phi", DEFAULT_PHI),
+    ("probe vs phi = 1", "uba_probe", DEFAULT_PHI),
+]
+
+
+def headline(res: Results) -> list[str]:
+    """The table the README and docs/study.md quote: a row per task and
+    budget, the paired differences of HEADLINE ("-" where a task does not
+    run the row; the best other schedule named)."""
+    lines = [
+        "| task, budget | " + " | ".join(title for title, _, _ in HEADLINE) + " |",
+        "|---|" + "---|" * len(HEADLINE),
+    ]
+    for task in res.tasks():
+        for T in res.budgets(task):
+            cells = []
+            for _, first, second in HEADLINE:
+                a = first(res, task, T) if callable(first) else first
+                b = second(res, task, T) if callable(second) else second
+                if a not in res.names(task):
+                    cells.append("-")
+                    continue
+                text = cell(res.compare(task, T, a, b))
+                cells.append(f"{text} ({label(b)})" if callable(second) else text)
+            lines.append(_row(f"{task}, {T}", cells))
+    return lines
 
 
 def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
     lines = ["# Budgeted training results", "", *header, ""]
+    lines += [
+        "## In short",
+        "",
+        "Paired differences on the test metric (first minus second, in % of the second; "
+        "negative: the first is better; **bold**: the 95% interval excludes 0; exact: the "
+        "same on every seed), from the tables below:",
+        "",
+        *headline(res),
+        "",
+    ]
     inside, total = res.all_interior()
+    limited = [k for k, t in res.tunings.items() if hasattr(RUNNERS[k[0]], "stability_limit")]
+    at_limit = sum(_at_limit(k[0], res.tunings[k]) for k in limited)
     lines += [
         f"Chosen peak lr interior to its tuning grid: {inside} of {total} "
-        "(task, schedule, budget) cells.",
+        "(task, schedule, budget) cells"
+        + (
+            f"; on the noisy quadratics, {at_limit} of {len(limited)} chose the stability "
+            "limit 2/lam_max (a larger peak diverges there)."
+            if limited
+            else "."
+        ),
         "",
     ]
     for task in res.tasks():
@@ -131,15 +204,23 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
             _row(label(n), [_metric_cell(res, task, n, T) for T in budgets])
             for n in res.names(task)
         ]
+        limit = getattr(RUNNERS[task], "stability_limit", None)
         lines += [
             "",
-            "Chosen peak lr (tuning grid tried, factor 2; * = at an edge):",
+            "Chosen peak lr (tuning grid tried, factor 2; * = at an edge"
+            + (
+                f"; limit: the stability limit 2/lam_max = {limit:g}, above which a run "
+                "scores as diverged"
+                if limit
+                else ""
+            )
+            + "):",
             "",
             f"| schedule | {cols} |",
             sep,
         ]
         lines += [
-            _row(label(n), [_peak_cell(res.tunings[(task, n, T)]) for T in budgets])
+            _row(label(n), [_peak_cell(task, res.tunings[(task, n, T)]) for T in budgets])
             for n in res.names(task)
         ]
         lines += [
@@ -157,17 +238,34 @@ def summarise(res: Results, probes: list[Probe], header: list[str]) -> str:
         table = {T: comparisons(res, task, T) for T in budgets}
         for i, (row, _) in enumerate(table[budgets[0]]):
             lines.append(_row(row, [cell(table[T][i][1]) for T in budgets]))
-        phis = [(T, res.phis[(task, "uba_probe", T)]) for T in budgets]
-        lines += [
-            "",
-            "phi the probe chose (median over the evaluation seeds, [min, max]): "
-            + "; ".join(
-                f"T = {T}: {np.median(p):.3g} [{min(p):.3g}, {max(p):.3g}]" for T, p in phis
-            ),
-            "",
-        ]
+        lines += ["", *given_phis(res, task), ""]
     lines += probe_table(probes)
     return "\n".join(lines)
+
+
+def given_phis(res: Results, task: str) -> list[str]:
+    """A line per GIVEN_PHI row of the task: the phi it gave its evaluation
+    runs at each budget (median over the seeds [min, max]) and how many of
+    those answers were at an end of the range searched, or abstentions."""
+    lines = []
+    for name in GIVEN_PHI:
+        if name not in res.names(task):
+            continue
+        cells = []
+        for T in res.budgets(task):
+            phis = res.phis[(task, name, T)]
+            notes = res.phi_notes[(task, name, T)]
+            text = f"T = {T}: {np.median(phis):.3g} [{min(phis):.3g}, {max(phis):.3g}]"
+            counts = [f"{notes.count(n)} {n}" for n in ("phi-", "phi+", "abstained") if n in notes]
+            cells.append(text + (f" ({', '.join(counts)} of {len(notes)})" if counts else ""))
+        lines.append(f"- {label(name)}: " + "; ".join(cells))
+    return [
+        "phi each computed row gave its evaluation runs (median over the seeds [min, max]; "
+        "phi- / phi+: at the lower / upper end of the range searched, the objective still "
+        "falling beyond; abstained: the probe kept phi = 1):",
+        "",
+        *lines,
+    ]
 
 
 def probe_table(probes: list[Probe]) -> list[str]:
@@ -202,16 +300,30 @@ def probe_table(probes: list[Probe]) -> list[str]:
             + f" | {ps[0].hvps} | "
             + f"{np.mean([p.cpu_seconds for p in ps]):.1f} |"
         )
-    nqm = RUNNERS["nqm"].spectrum
-    lines += [
-        "",
-        "Cells: median over seeds [min, max]. On the NQM the true values are "
-        "lam_max = 1, sigma2 = 1e-3, noise = 1e-3 and lam_min = "
-        f"{uba.probe.lower_end(nqm.eigenvalues, nqm.weights, 0.1):.4g} "
-        "(the definition applied to the true spectrum; its smallest curvature is 0.01).",
-        "",
-    ]
+    lines += ["", "Cells: median over seeds [min, max]. " + " ".join(_nqm_truth(by_task)), ""]
     return lines
+
+
+def _nqm_truth(by_task: dict[str, list[Probe]]) -> list[str]:
+    """What the probe should have found on each NQM task it probed, by its
+    own definitions applied to the true spectrum."""
+    sentences = []
+    for task in by_task:
+        runner = RUNNERS[task]
+        if not isinstance(runner, NQM):
+            continue
+        s = runner.spectrum
+        lam2 = s.weights * s.eigenvalues**2
+        sigma2 = float(np.sum(s.weights * s.noise) / np.sum(s.weights))  # tr(Sigma) / P
+        dist2 = float(np.sum(lam2 * s.start) / np.sum(lam2))  # |grad f|^2 / tr(H^2)
+        lam_min = uba.probe.lower_end(s.eigenvalues, s.weights, 0.1)
+        sentences.append(
+            f"On {task} the true values are lam_max = {s.eigenvalues.max():.3g}, "
+            f"sigma2 = {sigma2:.3g}, noise = {sigma2 / dist2:.3g} and lam_min = {lam_min:.4g} "
+            f"(the definition applied to the true spectrum; its smallest curvature is "
+            f"{s.eigenvalues.min():.3g})."
+        )
+    return sentences
 
 
 # ---- the figure -------------------------------------------------------------------------
@@ -232,14 +344,17 @@ def plot(res: Results, path: Path) -> None:
         ("best UBA phi", "C0", "o", lambda t, T: res.best_uba(t, T)),
         ("UBA phi 1 (default)", "C2", "s", lambda t, T: DEFAULT_PHI),
         ("UBA, phi from probe", "C3", "D", lambda t, T: "uba_probe"),
+        ("UBA, phi from choose_phi", "C1", "v", lambda t, T: "uba_choose_phi"),
         ("best other", "C7", "^", lambda t, T: res.best_other(t, T)),
     ]
     for ax, task in zip(axes[0], tasks):
         budgets = res.budgets(task)
         ax.axhline(0, color="k", lw=0.8)
         for i, (name, color, marker, pick) in enumerate(lines):
+            if pick(task, budgets[0]) not in res.names(task):
+                continue  # a row this task does not run
             c = [res.compare(task, T, pick(task, T), "cosine") for T in budgets]
-            x = np.array(budgets) * 1.06 ** (i - 1.5)  # side by side on the log axis
+            x = np.array(budgets) * 1.06 ** (i - 2)  # side by side on the log axis
             y = np.array([v.mean for v in c])
             err = np.array([[v.mean - v.lo for v in c], [v.hi - v.mean for v in c]])
             ax.errorbar(

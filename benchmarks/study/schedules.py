@@ -4,12 +4,14 @@
 - `sampled_steps`: a NumPy array of steps, for the noisy quadratic model.
 
 UBA runs at the fixed phis of `UBA_PHIS`, and at a phi computed for each run
-(`GIVEN_PHI`: from the probe, or from the theory on the NQM).  Cosine is UBA
-at phi = 2.  Every decaying schedule ends at 0.
+(`GIVEN_PHI`: from the probe; on the NQM also from uba.theory.choose_phi and
+uba.theory.optimal_phi).  Cosine is UBA at phi = 2.  Every decaying schedule
+ends at 0.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,35 @@ PEERS = ("linear", "wsd", "rex", "constant")
 SCHEDULES = (*PHI_OF, "uba_probe", *PEERS)
 DEFAULT_PHI = "uba_phi=1"
 #: UBA at a phi computed for each run (its budget and peak lr) and passed in.
-GIVEN_PHI = ("uba_probe", "uba_theory_phi")
+GIVEN_PHI = ("uba_probe", "uba_choose_phi", "uba_theory_phi")
+
+
+@dataclass(frozen=True)
+class GivenPhi:
+    """The phi a GIVEN_PHI row computed for one run, and what to know about
+    it: `note` is "" (a plain answer), "phi-" or "phi+" (at the lower or
+    upper end of the range searched, with the objective still falling
+    beyond: the optimum is outside) or "abstained" (the probe kept phi = 1,
+    its predicted gain being inside its own uncertainty); `reason` is the
+    probe's own sentence for its answer."""
+
+    phi: float
+    note: str = ""
+    reason: str = ""
+
+    @staticmethod
+    def at_end(end: int) -> str:
+        """The note of an answer at `end` of its range (PhiChoice.ends[0]:
+        -1 lower, 0 inside, 1 upper)."""
+        return {-1: "phi-", 0: "", 1: "phi+"}[end]
+
+    @classmethod
+    def of_probe(cls, result: Any) -> GivenPhi:
+        """The answer of a uba.probe.ProbeResult (from decide): its phi, 1
+        where it abstained."""
+        if result.abstained:
+            return cls(result.phi, "abstained", result.reason)
+        return cls(result.phi, cls.at_end(result.choice.ends[0]), result.reason)
 
 
 def build_scheduler(name: str, opt: Any, T: int, warmup: int, phi: float | None = None) -> Any:
@@ -65,31 +95,26 @@ def build_scheduler(name: str, opt: Any, T: int, warmup: int, phi: float | None 
 
 
 def sampled_steps(name: str, T: int, peak: float, phi: float | None) -> np.ndarray:
-    """The schedule's steps for the NQM, sampled at t = k - 1/2 (k = 1..T) as in
-    docs/theory.md; every decaying schedule ends at 0."""
-    k = np.arange(1, T + 1) - 0.5
+    """The schedule's steps for the NQM at t = 0..T-1: the lrs that
+    `build_scheduler`'s scheduler gives the optimizer at its T steps (without
+    warmup; the NQM has none), as uba.UBALR gives them and as
+    uba.theory.choose_phi models them.  Every decaying schedule ends at 0
+    (after its last step)."""
+    t = np.arange(T, dtype=np.float64)
     if name in PHI_OF and name != "cosine":
-        return uba.schedule(k, T, PHI_OF[name], peak)
+        return uba.schedule(t, T, PHI_OF[name], peak)
     if name in GIVEN_PHI:
-        return uba.schedule(k, T, phi, peak)
-    return peak * _nqm_peer_forms(k / T)[name]
+        if phi is None:
+            raise ValueError(f"{name} needs its phi")
+        return uba.schedule(t, T, phi, peak)
+    return peak * _nqm_peer_forms(t / T)[name]
 
 
 def _nqm_peer_forms(z: np.ndarray) -> dict[str, np.ndarray]:
-    """The study's own NumPy forms of the peers, as functions of z = t / T.
-
-    uba.peers has these schedules too; the NQM's committed numbers were made
-    with the forms below, so they stay until a rerun decides.  At the
-    midpoints t = k - 1/2 and eta_min = 0, against uba.peers:
-      - linear, rex, constant: bit for bit uba.peers.linear, .rex, .constant;
-      - cosine: (1 + cos(pi z)) / 2 cancels near t = T; uba.peers.cosine
-        (a squared cosine of the half angle) differs in the last bits
-        (by up to about 2e-16 of the peak);
-      - wsd: a linear decay over the last 20% of the budget as a fraction,
-        (1 - z) / 0.2; uba.peers.wsd decays by a cosine by default and over
-        floor(T / 5) whole steps: with decay_type="linear" it agrees to
-        rounding where 5 divides T, and differs elsewhere (T = 33: by 0.17).
-    """
+    """The peers as functions of z = t / T, the forms `build_scheduler`'s
+    torch schedulers compute (cosine: CosineAnnealingLR's closed form; wsd:
+    flat, then a linear decay over the last 20% of the budget as a fraction;
+    rex: (1 - z) / (1 - z/2)); tested against those schedulers."""
     return {
         "cosine": (1 + np.cos(np.pi * z)) / 2,
         "linear": 1 - z,

@@ -12,9 +12,13 @@ import numpy as np
 
 
 def _half_width(x: np.ndarray) -> float:
-    """Half the width of the 95% t-interval of the mean of x (len(x) >= 2)."""
+    """Half the width of the 95% t-interval of the mean of x (len(x) >= 2);
+    0 when every value is the same (an exact metric), whatever the rounding
+    of their mean."""
     from scipy import stats
 
+    if np.ptp(x) == 0:
+        return 0.0
     return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
 
 

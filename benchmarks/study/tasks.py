@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .schedules import build_scheduler
+from .schedules import GivenPhi, build_scheduler
 
 
 class Torch:
@@ -35,7 +35,7 @@ class Torch:
     #: CPU time per step, relative to the digits CNN (orders the runs).
     relative_cost = 1
     #: UBA rows whose phi this task computes (none: the probe's is the protocol's).
-    phi_rows: ClassVar[dict[str, Callable[[int, float], float]]] = {}
+    phi_rows: ClassVar[dict[str, Callable[[int, float], GivenPhi]]] = {}
 
     def model(self, seed: int):
         raise NotImplementedError

@@ -11,6 +11,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,8 @@ SCRIPT = repo_path("benchmarks", "budgeted_training.py")
 sys.path.insert(0, str(SCRIPT.parent))  # the study is the package benchmarks/study
 
 from study import protocol, report  # noqa: E402
-from study.nqm import GEOMETRIC, NQM, WORST_CASE, Score, Spectrum  # noqa: E402
-from study.schedules import SCHEDULES, build_scheduler, sampled_steps  # noqa: E402
+from study.nqm import EXPECTED_LOSS, GEOMETRIC, NQM, POWER_LAW, Score, Spectrum  # noqa: E402
+from study.schedules import GIVEN_PHI, SCHEDULES, GivenPhi, build_scheduler, sampled_steps  # noqa: E402
 from study.statistics import Comparison, interval, paired  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def test_schedules_have_the_shapes_they_are_named_for(T: int) -> None:
 
 def test_probe_and_theory_rows_run_uba_at_the_phi_they_are_given() -> None:
     T = 50
-    for name in ("uba_probe", "uba_theory_phi"):
+    for name in GIVEN_PHI:
         np.testing.assert_allclose(
             lr_sequence(name, T, phi=3.7), uba.schedule(np.arange(T), T, 3.7), rtol=1e-12
         )
@@ -83,32 +84,26 @@ def test_warmup_is_the_same_ramp_for_every_schedule() -> None:
 
 
 def test_nqm_every_decaying_schedule_ends_at_zero() -> None:
-    nqm = NQM(GEOMETRIC, WORST_CASE)
+    nqm = NQM(GEOMETRIC, EXPECTED_LOSS)
     T = 40
     for name in protocol.schedules_of("nqm"):
         lrs = nqm.lrs(name, T, 2.0, phi=1.5)
-        assert lrs.shape == (T,) and lrs[0] <= 2.0
-        if name != "constant":  # sampled at t = k - 1/2: the last step is within 1/T of 0
-            assert lrs[-1] < 2.0 * 0.2
+        assert lrs.shape == (T,) and lrs[0] == 2.0
+        if name != "constant":  # t = 0..T-1: the last step is within 5/T of 0 (WSD's)
+            assert lrs[-1] <= 2.0 * 5 / T * (1 + 1e-12)
 
 
-def test_nqm_study_forms_are_the_peers_where_their_comment_says() -> None:
-    # sampled_steps' own forms of the peers: what switching to uba.peers would change
-    for T in (20, 33, 200):
-        k = np.arange(1, T + 1) - 0.5
-        for name in ("linear", "rex", "constant"):
-            np.testing.assert_array_equal(
-                sampled_steps(name, T, 2.0, None), uba.peers.evaluate(name, k, T, 2.0)
-            )
+@pytest.mark.parametrize("T", [20, 33, 101])
+def test_nqm_steps_are_the_lrs_the_torch_schedulers_give(T: int) -> None:
+    # what users run, and what uba.theory.choose_phi models: t = 0..T-1
+    for name in (*SCHEDULES, *GIVEN_PHI):
+        phi = 3.7 if name in GIVEN_PHI else None
         np.testing.assert_allclose(
-            sampled_steps("cosine", T, 2.0, None), uba.peers.cosine(k, T, 2.0), rtol=0, atol=1e-15
+            sampled_steps(name, T, 1.0, phi), lr_sequence(name, T, phi=phi), rtol=1e-9, atol=1e-12
         )
-        wsd = sampled_steps("wsd", T, 2.0, None)
-        peer = uba.peers.wsd(k, T, 2.0, decay_type="linear")
-        if T % 5 == 0:
-            np.testing.assert_allclose(wsd, peer, rtol=0, atol=1e-15)
-        else:
-            assert np.max(np.abs(wsd - peer)) > 0.1
+    np.testing.assert_array_equal(
+        sampled_steps("uba_choose_phi", T, 0.8, 0.3), uba.schedule(np.arange(T), T, 0.3, 0.8)
+    )
 
 
 def constant_lr_second_moments(spectrum: Spectrum, eta: float, T: int) -> np.ndarray:
@@ -121,15 +116,58 @@ def constant_lr_second_moments(spectrum: Spectrum, eta: float, T: int) -> np.nda
 def test_nqm_exact_score_is_the_closed_form_for_any_spectrum_and_score() -> None:
     lam = np.array([0.01, 0.1, 0.5, 1.0])
     spectrum = Spectrum.of(lam, weights=[1, 2, 3, 4], start=[1.0, 4.0, 0.25, 2.0], noise=lam / 100)
-    loss = Score("expected loss", lambda s, m: float(0.5 * np.sum(s.weights * s.eigenvalues * m)))
+    worst = Score("worst case over curvatures of E x_T^2", lambda s, m: float(m.max()))
     T, eta = 50, 0.7
     m = constant_lr_second_moments(spectrum, eta, T)
     lrs = np.full(T, eta)
-    assert NQM(spectrum, WORST_CASE).exact(lrs) == pytest.approx(m.max(), rel=1e-12)
-    assert NQM(spectrum, loss).exact(lrs) == pytest.approx(
+    assert NQM(spectrum, worst).exact(lrs) == pytest.approx(m.max(), rel=1e-12)
+    assert NQM(spectrum, EXPECTED_LOSS).exact(lrs) == pytest.approx(
         0.5 * np.sum([1, 2, 3, 4] * lam * m), rel=1e-12
     )
-    assert NQM(spectrum, loss).exact(np.full(200, 100.0)) == math.inf  # (1 - 100)^400 overflows
+
+
+def test_nqm_a_step_above_the_stability_limit_scores_as_diverged() -> None:
+    nqm = NQM(Spectrum.of([0.5, 4.0], noise=1e-3), EXPECTED_LOSS)
+    assert nqm.stability_limit == 0.5
+    at_limit = np.array([0.1, 0.5, 0.1])
+    assert math.isfinite(nqm.exact(at_limit))
+    # one step 1e-15 above the limit, although the next step would undo its growth
+    assert nqm.exact(np.array([0.1, 0.5 * (1 + 1e-15), 0.1])) == math.inf
+    assert nqm.train("constant", 10, 0, 0.51, None, 0, test=True, quick=False) == (
+        math.inf,
+        math.inf,
+    )
+
+
+def second_moments_by_products(spectrum: Spectrum, lrs: np.ndarray) -> np.ndarray:
+    """E x_T^2 per direction in closed form, not by the recursion: with
+    f_t = (1 - eta_t lam)^2, start * prod_t f_t + noise * sum_t eta_t^2
+    prod_{s > t} f_s (the products from the end, by a cumulative product)."""
+    f = (1 - np.outer(lrs, spectrum.eigenvalues)) ** 2  # (T, directions)
+    after = np.vstack([np.cumprod(f[::-1], axis=0)[::-1][1:], np.ones(f.shape[1])])
+    return spectrum.start * np.prod(f, axis=0) + spectrum.noise * (lrs**2 @ after)
+
+
+def test_expected_loss_score_is_uba_theory_expected_loss_and_an_independent_sum() -> None:
+    weighted = Spectrum.of(
+        np.geomspace(1e-3, 2.0, 37), weights=np.arange(1, 38) / 3, start=0.5, noise=0.01
+    )
+    for spectrum in (GEOMETRIC, POWER_LAW, weighted):
+        nqm = NQM(spectrum, EXPECTED_LOSS)
+        for name, T, peak in (("uba_phi=0.5", 100, 0.9), ("wsd", 73, 1.9), ("cosine", 300, 0.3)):
+            lrs = nqm.lrs(name, T, peak * nqm.stability_limit / 2, None)
+            score = nqm.exact(lrs)
+            library = uba.theory.expected_loss(
+                lrs,
+                spectrum.eigenvalues,
+                weights=spectrum.weights,
+                start=spectrum.start,
+                noise=spectrum.noise,
+            )
+            moments = second_moments_by_products(spectrum, lrs)
+            by_products = 0.5 * np.sum(spectrum.weights * spectrum.eigenvalues * moments)
+            assert score == pytest.approx(library, rel=1e-12)
+            assert score == pytest.approx(by_products, rel=1e-10)
 
 
 def test_nqm_spectrum_broadcasts_scalars_and_rejects_other_shapes() -> None:
@@ -140,25 +178,79 @@ def test_nqm_spectrum_broadcasts_scalars_and_rejects_other_shapes() -> None:
         Spectrum.of([1.0, 2.0, 3.0], start=[1.0, 2.0])
 
 
-def test_nqm_simulation_agrees_with_its_exact_expectation() -> None:
-    nqm = NQM(GEOMETRIC, WORST_CASE)
-    lrs = nqm.lrs("cosine", 30, 2.0, None)
-    exact = nqm.exact(lrs)
-    simulated = np.mean([nqm.simulated(lrs, seed, 2000) for seed in range(3)])
-    assert simulated == pytest.approx(exact, rel=0.05)
+@pytest.mark.parametrize("spectrum", [GEOMETRIC, POWER_LAW], ids=["geometric", "power-law"])
+def test_nqm_exact_score_is_the_mean_loss_of_simulated_sgd(spectrum: Spectrum) -> None:
+    """The recursion is the expectation of SGD's loss: 1000 noisy runs agree
+    to within 4 standard errors, which are below 1% of it."""
+    nqm = NQM(spectrum, EXPECTED_LOSS)
+    lrs = nqm.lrs("cosine", 20, 1.5, None)
+    rng = np.random.default_rng(7)
+    x = np.ones((1000, len(spectrum.eigenvalues))) * np.sqrt(spectrum.start)
+    scale = np.sqrt(spectrum.noise)
+    for eta in lrs:
+        x -= eta * (spectrum.eigenvalues * x + rng.standard_normal(x.shape) * scale)
+    losses = 0.5 * (x * x) @ (spectrum.weights * spectrum.eigenvalues)
+    half = 4 * losses.std() / math.sqrt(len(losses))  # 4 standard errors
+    assert abs(losses.mean() - nqm.exact(lrs)) < half < 0.01 * nqm.exact(lrs)
+
+
+def test_power_law_task_constants_are_neither_trivial_nor_hopeless() -> None:
+    """POWER_LAW's constants and the two criteria its comment states."""
+    k = np.arange(1, 1001.0)
+    lam = k**-1.5
+    np.testing.assert_array_equal(POWER_LAW.eigenvalues, lam)
+    np.testing.assert_array_equal(POWER_LAW.noise, 0.1 * lam)
+    assert np.all(POWER_LAW.start == 1) and np.all(POWER_LAW.weights == 1)
+    assert protocol.TASKS["nqm_power"].budgets(quick=False) == [100, 300, 1000]
+    initial = 0.5 * lam.sum()
+    trainable = [0.5 * lam[lam * T >= 1].sum() / initial for T in (100, 300, 1000)]
+    assert np.round(trainable, 2).tolist() == [0.86, 0.91, 0.95]
+
+    def parts(level: float, T: int) -> tuple[float, float]:
+        """(start's, noise's) part of the final loss of a constant step 1/lam_max."""
+        m_start = constant_lr_second_moments(Spectrum.of(lam, start=1.0), 1.0, T)
+        m_noise = constant_lr_second_moments(Spectrum.of(lam, start=0.0, noise=level * lam), 1.0, T)
+        return 0.5 * float(lam @ m_start), 0.5 * float(lam @ m_noise)
+
+    start_300, noise_per_level = parts(1.0, 300)
+    assert start_300 / noise_per_level == pytest.approx(0.085, abs=0.0005)  # balance at T = 300
+    ratios = [np.divide(*parts(0.1, T)) for T in (100, 1000)]
+    assert np.round(ratios, 1).tolist() == [1.4, 0.4]  # start's part 1.4x, then the noise's 2.3x
+    assert 1 / ratios[1] == pytest.approx(2.3, abs=0.05)
+
+
+def test_nqm_rows_choose_phi_for_the_run_from_the_true_model() -> None:
+    for task in ("nqm", "nqm_power"):
+        s = protocol.RUNNERS[task].spectrum
+        for T, peak in ((100, 1.0), (20, 2.0)):
+            run = protocol.Run(task, "uba_choose_phi", T, 0, peak, "eval")
+            protocol._work((run, None, False))
+            c = uba.theory.choose_phi(
+                T, s.eigenvalues, weights=s.weights, start=s.start, noise=s.noise, eta_max=peak
+            )
+            assert run.phi == c.phi and run.phi_note == {-1: "phi-", 0: "", 1: "phi+"}[c.ends[0]]
+            assert run.val == run.test == pytest.approx(c.loss, rel=1e-12)
+    # the worst-case row only where the noise is one variance
+    assert set(protocol.RUNNERS["nqm"].phi_rows) == {"uba_choose_phi", "uba_theory_phi"}
+    assert set(protocol.RUNNERS["nqm_power"].phi_rows) == {"uba_choose_phi"}
 
 
 def test_nqm_theory_phi_needs_one_noise_variance() -> None:
     # the worst case's answer here is the lower end of optimal_phi's range,
-    # which it says (the study's runs expect it and silence it)
+    # which it says; the study's row records it in its note instead
     with pytest.warns(uba.theory.BoundaryWarning, match="lower end of phi_range"):
-        phi = NQM(GEOMETRIC, WORST_CASE).theory_phi(100, 1.0)
-    with pytest.warns(uba.theory.BoundaryWarning):
-        expected = uba.theory.optimal_phi(100, 0.01, 1.0, sigma2=1e-3, eta_max=1.0, eta_min=0.0)
-    assert phi == expected
+        phi = uba.theory.optimal_phi(100, 0.01, 1.0, sigma2=1e-3, eta_max=1.0, eta_min=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert NQM(GEOMETRIC, EXPECTED_LOSS).theory_phi(100, 1.0) == GivenPhi(phi, "phi-")
     shaped = Spectrum.of(GEOMETRIC.eigenvalues, noise=1e-3 * GEOMETRIC.eigenvalues)
     with pytest.raises(ValueError, match="one noise variance"):
-        NQM(shaped, WORST_CASE).theory_phi(100, 1.0)
+        NQM(shaped, EXPECTED_LOSS).theory_phi(100, 1.0)
+
+
+def test_nqm_probe_needs_one_parameter_per_direction() -> None:
+    with pytest.raises(ValueError, match="weights must be 1"):
+        NQM(Spectrum.of([1.0, 0.1], weights=[1.0, 3.0]), EXPECTED_LOSS).probe(0, 10, 1.0)
 
 
 def grown(scores: dict[int, float]) -> tuple[protocol.Tuning, list[int]]:
@@ -225,6 +317,23 @@ def test_protocol_tunes_to_an_interior_peak_then_evaluates_it_on_other_seeds() -
         assert {r.peak_lr for r in evals} == {best.peak_lr}
         assert all(math.isfinite(r.test) for r in evals)
     assert protocol.Results(runs, tunings).all_interior() == (len(tunings), len(tunings))
+    # the probe row trains with the probe's decision at the run's budget and
+    # peak: its phi, 1 where it abstained, and why
+    by_seed = {p.seed: p for p in probes}
+    probed = [r for r in runs if r.schedule == "uba_probe"]
+    assert probed
+    for r in probed:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", uba.theory.StabilityWarning)
+            warnings.simplefilter("ignore", uba.theory.BoundaryWarning)
+            decision = by_seed[r.seed].result.decide(r.budget, lr=r.peak_lr)
+        assert r.phi == decision.phi and r.phi_reason == decision.reason != ""
+        assert (r.phi_note == "abstained") == decision.abstained
+        if decision.abstained:
+            assert r.phi == 1.0
+    for p in probes:  # each probe's own answer, at the full budget and the grid's center
+        assert (p.phi, p.abstained, p.reason) == (p.result.phi, p.result.abstained, p.result.reason)
+        assert p.result.T == protocol.TASKS["nqm"].full
 
 
 def test_protocol_stops_growing_after_its_rounds() -> None:
@@ -290,6 +399,18 @@ def test_report_cells_bold_only_intervals_that_exclude_zero() -> None:
     assert report.cell(Comparison("a", "b", -2.0, -3.0, -1.0)) == "**-2.0% [-3.0, -1.0]**"
     assert report.cell(Comparison("a", "b", 1.0, -0.5, 2.5)) == "+1.0% [-0.5, +2.5]"
     assert report.cell(Comparison("a", "a", 0.0, 0.0, 0.0)) == "same schedule"
+    # below 1%, a decimal more per decade down to 3; an exact difference is one number
+    assert report.cell(Comparison("a", "b", 0.25, -0.1, 0.6)) == "+0.25% [-0.10, +0.60]"
+    assert report.cell(Comparison("a", "b", -0.031, -0.031, -0.031)) == "**-0.031% (exact)**"
+    assert report.cell(Comparison("a", "b", 0.0, 0.0, 0.0)) == "+0.0% (exact)"
+
+
+def test_an_exact_metric_has_no_interval_whatever_the_rounding_of_its_mean() -> None:
+    x = 0.7  # NumPy's standard deviation of three of them is not 0
+    assert np.std([x] * 3, ddof=1) > 0
+    assert interval([x] * 3) == (pytest.approx(x, rel=1e-15), 0.0)
+    c = paired("a", dict.fromkeys(range(3), x), "b", dict.fromkeys(range(3), 2 * x))
+    assert c.lo == c.hi == c.mean == pytest.approx(-50.0, rel=1e-14) and c.significant
 
 
 def test_every_file_goes_through_the_atomic_writer(tmp_path: Path, monkeypatch) -> None:
@@ -321,10 +442,12 @@ def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
         rows = list(csv.DictReader(f))
     evals = [r for r in rows if r["phase"] == "eval"]
     tunes = [r for r in rows if r["phase"] == "tune"]
-    assert {r["task"] for r in evals} == {"digits", "chars", "nqm"}
-    for task in ("digits", "chars", "nqm"):
+    tasks = {"digits", "chars", "nqm", "nqm_power"}
+    assert {r["task"] for r in evals} == tasks
+    for task in tasks:
         names = {r["schedule"] for r in evals if r["task"] == task}
         assert {"uba_phi=1", "cosine", "uba_probe", "wsd", "rex", "constant"} <= names
+        assert ("uba_choose_phi" in names) == task.startswith("nqm")
         assert ("uba_theory_phi" in names) == (task == "nqm")
         assert len({r["budget"] for r in evals if r["task"] == task}) == 3
     assert all(math.isfinite(float(r["test"])) for r in evals)
@@ -333,9 +456,13 @@ def test_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
     assert all(float(r["phi"]) > 0 for r in evals if r["schedule"] == "uba_probe")
     with open(tmp_path / "probes.csv", newline="") as f:
         probes = list(csv.DictReader(f))
-    assert {p["task"] for p in probes} == {"digits", "chars", "nqm"}
+    assert {p["task"] for p in probes} == tasks
+    assert {p["abstained"] for p in probes} <= {"True", "False"}
+    assert all(p["reason"] for p in probes)
+    assert all(r["phi_reason"] for r in evals if r["schedule"] == "uba_probe")
     summary = (tmp_path / "summary.md").read_text()
-    for heading in ("## digits", "## chars", "## nqm", "## What the probe measured"):
+    for heading in ("## digits", "## chars", "## nqm:", "## nqm_power", "## What the probe"):
         assert heading in summary
-    assert "probe vs best tuned phi" in summary and "CPU time" in summary
+    assert "probe vs best tuned phi" in summary and "choose_phi vs phi 1" in summary
+    assert "CPU time" in summary
     assert (tmp_path / "budgeted_training.png").stat().st_size > 10_000
