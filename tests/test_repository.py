@@ -116,5 +116,11 @@ def test_the_core_is_pure_c_and_listed_once() -> None:
     binding = list((csrc / "python").glob("*.c"))
     assert [p.name for p in binding] == ["_coremodule.c"]
     assert python_h.search(binding[0].read_text("utf-8"))
-    setup = (REPO / "setup.py").read_text("utf-8")
+
+
+def test_setup_builds_the_binding_and_the_core_list() -> None:
+    setup_py = REPO / "setup.py"
+    if not setup_py.exists():  # a run against the installed package, outside the tree
+        pytest.skip("setup.py is not beside these tests")
+    setup = setup_py.read_text("utf-8")
     assert '"csrc/python/_coremodule.c"' in setup and "CORE" in setup
