@@ -30,7 +30,7 @@ import pytest
 
 from uba.__main__ import build_parser, main
 
-from .helpers import REPO, child_env
+from .helpers import REPO, child_env, whole_tree
 
 #: The documents whose examples are checked, relative to the repository.
 DOCUMENTS = ("README.md", "docs/guide.md")
@@ -241,9 +241,7 @@ def links(document: str) -> list[str]:
 
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_links_name_pages_and_files_that_exist(document: str) -> None:
-    for needed in (document, "docs"):  # the site's pages are the files of docs/
-        if not (REPO / needed).exists():
-            pytest.skip(f"{needed} is not beside the tests here")
+    whole_tree()  # the links name files anywhere in the project
     for target in links(document):
         if target.startswith(SITE):
             assert site_page(target) is not None, f"{document}: no page for {target}"
