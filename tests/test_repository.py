@@ -13,11 +13,9 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import uba
 
-from .helpers import REPO, whole_tree
+from .helpers import REPO, repo_path, whole_tree
 
 whole_tree()
 
@@ -120,8 +118,6 @@ def test_the_core_is_pure_c_and_listed_once() -> None:
 
 
 def test_setup_builds_the_binding_and_the_core_list() -> None:
-    setup_py = REPO / "setup.py"
-    if not setup_py.exists():  # a run against the installed package, outside the tree
-        pytest.skip("setup.py is not beside these tests")
-    setup = setup_py.read_text("utf-8")
+    # absent where the installed package is tested (test-installed removes it)
+    setup = repo_path("setup.py").read_text("utf-8")
     assert '"csrc/python/_coremodule.c"' in setup and "CORE" in setup
