@@ -8,6 +8,7 @@ state and resume.  What the two add on top, they take from here:
 * the torch releases' differences they depend on (2.2 to 2.15);
 * torch's warning for ``get_lr()`` called outside ``step()``;
 * ``eta_min``, one floor or one per parameter group;
+* base lrs of their own, which no later write of a tensor lr can move;
 * the one place the C step's parameters are made (checked once, kept out of
   ``state_dict``), and the one call into the C step;
 * the values written back as each group's lr type (a tensor lr stays a
@@ -40,6 +41,7 @@ __all__ = [
     "checked_eta_min",
     "copy_lr",
     "in_initial_step",
+    "own_base_lrs",
     "step_groups",
     "step_params",
     "warn_outside_step",
@@ -213,3 +215,22 @@ as_group_types: Callable[[list[dict[str, Any]], list[float]], list[Any]] = torch
 def copy_lr(lr: Any) -> Any:
     """A lr as torch keeps a base lr: a tensor is cloned, a number kept."""
     return lr.clone() if isinstance(lr, torch.Tensor) else lr
+
+
+def own_base_lrs(scheduler: LRScheduler) -> None:
+    """Makes each of ``scheduler``'s base lrs a tensor of its own where torch
+    gave it the group's ``initial_lr`` tensor, so that nothing written to
+    that tensor can move it.
+
+    torch 2.4 to 2.8 clone a tensor lr into ``initial_lr`` and give the
+    scheduler that clone as its base lr; their ``SequentialLR`` then binds
+    each group's lr to its ``initial_lr``, and every step's in-place write
+    of the lr rewrites the base too (pytorch#162359).  A closed form read
+    from such a base follows the lr down step by step.  torch 2.9 and later
+    copy the base lrs, as this does for those releases.  Where
+    ``initial_lr`` is the user's tensor itself (torch 2.2 and 2.3), the base
+    lrs stay that tensor, as torch's own schedulers keep it."""
+    scheduler.base_lrs = [
+        copy_lr(base) if base is group.get("initial_lr") and base is not group["lr"] else base
+        for base, group in zip(scheduler.base_lrs, scheduler.optimizer.param_groups)
+    ]

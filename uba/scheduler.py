@@ -121,6 +121,7 @@ class UBALR(LRScheduler):
         # start, budget it replaced).
         self.rebudgets: list[_rebudget.Rebudget] = []
         super().__init__(optimizer, last_epoch)
+        _torch.own_base_lrs(self)
 
     # ---- the values ------------------------------------------------------
 

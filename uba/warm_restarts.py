@@ -110,6 +110,7 @@ class UBAWarmRestarts(CosineAnnealingWarmRestarts):
         self._step_params = _torch.step_params(T_0, phi, 0, 0.0)  # phi, checked by the core
         self.phi = self._step_params.args[1]
         super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch)
+        _torch.own_base_lrs(self)
 
     def get_lr(self) -> list[float | torch.Tensor]:
         """Each group's lr at ``T_cur`` epochs into the current cycle, of the

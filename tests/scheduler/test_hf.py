@@ -287,7 +287,7 @@ def make_factory(kind, kwargs):
 
 def lrs_read_each_step(scheduler, steps, reload_after=None):
     """get_last_lr()[0] before each step; optionally the state saved with
-    torch.save and loaded back (torch.load's default) after step `reload_after`."""
+    torch.save and loaded back (as HF Trainer loads it) after step `reload_after`."""
     lrs = []
     for step in range(steps):
         lrs.append(scheduler.get_last_lr()[0])
@@ -297,7 +297,7 @@ def lrs_read_each_step(scheduler, steps, reload_after=None):
             buffer = io.BytesIO()
             torch.save(scheduler.state_dict(), buffer)
             buffer.seek(0)
-            scheduler.load_state_dict(torch.load(buffer))
+            scheduler.load_state_dict(torch.load(buffer, weights_only=True))
     return lrs
 
 
