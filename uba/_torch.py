@@ -36,6 +36,7 @@ from uba import _checks, _core
 
 __all__ = [
     "FLAGS_INITIAL_STEP",
+    "WRITES_TENSOR_LRS_IN_PLACE",
     "as_group_types",
     "check_floors_per_group",
     "checked_eta_min",
@@ -54,6 +55,12 @@ __all__ = [
 #: with ``last_epoch >= 0``; before, that step was the one that reached
 #: ``last_epoch == 0``, and a resume wrote the closed form at ``last_epoch``.
 FLAGS_INITIAL_STEP = hasattr(LRScheduler, "_is_initial")
+
+
+#: torch 2.4 and later write a tensor lr in place (``fill_``) and keep a
+#: clone of it as ``initial_lr``; 2.2 and 2.3 bind each new value to the
+#: group, and ``initial_lr`` is the user's tensor.
+WRITES_TENSOR_LRS_IN_PLACE = torch.__version__ >= "2.4"
 
 
 def in_initial_step(scheduler: LRScheduler) -> bool:
@@ -219,18 +226,20 @@ def copy_lr(lr: Any) -> Any:
 
 def own_base_lrs(scheduler: LRScheduler) -> None:
     """Makes each of ``scheduler``'s base lrs a tensor of its own where torch
-    gave it the group's ``initial_lr`` tensor, so that nothing written to
-    that tensor can move it.
+    gave it the group's ``initial_lr`` tensor and writes lrs in place, so
+    that nothing written to the lr can move it.
 
     torch 2.4 to 2.8 clone a tensor lr into ``initial_lr`` and give the
     scheduler that clone as its base lr; their ``SequentialLR`` then binds
     each group's lr to its ``initial_lr``, and every step's in-place write
     of the lr rewrites the base too (pytorch#162359).  A closed form read
     from such a base follows the lr down step by step.  torch 2.9 and later
-    copy the base lrs, as this does for those releases.  Where
-    ``initial_lr`` is the user's tensor itself (torch 2.2 and 2.3), the base
-    lrs stay that tensor, as torch's own schedulers keep it."""
+    copy the base lrs, as this does for 2.4 to 2.8.  torch 2.2 and 2.3 bind
+    a new value to the group at each step: their base lrs stay the user's
+    tensor, as torch's own schedulers keep it."""
+    if not WRITES_TENSOR_LRS_IN_PLACE:
+        return
     scheduler.base_lrs = [
-        copy_lr(base) if base is group.get("initial_lr") and base is not group["lr"] else base
+        copy_lr(base) if base is group.get("initial_lr") else base
         for base, group in zip(scheduler.base_lrs, scheduler.optimizer.param_groups)
     ]
