@@ -229,12 +229,12 @@ def own_base_lrs(scheduler: LRScheduler) -> None:
     gave it the group's ``initial_lr`` tensor and writes lrs in place, so
     that nothing written to the lr can move it.
 
-    torch 2.4 to 2.8 clone a tensor lr into ``initial_lr`` and give the
+    torch 2.4 to 2.9 clone a tensor lr into ``initial_lr`` and give the
     scheduler that clone as its base lr; their ``SequentialLR`` then binds
     each group's lr to its ``initial_lr``, and every step's in-place write
     of the lr rewrites the base too (pytorch#162359).  A closed form read
-    from such a base follows the lr down step by step.  torch 2.9 and later
-    copy the base lrs, as this does for 2.4 to 2.8.  torch 2.2 and 2.3 bind
+    from such a base follows the lr down step by step.  torch 2.10 and later
+    copy the base lrs, as this does for 2.4 to 2.9.  torch 2.2 and 2.3 bind
     a new value to the group at each step: their base lrs stay the user's
     tensor, as torch's own schedulers keep it."""
     if not WRITES_TENSOR_LRS_IN_PLACE:

@@ -223,7 +223,7 @@ def torch_updates_tensor_lrs_in_place():
 @functools.cache
 def torch_sequential_lr_moves_initial_lr():
     """Whether torch's SequentialLR binds a tensor lr to the group's
-    initial_lr, which the steps then write in place (torch 2.4 to 2.8,
+    initial_lr, which the steps then write in place (torch 2.4 to 2.9,
     pytorch#162359): torch's own schedulers restart at a milestone from the
     last lr written rather than the initial one, and its closed forms read
     base lrs that move with every step."""
