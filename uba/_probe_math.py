@@ -400,7 +400,9 @@ def fit_noise(
     r = float(u.sum()) / total
     pairs = len(s)
     stderr = math.nan
-    if pairs > 1:
+    if pairs > 1 and np.all(u == u[0]) and np.all(s == s[0]):
+        stderr = 0.0  # identical pairs (repeated batches): no spread, where u - r s is rounding
+    elif pairs > 1:
         residual = u - r * s
         stderr = math.sqrt(float(residual @ residual) / (pairs * (pairs - 1))) / (total / pairs)
     error = np.hypot(stderr, spread)  # NaN with one pair: no named shape is taken

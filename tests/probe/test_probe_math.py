@@ -226,8 +226,18 @@ def test_noise_outside_the_family_is_fitted_at_an_end_and_says_so() -> None:
     fit = pm.fit_noise(samples, lams, tau, 200, sigma2.sum())
     assert fit.exponent == 0.0 and fit.shape == "isotropic"
     assert fit.curvature < fit.isotropic and fit.residual < -3
-    inside = pm.fit_noise([[lams @ lams, lams.sum()]] * 2, lams, tau, 200, lams.sum())
-    assert math.isnan(inside.residual)  # identical pairs: no standard error
+
+
+@pytest.mark.parametrize("pairs", [2, 3, 5, 7])
+def test_identical_pairs_have_no_spread(pairs: int) -> None:
+    # repeated batches give the same pair each time: the standard error is 0, not the
+    # rounding of u - r s (which is an ulp off for some sums on some CPUs' BLAS)
+    for P in (200, 300, 1000):
+        lams, tau = spectrum(P)
+        sample = [lams @ lams, lams.sum()]
+        fit = pm.fit_noise([sample] * pairs, lams, tau, P, lams.sum())
+        assert fit.stderr == 0.0 and fit.shape == "hessian"
+        assert math.isnan(fit.residual)  # no standard error to measure the miss in
 
 
 def test_noise_fit_standard_error_matches_the_spread_of_sampled_pairs() -> None:
