@@ -1190,8 +1190,9 @@ def choose_phi(
     round's net move, as the loss's valley runs diagonally).  Each
     evaluation is :math:`O(T \cdot n)`, about 90 of them at a fixed peak
     and 250-400 with the peak: at ``T = 1e5`` over 256 curvatures the
-    fixed-peak search costs about twice one NumPy evaluation of the loss,
-    the peak too about 6-8 times (``benchmarks/RESULTS.md``).
+    fixed-peak search costs 1.5-7 NumPy evaluations of the loss, the peak
+    too 6-22, depending on the CPU and on how the NumPy loop is written
+    (``benchmarks/RESULTS.md``).
 
     Diagnostics: an answer at an end of ``phi_range`` (or of the peak's
     range) with the loss still falling beyond it sets ``at_boundary`` and
