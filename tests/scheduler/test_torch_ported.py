@@ -22,6 +22,7 @@ import gc
 import math
 import os
 import pickle
+import re
 import tempfile
 import types
 import weakref
@@ -679,19 +680,17 @@ def inductor_problem():
 # What torch itself warns about while it compiles: torch.jit deprecations (2.13), and
 # 2.6's inductor, which on a cold cache writes its config out for a debug trace and warns
 # for each setting it skips.
+# Each is (category, how its message starts), warned from torch's own modules.
 TORCHS_OWN_COMPILE_WARNINGS = (
-    ("ignore::DeprecationWarning:torch", DeprecationWarning, ""),
-    (
-        "ignore:Skipping serialization of:UserWarning:torch",
-        UserWarning,
-        "Skipping serialization of",
-    ),
+    (DeprecationWarning, ""),
+    (UserWarning, "Skipping serialization of"),
 )
 
 
 def torchs_own_compile_warnings(test):
     """The test, with torch's own warnings while it compiles ignored."""
-    for mark, _, _ in TORCHS_OWN_COMPILE_WARNINGS:
+    for category, start in TORCHS_OWN_COMPILE_WARNINGS:
+        mark = f"ignore:{re.escape(start)}:{category.__name__}:torch"
         test = pytest.mark.filterwarnings(mark)(test)
     return test
 
@@ -700,7 +699,7 @@ def is_torchs_own_compile_warning(warning):
     torch_dir = os.path.dirname(torch.__file__)
     return warning.filename.startswith(torch_dir) and any(
         issubclass(warning.category, category) and str(warning.message).startswith(start)
-        for _, category, start in TORCHS_OWN_COMPILE_WARNINGS
+        for category, start in TORCHS_OWN_COMPILE_WARNINGS
     )
 
 
